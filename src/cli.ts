@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * The `miniscale` command. Each subcommand lives in src/commands/ and registers itself
+ * here. Usage errors (unknown flag, bad value) print one line and exit with code 2.
+ */
+import { Command, CommanderError } from 'commander';
+import { isMiniscaleError } from './errors.js';
+import { registerRedisClusterCommand } from './commands/redis-cluster.js';
+
+export const USAGE_EXIT_CODE = 2;
+
+export function buildProgram(): Command {
+  const program = new Command('miniscale')
+    .description('A self-hosted, scale-out backend for WeChat mini programs')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ outputError: (line, write) => write(line.trimEnd().split('\n')[0] + '\n') });
+  registerRedisClusterCommand(program);
+  // Subcommands inherit exitOverride and output settings only when set on each of them.
+  for (const cmd of allCommands(program)) {
+    cmd.exitOverride().configureOutput({ outputError: (line, write) => write(line.trimEnd().split('\n')[0] + '\n') });
+  }
+  return program;
+}
+
+function allCommands(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and --version also end through exitOverride, with exit code 0.
+      return err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`miniscale: ${isMiniscaleError(err) ? `${err.code}: ` : ''}${message}\n`);
+    return 1;
+  }
+}
+
+const exitCode = await main(process.argv);
+process.exitCode = exitCode;

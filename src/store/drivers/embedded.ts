@@ -1,0 +1,280 @@
+/**
+ * The embedded driver: one LMDB environment in a directory, opened by every API node
+ * process on the machine at once. LMDB serialises writers with a process-shared,
+ * robust mutex, so a read-modify-write inside `transaction()` is atomic across
+ * processes (compare-and-set, incr, rate limits, locks), and a process killed
+ * mid-transaction releases the lock instead of wedging the others.
+ *
+ * Durability: lmdb-js commits on a worker thread with `overlappingSync` (flush after
+ * the lock is released). A committed transaction is in the OS page cache, so it
+ * survives `kill -9` of every process; `durability: 'flush'` (the default) also waits
+ * for the fsync, so an acknowledged write survives a power cut too.
+ *
+ * Reads are synchronous from a read snapshot that lmdb-js renews each event turn, so
+ * they see other processes' commits from the next turn on.
+ */
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { mkdirSync } from 'node:fs';
+import { InternalError, StoreUnavailableError, ValidationError, VersionConflictError, isMiniscaleError } from '../../errors.js';
+import type { EmbeddedStoreConfig } from '../open-store.js';
+import type {
+  DeleteOptions, Entry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
+  ScoreEntry, ScoreMode, SetOptions, StoreDriver,
+} from '../store.js';
+import { gcraNowUs, gcraStep } from '../gcra.js';
+import { EmbeddedSweeper } from './embedded-sweeper.js';
+
+/** A kv record as stored: the JSON text (parsed on read), its version and expiry (0 = none). */
+interface KvRecord { j: string; ver: number; exp: number }
+interface LockRecord { owner: string; token: number; exp: number }
+interface NodeRecord { info: JsonObject; exp: number }
+
+export interface EmbeddedDbs {
+  root: RootDatabase;
+  kv: Database<KvRecord, string>;
+  /** Expiry index of kv: [expiresAt, key] → true, so the sweeper reads only what is due. */
+  expiry: Database<true, [number, string]>;
+  counters: Database<number, string>;
+  /** member score per board: [board, member] → score. */
+  scores: Database<number, [string, string]>;
+  /** Ranking index: [board, -score, member] → true; key order is rank order. */
+  ranking: Database<true, [string, number, string]>;
+  /** GCRA theoretical arrival time per key (µs since GCRA_EPOCH_US). */
+  limits: Database<number, string>;
+  locks: Database<LockRecord, string>;
+  /** Last fencing token per lock name; never deleted, so tokens only grow. */
+  fences: Database<number, string>;
+  nodes: Database<NodeRecord, string>;
+}
+
+const SAFE_MAX = Number.MAX_SAFE_INTEGER;
+
+export async function openEmbeddedDriver(config: EmbeddedStoreConfig): Promise<EmbeddedDriver> {
+  mkdirSync(config.dir, { recursive: true });
+  try {
+    const root = open({ path: config.dir, maxDbs: 16, overlappingSync: true });
+    const dbs: EmbeddedDbs = {
+      root,
+      kv: root.openDB('kv', {}),
+      expiry: root.openDB('kv-expiry', {}),
+      counters: root.openDB('counters', {}),
+      scores: root.openDB('scores', {}),
+      ranking: root.openDB('ranking', {}),
+      limits: root.openDB('limits', {}),
+      locks: root.openDB('locks', {}),
+      fences: root.openDB('fences', {}),
+      nodes: root.openDB('nodes', {}),
+    };
+    return new EmbeddedDriver(dbs, config);
+  } catch (err) {
+    throw new StoreUnavailableError(`cannot open the embedded store in ${config.dir}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export class EmbeddedDriver implements StoreDriver {
+  readonly driver = 'embedded' as const;
+  readonly #db: EmbeddedDbs;
+  readonly #waitForFlush: boolean;
+  readonly #sweeper: EmbeddedSweeper;
+
+  constructor(dbs: EmbeddedDbs, config: EmbeddedStoreConfig) {
+    this.#db = dbs;
+    this.#waitForFlush = (config.durability ?? 'flush') === 'flush';
+    this.#sweeper = new EmbeddedSweeper(dbs, config.sweepIntervalMs ?? 1_000);
+    this.#sweeper.start();
+  }
+
+  async get(key: string): Promise<Entry | null> {
+    const rec = this.#db.kv.get(key);
+    return rec && live(rec.exp) ? toEntry(rec) : null;
+  }
+
+  async set(key: string, value: JsonValue, json: string, opts: SetOptions): Promise<Entry> {
+    const { kv, expiry } = this.#db;
+    const outcome = await this.#write(() => {
+      const old = kv.get(key);
+      const current = old && live(old.exp) ? old : undefined;
+      if (opts.ifAbsent && current) return { conflict: current.ver };
+      if (opts.ifVersion !== undefined && current?.ver !== opts.ifVersion) return { conflict: current?.ver ?? null };
+      const now = Date.now();
+      const rec: KvRecord = { j: json, ver: Math.max((old?.ver ?? 0) + 1, now), exp: opts.ttlMs ? now + opts.ttlMs : 0 };
+      if (old?.exp) expiry.removeSync([old.exp, key]);
+      if (rec.exp) expiry.putSync([rec.exp, key], true);
+      kv.putSync(key, rec);
+      return { rec };
+    });
+    if ('conflict' in outcome) throw conflict(key, outcome.conflict ?? null);
+    return { value, version: outcome.rec.ver, expiresAt: outcome.rec.exp || null };
+  }
+
+  async delete(key: string, opts: DeleteOptions): Promise<boolean> {
+    const { kv, expiry } = this.#db;
+    const outcome = await this.#write(() => {
+      const old = kv.get(key);
+      const current = old && live(old.exp) ? old : undefined;
+      if (opts.ifVersion !== undefined && current?.ver !== opts.ifVersion) return { conflict: current?.ver ?? null };
+      if (!old) return { deleted: false };
+      if (old.exp) expiry.removeSync([old.exp, key]);
+      kv.removeSync(key);
+      return { deleted: current !== undefined };
+    });
+    if ('conflict' in outcome) throw conflict(key, outcome.conflict ?? null);
+    return outcome.deleted;
+  }
+
+  async incr(key: string, by: number): Promise<number> {
+    const { counters } = this.#db;
+    const next = await this.#write(() => {
+      const value = (counters.get(key) ?? 0) + by;
+      if (Math.abs(value) > SAFE_MAX) return null;
+      counters.putSync(key, value);
+      return value;
+    });
+    if (next === null) throw new ValidationError(`counter ${key} would leave the range ±(2^53-1)`);
+    return next;
+  }
+
+  async counter(key: string): Promise<number> {
+    return this.#db.counters.get(key) ?? 0;
+  }
+
+  async zset(board: string, member: string, score: number, mode: ScoreMode): Promise<ScoreEntry> {
+    const { scores, ranking } = this.#db;
+    const stored = await this.#write(() => {
+      const old = scores.get([board, member]);
+      const next = mode === 'best' && old !== undefined ? Math.max(old, score) : score;
+      if (old === next) return next;
+      if (old !== undefined) ranking.removeSync([board, negate(old), member]);
+      ranking.putSync([board, negate(next), member], true);
+      scores.putSync([board, member], next);
+      return next;
+    });
+    // Ranked after the commit, outside the write lock: counting is O(rank) and must not
+    // hold up every other writer. The rank is a snapshot either way.
+    return { member, score: stored, rank: this.#rankOf(board, member, stored) };
+  }
+
+  async zscore(board: string, member: string): Promise<number | null> {
+    return this.#db.scores.get([board, member]) ?? null;
+  }
+
+  async zrank(board: string, member: string): Promise<number | null> {
+    const score = this.#db.scores.get([board, member]);
+    return score === undefined ? null : this.#rankOf(board, member, score);
+  }
+
+  async ztop(board: string, n: number): Promise<ScoreEntry[]> {
+    const out: ScoreEntry[] = [];
+    for (const key of this.#db.ranking.getKeys({ start: [board], limit: n })) {
+      if (key[0] !== board) break;
+      out.push({ member: key[2], score: negate(key[1]), rank: out.length + 1 });
+    }
+    return out;
+  }
+
+  async hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
+    const { limits } = this.#db;
+    return this.#write(() => {
+      const step = gcraStep(limits.get(key), gcraNowUs(), limit, windowMs);
+      if (step.newTatUs !== undefined) limits.putSync(key, step.newTatUs);
+      return { allowed: step.allowed, remaining: step.remaining, retryAfterMs: step.retryAfterMs };
+    });
+  }
+
+  async acquire(name: string, owner: string, ttlMs: number): Promise<Lock | null> {
+    const { locks, fences } = this.#db;
+    return this.#write(() => {
+      const now = Date.now();
+      const held = locks.get(name);
+      if (held && held.exp > now && held.owner !== owner) return null;
+      const sameHolder = held && held.exp > now && held.owner === owner;
+      const token = sameHolder ? held.token : (fences.get(name) ?? 0) + 1;
+      if (!sameHolder) fences.putSync(name, token);
+      const exp = now + ttlMs;
+      locks.putSync(name, { owner, token, exp });
+      return { name, owner, token, expiresAt: exp };
+    });
+  }
+
+  async release(lock: Lock): Promise<boolean> {
+    const { locks } = this.#db;
+    return this.#write(() => {
+      const held = locks.get(lock.name);
+      if (!held || held.owner !== lock.owner || held.token !== lock.token || held.exp <= Date.now()) return false;
+      locks.removeSync(lock.name);
+      return true;
+    });
+  }
+
+  async register(nodeId: string, info: JsonObject, ttlMs: number): Promise<void> {
+    await this.#write(() => this.#db.nodes.putSync(nodeId, { info, exp: Date.now() + ttlMs }));
+  }
+
+  async deregister(nodeId: string): Promise<void> {
+    await this.#write(() => this.#db.nodes.removeSync(nodeId));
+  }
+
+  async list(): Promise<RegisteredNode[]> {
+    const now = Date.now();
+    const out: RegisteredNode[] = [];
+    for (const { key, value } of this.#db.nodes.getRange({})) {
+      if (value.exp > now) out.push({ nodeId: key, info: value.info, expiresAt: value.exp });
+    }
+    return out;
+  }
+
+  async ping(): Promise<void> {
+    // A read proves the environment is mapped; a write would prove the writer lock is
+    // free, which is what a wedged peer process takes away.
+    this.#db.root.get('__ping__');
+    await this.#write(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.#sweeper.stop();
+    await this.#db.root.close();
+  }
+
+  translateError(err: unknown): Error {
+    if (isMiniscaleError(err)) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    // MDB_MAP_FULL, ENOSPC, EIO: the disk or the map cannot take more; retrying later may work.
+    if (/MDB_MAP_FULL|ENOSPC|EIO|EACCES|closed/i.test(message)) {
+      return new StoreUnavailableError(`embedded store: ${message}`, { cause: err });
+    }
+    return new InternalError(`embedded store: ${message}`, { cause: err });
+  }
+
+  #rankOf(board: string, member: string, score: number): number {
+    return this.#db.ranking.getKeysCount({ start: [board], end: [board, negate(score), member] }) + 1;
+  }
+
+  /**
+   * Runs `work` inside one LMDB write transaction (atomic across processes) and
+   * resolves after it is committed — and flushed, when durability is 'flush'. `work`
+   * must decide before it writes: a throw after a write would not undo that write.
+   */
+  async #write<T>(work: () => T): Promise<T> {
+    const result = await this.#db.root.transaction(work);
+    if (this.#waitForFlush) await this.#db.root.flushed;
+    return result;
+  }
+}
+
+function live(exp: number): boolean {
+  return exp === 0 || exp > Date.now();
+}
+
+function toEntry(rec: KvRecord): Entry {
+  return { value: JSON.parse(rec.j) as JsonValue, version: rec.ver, expiresAt: rec.exp || null };
+}
+
+/** Scores are indexed negated so that ascending key order is highest-first; 0 stays 0 (never -0). */
+function negate(score: number): number {
+  return score === 0 ? 0 : -score;
+}
+
+function conflict(key: string, current: number | null): VersionConflictError {
+  const found = current === null ? 'the key is absent' : `its version is ${current}`;
+  return new VersionConflictError(`write to ${key} refused: ${found}`, current);
+}

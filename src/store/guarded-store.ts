@@ -1,0 +1,166 @@
+/**
+ * Wraps a driver into the public `Store`: validates every argument once (so all
+ * drivers refuse the same inputs), bounds every call with a timeout (so a dead or
+ * wedged backend never hangs a request) and passes every failure through the
+ * driver's single `translateError`.
+ */
+import { isMiniscaleError, StoreUnavailableError } from '../errors.js';
+import type {
+  DeleteOptions, Entry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
+  ScoreEntry, ScoreMode, SetOptions, Store, StoreDriver, StoreDriverName,
+} from './store.js';
+import {
+  checkFinite, checkJsonObject, checkName, checkPositiveInt, checkSafeInt,
+  DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_VALUE_DEPTH, encodeJson, MAX_TOP_N,
+} from './validation.js';
+import { ValidationError } from '../errors.js';
+
+/** @default 2_000 */
+export const DEFAULT_OP_TIMEOUT_MS = 2_000;
+
+export interface GuardOptions {
+  /** Upper bound for any one store call. @default 2_000 */
+  opTimeoutMs?: number;
+  /** @default 1 MiB */
+  maxValueBytes?: number;
+  /** @default 100 */
+  maxValueDepth?: number;
+}
+
+export class GuardedStore implements Store {
+  readonly driver: StoreDriverName;
+  readonly #inner: StoreDriver;
+  readonly #timeoutMs: number;
+  readonly #maxValueBytes: number;
+  readonly #maxValueDepth: number;
+  #closed = false;
+
+  constructor(inner: StoreDriver, opts: GuardOptions = {}) {
+    this.#inner = inner;
+    this.driver = inner.driver;
+    this.#timeoutMs = opts.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
+    this.#maxValueBytes = opts.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    this.#maxValueDepth = opts.maxValueDepth ?? DEFAULT_MAX_VALUE_DEPTH;
+  }
+
+  get(key: string): Promise<Entry | null> {
+    return this.#run('get', () => this.#inner.get(checkName('key', key)));
+  }
+
+  set(key: string, value: JsonValue, opts: SetOptions = {}): Promise<Entry> {
+    return this.#run('set', () => {
+      checkName('key', key);
+      const json = encodeJson(value, this.#maxValueBytes, this.#maxValueDepth);
+      if (opts.ttlMs !== undefined) checkPositiveInt('ttlMs', opts.ttlMs);
+      if (opts.ifVersion !== undefined) checkPositiveInt('ifVersion', opts.ifVersion);
+      if (opts.ifAbsent && opts.ifVersion !== undefined) {
+        throw new ValidationError('ifAbsent and ifVersion cannot be combined');
+      }
+      // Stored and returned values are the JSON round trip, so every driver returns the same thing.
+      return this.#inner.set(key, JSON.parse(json) as JsonValue, json, opts);
+    });
+  }
+
+  delete(key: string, opts: DeleteOptions = {}): Promise<boolean> {
+    return this.#run('delete', () => {
+      if (opts.ifVersion !== undefined) checkPositiveInt('ifVersion', opts.ifVersion);
+      return this.#inner.delete(checkName('key', key), opts);
+    });
+  }
+
+  incr(key: string, by = 1): Promise<number> {
+    return this.#run('incr', () => this.#inner.incr(checkName('key', key), checkSafeInt('by', by)));
+  }
+
+  counter(key: string): Promise<number> {
+    return this.#run('counter', () => this.#inner.counter(checkName('key', key)));
+  }
+
+  zset(board: string, member: string, score: number, opts: { mode?: ScoreMode } = {}): Promise<ScoreEntry> {
+    return this.#run('zset', () => {
+      const mode = opts.mode ?? 'best';
+      if (mode !== 'best' && mode !== 'set') throw new ValidationError("mode must be 'best' or 'set'");
+      // -0 and 0 must rank identically in every driver.
+      const s = checkFinite('score', score) === 0 ? 0 : score;
+      return this.#inner.zset(checkName('board', board), checkName('member', member), s, mode);
+    });
+  }
+
+  zscore(board: string, member: string): Promise<number | null> {
+    return this.#run('zscore', () => this.#inner.zscore(checkName('board', board), checkName('member', member)));
+  }
+
+  zrank(board: string, member: string): Promise<number | null> {
+    return this.#run('zrank', () => this.#inner.zrank(checkName('board', board), checkName('member', member)));
+  }
+
+  ztop(board: string, n: number): Promise<ScoreEntry[]> {
+    return this.#run('ztop', () => {
+      if (checkPositiveInt('n', n) > MAX_TOP_N) throw new ValidationError(`n must be at most ${MAX_TOP_N}`);
+      return this.#inner.ztop(checkName('board', board), n);
+    });
+  }
+
+  hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
+    return this.#run('hit', () =>
+      this.#inner.hit(checkName('key', key), checkPositiveInt('limit', limit), checkPositiveInt('windowMs', windowMs)));
+  }
+
+  acquire(name: string, owner: string, ttlMs: number): Promise<Lock | null> {
+    return this.#run('acquire', () =>
+      this.#inner.acquire(checkName('lock name', name), checkName('owner', owner), checkPositiveInt('ttlMs', ttlMs)));
+  }
+
+  release(lock: Lock): Promise<boolean> {
+    return this.#run('release', () => {
+      checkName('lock name', lock.name);
+      checkName('owner', lock.owner);
+      checkPositiveInt('token', lock.token);
+      return this.#inner.release(lock);
+    });
+  }
+
+  register(nodeId: string, info: JsonObject, ttlMs: number): Promise<void> {
+    return this.#run('register', () =>
+      this.#inner.register(checkName('nodeId', nodeId), checkJsonObject('info', info, 64 * 1024), checkPositiveInt('ttlMs', ttlMs)));
+  }
+
+  deregister(nodeId: string): Promise<void> {
+    return this.#run('deregister', () => this.#inner.deregister(checkName('nodeId', nodeId)));
+  }
+
+  list(): Promise<RegisteredNode[]> {
+    return this.#run('list', () => this.#inner.list());
+  }
+
+  ping(): Promise<void> {
+    return this.#run('ping', () => this.#inner.ping());
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#inner.close();
+  }
+
+  async #run<T>(op: string, call: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreUnavailableError(`store is closed (${op})`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StoreUnavailableError(`${this.driver} store did not answer ${op} within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
+    });
+    const work = Promise.resolve().then(call);
+    // The backend may still settle after the timeout fired; that late answer is dropped on purpose.
+    work.catch(() => {});
+    try {
+      return await Promise.race([work, timeout]);
+    } catch (err) {
+      throw isMiniscaleError(err) ? err : this.#inner.translateError(err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

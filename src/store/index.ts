@@ -1,0 +1,7 @@
+export type {
+  DeleteOptions, Entry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
+  ScoreEntry, ScoreMode, SetOptions, Store, StoreDriverName,
+} from './store.js';
+export { openStore, STORE_DRIVERS, type StoreConfig, type EmbeddedStoreConfig, type RedisStoreConfig } from './open-store.js';
+export { DEFAULT_OP_TIMEOUT_MS } from './guarded-store.js';
+export { userKey, appKey } from './keys.js';

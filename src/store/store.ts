@@ -1,0 +1,137 @@
+/**
+ * The one storage interface every other component uses. Nothing outside src/store/
+ * talks to LMDB or Redis. Drivers implement `StoreDriver`; callers get a `Store`
+ * from `openStore`, which validates arguments once, bounds every call with a timeout
+ * and translates backend failures into typed errors (see guarded-store.ts).
+ */
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export type StoreDriverName = 'embedded' | 'redis' | 'redis-cluster';
+
+/** A stored value with its version. */
+export interface Entry {
+  value: JsonValue;
+  /**
+   * Increases with every write of the key. A key created (or re-created after a
+   * delete or expiry) takes its version from the clock — `max(previous + 1, nowMs)` —
+   * so a version a client still holds from before a delete is not handed out again.
+   */
+  version: number;
+  /** Epoch milliseconds, or null when the entry does not expire. */
+  expiresAt: number | null;
+}
+
+export interface SetOptions {
+  /** Time to live in milliseconds; absent means no expiry (and removes an earlier TTL). */
+  ttlMs?: number;
+  /** Compare-and-set: write only if the current version equals this. */
+  ifVersion?: number;
+  /** Create only: write only if the key is absent (or expired). */
+  ifAbsent?: boolean;
+}
+
+export interface DeleteOptions {
+  /** Delete only if the current version equals this. */
+  ifVersion?: number;
+}
+
+export type ScoreMode = 'best' | 'set';
+
+export interface ScoreEntry {
+  member: string;
+  score: number;
+  /** 1-based, highest score first; equal scores ordered by member, byte-wise ascending. */
+  rank: number;
+}
+
+export interface RateLimitResult {
+  allowed: boolean;
+  /** Requests still allowed right now after this one. */
+  remaining: number;
+  /** When refused: milliseconds until one more request would be allowed; else 0. */
+  retryAfterMs: number;
+}
+
+export interface Lock {
+  name: string;
+  owner: string;
+  /**
+   * Fencing token: strictly increases each time the lock changes hands, so a
+   * resource can refuse a write from an owner whose lock has since expired.
+   */
+  token: number;
+  expiresAt: number;
+}
+
+export interface RegisteredNode {
+  nodeId: string;
+  info: JsonObject;
+  expiresAt: number;
+}
+
+/** What a driver implements. Arguments arrive already validated. */
+export interface StoreDriver {
+  readonly driver: StoreDriverName;
+  get(key: string): Promise<Entry | null>;
+  set(key: string, value: JsonValue, json: string, opts: SetOptions): Promise<Entry>;
+  delete(key: string, opts: DeleteOptions): Promise<boolean>;
+  incr(key: string, by: number): Promise<number>;
+  counter(key: string): Promise<number>;
+  zset(board: string, member: string, score: number, mode: ScoreMode): Promise<ScoreEntry>;
+  zscore(board: string, member: string): Promise<number | null>;
+  zrank(board: string, member: string): Promise<number | null>;
+  ztop(board: string, n: number): Promise<ScoreEntry[]>;
+  hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
+  acquire(name: string, owner: string, ttlMs: number): Promise<Lock | null>;
+  release(lock: Lock): Promise<boolean>;
+  register(nodeId: string, info: JsonObject, ttlMs: number): Promise<void>;
+  deregister(nodeId: string): Promise<void>;
+  list(): Promise<RegisteredNode[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** Turns a backend failure into a typed error; the one place that knows backend errors. */
+  translateError(err: unknown): Error;
+}
+
+/** What callers use. */
+export interface Store {
+  readonly driver: StoreDriverName;
+  /** The value and version, or null when absent or expired. */
+  get(key: string): Promise<Entry | null>;
+  /** Throws VersionConflictError when `ifVersion` or `ifAbsent` does not hold. */
+  set(key: string, value: JsonValue, opts?: SetOptions): Promise<Entry>;
+  /** True when something was deleted. Throws VersionConflictError when `ifVersion` does not hold. */
+  delete(key: string, opts?: DeleteOptions): Promise<boolean>;
+  /** Atomically adds `by` (a safe integer, default 1) and returns the new value. */
+  incr(key: string, by?: number): Promise<number>;
+  /** A counter's value, 0 when never touched. */
+  counter(key: string): Promise<number>;
+  /** Records a score (`best` keeps the higher of old and new) and returns the member's standing. */
+  zset(board: string, member: string, score: number, opts?: { mode?: ScoreMode }): Promise<ScoreEntry>;
+  zscore(board: string, member: string): Promise<number | null>;
+  /** 1-based rank, or null when the member has no score. */
+  zrank(board: string, member: string): Promise<number | null>;
+  /** The first `n` entries, highest score first. */
+  ztop(board: string, n: number): Promise<ScoreEntry[]>;
+  /**
+   * Counts one request against `limit` per `windowMs` (GCRA: a burst of `limit`, then
+   * one every `windowMs / limit`). Exact across processes: the check and the update
+   * are one atomic step in the backend.
+   */
+  hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
+  /** Takes the lock, or extends it when `owner` already holds it; null when another owner does. */
+  acquire(name: string, owner: string, ttlMs: number): Promise<Lock | null>;
+  /** Releases only if this owner and token still hold it; false otherwise. */
+  release(lock: Lock): Promise<boolean>;
+  /** Adds or refreshes (heartbeat) a node; it disappears from `list` after `ttlMs` without one. */
+  register(nodeId: string, info: JsonObject, ttlMs: number): Promise<void>;
+  deregister(nodeId: string): Promise<void>;
+  /** Live nodes, ordered by nodeId. */
+  list(): Promise<RegisteredNode[]>;
+  /** Resolves when the backend answers; throws StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
