@@ -76,14 +76,25 @@ export class EmbeddedSweeper {
     const { root, limits, locks, nodes } = this.#db;
     const nowUs = gcraNowUs();
     const now = Date.now();
-    const staleLimits = [...limits.getRange({})].filter((e) => e.value <= nowUs).map((e) => e.key);
-    const staleLocks = [...locks.getRange({})].filter((e) => e.value.exp <= now).map((e) => e.key);
-    const staleNodes = [...nodes.getRange({})].filter((e) => e.value.exp <= now).map((e) => e.key);
+    const staleLimits = collect(limits.getRange({}), (tat) => tat <= nowUs);
+    const staleLocks = collect(locks.getRange({}), (lock) => lock.exp <= now);
+    const staleNodes = collect(nodes.getRange({}), (node) => node.exp <= now);
     if (staleLimits.length + staleLocks.length + staleNodes.length === 0) return;
+    // Re-checked inside the transaction: another process may have refreshed an entry since the scan.
     await root.transaction(() => {
       for (const key of staleLimits) if ((limits.get(key) ?? Infinity) <= nowUs) limits.removeSync(key);
       for (const key of staleLocks) if ((locks.get(key)?.exp ?? Infinity) <= now) locks.removeSync(key);
       for (const key of staleNodes) if ((nodes.get(key)?.exp ?? Infinity) <= now) nodes.removeSync(key);
     });
   }
+}
+
+/** Keys of stale entries, at most BATCH of them per round, so memory stays bounded. */
+function collect<V>(range: Iterable<{ key: string; value: V }>, stale: (value: V) => boolean): string[] {
+  const keys: string[] = [];
+  for (const { key, value } of range) {
+    if (stale(value)) keys.push(key);
+    if (keys.length >= BATCH) break;
+  }
+  return keys;
 }
