@@ -13,7 +13,7 @@ function lines(text: string): string[] {
   return text.split('\n').filter((l) => l.length > 0);
 }
 
-describe('miniscale CLI usage', { timeout: 120_000 }, () => {
+describe('miniscale CLI usage', { timeout: 180_000 }, () => {
   // Should a bad value ever get past the parser, servers would start here; stop them by PID.
   const tmp = tempDir('miniscale-cli-');
   const dir = path.join(tmp.path, 'cluster');
