@@ -5,7 +5,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isMiniscaleError } from './errors.js';
+import { registerNodeCommand } from './commands/node.js';
 import { registerRedisClusterCommand } from './commands/redis-cluster.js';
+import { registerWechatEmulatorCommand } from './commands/wechat-emulator.js';
 
 export const USAGE_EXIT_CODE = 2;
 
@@ -15,7 +17,9 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ outputError: (line, write) => write(line.trimEnd().split('\n')[0] + '\n') });
+  registerNodeCommand(program);
   registerRedisClusterCommand(program);
+  registerWechatEmulatorCommand(program);
   // Subcommands inherit exitOverride and output settings only when set on each of them.
   for (const cmd of allCommands(program)) {
     cmd.exitOverride().configureOutput({ outputError: (line, write) => write(line.trimEnd().split('\n')[0] + '\n') });

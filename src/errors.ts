@@ -6,12 +6,10 @@
  */
 const kMiniscaleError = Symbol.for('miniscale.error');
 
-export type ErrorCode =
-  | 'VALIDATION_FAILED'
-  | 'VERSION_CONFLICT'
-  | 'STORE_UNAVAILABLE'
-  | 'MISSING_DEPENDENCY'
-  | 'INTERNAL';
+import type { ApiErrorCode } from './http/error-response.js';
+
+/** Every code a client can see (the API's table) plus the ones only operators see. */
+export type ErrorCode = ApiErrorCode | 'MISSING_DEPENDENCY' | 'CONFIG_INVALID';
 
 export abstract class MiniscaleError extends Error {
   abstract readonly code: ErrorCode;
@@ -56,6 +54,11 @@ export class StoreUnavailableError extends MiniscaleError {
 /** A program Miniscale starts (redis-server, redis-cli, nginx) is not installed. */
 export class MissingDependencyError extends MiniscaleError {
   readonly code = 'MISSING_DEPENDENCY';
+}
+
+/** A flag, environment variable or option that cannot work; found at start-up. */
+export class ConfigError extends MiniscaleError {
+  readonly code = 'CONFIG_INVALID';
 }
 
 /** A bug or a backend answer we do not understand; never shown to clients in detail. */

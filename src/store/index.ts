@@ -5,3 +5,4 @@ export type {
 export { openStore, STORE_DRIVERS, type StoreConfig, type EmbeddedStoreConfig, type RedisStoreConfig } from './open-store.js';
 export { DEFAULT_OP_TIMEOUT_MS } from './guarded-store.js';
 export { userKey, appKey } from './keys.js';
+export { resolveStoreConfig, DEFAULT_DATA_DIR, type StoreFlags } from './store-config.js';

@@ -58,12 +58,15 @@ export function encodeJson(value: unknown, maxBytes: number, maxDepth: number): 
   return json;
 }
 
+/** `depth` counts enclosing containers: `[[1]]` is two levels deep, a scalar alone zero. */
 function checkJsonShape(value: unknown, depth: number, maxDepth: number): asserts value is JsonValue {
-  if (depth > maxDepth) throw new ValidationError(`value is nested deeper than ${maxDepth} levels`);
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new ValidationError('value contains a number that is not finite');
     return;
+  }
+  if ((Array.isArray(value) || isPlainObject(value)) && depth >= maxDepth) {
+    throw new ValidationError(`value is nested deeper than ${maxDepth} levels`);
   }
   if (Array.isArray(value)) {
     for (const item of value) checkJsonShape(item, depth + 1, maxDepth);

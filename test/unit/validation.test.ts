@@ -25,7 +25,9 @@ describe('store argument validation', () => {
   it('counts size in UTF-8 bytes and depth in levels', () => {
     assert.throws(() => encodeJson('é'.repeat(5), 11, 10), { code: 'VALIDATION_FAILED' }); // 12 bytes with quotes
     assert.equal(encodeJson('é'.repeat(4), 11, 10), '"éééé"');
-    assert.equal(encodeJson([[[]]], 100, 2), '[[[]]]');
-    assert.throws(() => encodeJson([[[[]]]], 100, 2), { code: 'VALIDATION_FAILED' });
+    assert.equal(encodeJson([[1]], 100, 2), '[[1]]');
+    assert.equal(encodeJson({ a: [{}] }, 100, 3), '{"a":[{}]}');
+    assert.throws(() => encodeJson([[[]]], 100, 2), { code: 'VALIDATION_FAILED' });
+    assert.throws(() => encodeJson({ a: [{}] }, 100, 2), { code: 'VALIDATION_FAILED' });
   });
 });

@@ -1,0 +1,48 @@
+/**
+ * The one place where anything thrown while handling a request becomes an HTTP
+ * answer: typed errors keep their code, Fastify's own errors are translated, and
+ * everything else is INTERNAL — logged with the request id, never shown in detail.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isMiniscaleError, type MiniscaleError } from '../errors.js';
+import { errorBody, statusOf, STATUS_BY_CODE, type ApiErrorCode } from '../http/error-response.js';
+
+/** Fastify's own error codes that mean the client sent something wrong. */
+const FASTIFY_CODES: Record<string, ApiErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'VALIDATION_FAILED',
+  FST_ERR_BAD_URL: 'VALIDATION_FAILED',
+  FST_ERR_ASYNC_CONSTRAINT: 'VALIDATION_FAILED',
+};
+
+export function handleError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  const { code, message } = classify(err);
+  const status = statusOf(code);
+  if (status >= 500) {
+    request.log.error({ err, code }, 'request failed');
+  } else {
+    request.log.debug({ code, message }, 'request refused');
+  }
+  const retryAfter = (err as { retryAfterSec?: unknown }).retryAfterSec;
+  if (typeof retryAfter === 'number') reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
+  void reply.code(status).type('application/json').send(errorBody(code, message));
+}
+
+function classify(err: FastifyError | Error): { code: ApiErrorCode; message: string } {
+  if (isMiniscaleError(err) && isApiCode(err.code)) return { code: err.code, message: err.message };
+  if (isMiniscaleError(err)) return { code: 'INTERNAL', message: 'internal error' };
+  const fastifyErr = err as FastifyError;
+  if (fastifyErr.validation) return { code: 'VALIDATION_FAILED', message: fastifyErr.message };
+  const mapped = fastifyErr.code ? FASTIFY_CODES[fastifyErr.code] : undefined;
+  if (mapped) return { code: mapped, message: fastifyErr.message };
+  if (fastifyErr.statusCode && fastifyErr.statusCode >= 400 && fastifyErr.statusCode < 500) {
+    return { code: 'VALIDATION_FAILED', message: fastifyErr.message };
+  }
+  return { code: 'INTERNAL', message: 'internal error' };
+}
+
+function isApiCode(code: MiniscaleError['code']): code is ApiErrorCode {
+  return code in STATUS_BY_CODE;
+}

@@ -1,0 +1,53 @@
+/**
+ * The API's typed errors, one class per meaning. Routes throw these; the one error
+ * handler (error-handler.ts) turns any of them into `{"error":{code,message}}` with
+ * the status from src/http/error-response.ts.
+ */
+import { MiniscaleError } from '../errors.js';
+
+export class UnauthenticatedError extends MiniscaleError {
+  readonly code = 'UNAUTHENTICATED';
+}
+
+export class ForbiddenError extends MiniscaleError {
+  readonly code = 'FORBIDDEN';
+}
+
+export class NotFoundError extends MiniscaleError {
+  readonly code = 'NOT_FOUND';
+}
+
+export class PayloadTooLargeError extends MiniscaleError {
+  readonly code = 'PAYLOAD_TOO_LARGE';
+}
+
+/** Over a rate limit; `retryAfterSec` becomes the `Retry-After` header. */
+export class RateLimitedError extends MiniscaleError {
+  readonly code = 'RATE_LIMITED';
+  constructor(message: string, readonly retryAfterSec: number) {
+    super(message);
+  }
+}
+
+/** WeChat refused the login code: invalid (40029) or already used (40163). */
+export class AuthCodeInvalidError extends MiniscaleError {
+  readonly code = 'AUTH_CODE_INVALID';
+}
+
+/** WeChat flagged the user as risky (40226). */
+export class AuthUserBlockedError extends MiniscaleError {
+  readonly code = 'AUTH_USER_BLOCKED';
+}
+
+/** WeChat's own per-user login limit (45011: over 100 logins a minute). */
+export class AuthRateLimitedError extends MiniscaleError {
+  readonly code = 'AUTH_RATE_LIMITED';
+  constructor(message: string, readonly retryAfterSec: number) {
+    super(message);
+  }
+}
+
+/** WeChat (or another upstream) could not be reached or answered something unusable. */
+export class UpstreamUnavailableError extends MiniscaleError {
+  readonly code = 'UPSTREAM_UNAVAILABLE';
+}

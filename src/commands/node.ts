@@ -1,0 +1,26 @@
+/** `miniscale node`: one API node, in the foreground. SIGTERM/SIGINT drain it. */
+import { Command, Option } from 'commander';
+import { resolveNodeOptions, startNode, type NodeFlags } from '../api/index.js';
+import { STORE_DRIVERS } from '../store/index.js';
+
+export function registerNodeCommand(program: Command): void {
+  program
+    .command('node')
+    .description('run one API node (stateless; talks to the store)')
+    .option('--port <port>', 'port to listen on (0 = any free port)', '0')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--node-id <id>', 'X-Node-Id of this process (default: generated, unique per process)')
+    .addOption(new Option('--store <driver>', 'store driver').choices(STORE_DRIVERS as string[]).default('embedded'))
+    .option('--store-url <url>', 'redis://host:port (comma-separated seeds for redis-cluster)')
+    .option('--data <dir>', 'data directory (embedded store)', './data')
+    .action(async (flags: NodeFlags) => {
+      const node = await startNode(resolveNodeOptions(flags));
+      // Printed for scripts and supervisors that start nodes on port 0.
+      process.stdout.write(`${JSON.stringify({ event: 'listening', url: node.url, nodeId: node.nodeId, pid: process.pid })}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => void node.drain().then(resolve, resolve);
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+    });
+}
