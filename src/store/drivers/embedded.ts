@@ -49,6 +49,17 @@ export interface EmbeddedDbs {
 
 const SAFE_MAX = Number.MAX_SAFE_INTEGER;
 
+/**
+ * Data (values, counters, scores) is acknowledged after the fsync. Coordination state
+ * (rate-limit arrival times, locks, registry heartbeats) is acknowledged on commit:
+ * only a machine crash can lose its last second, and after a machine crash every
+ * process that used it is gone too. Skipping the fsync wait keeps a rate-limit check
+ * off the disk's latency.
+ */
+const DURABLE = 'durable';
+const EPHEMERAL = 'ephemeral';
+type WriteKind = typeof DURABLE | typeof EPHEMERAL;
+
 export async function openEmbeddedDriver(config: EmbeddedStoreConfig): Promise<EmbeddedDriver> {
   mkdirSync(config.dir, { recursive: true });
   try {
@@ -91,7 +102,7 @@ export class EmbeddedDriver implements StoreDriver {
 
   async set(key: string, value: JsonValue, json: string, opts: SetOptions): Promise<Entry> {
     const { kv, expiry } = this.#db;
-    const outcome = await this.#write(() => {
+    const outcome = await this.#write(DURABLE, () => {
       const old = kv.get(key);
       const current = old && live(old.exp) ? old : undefined;
       if (opts.ifAbsent && current) return { conflict: current.ver };
@@ -109,7 +120,7 @@ export class EmbeddedDriver implements StoreDriver {
 
   async delete(key: string, opts: DeleteOptions): Promise<boolean> {
     const { kv, expiry } = this.#db;
-    const outcome = await this.#write(() => {
+    const outcome = await this.#write(DURABLE, () => {
       const old = kv.get(key);
       const current = old && live(old.exp) ? old : undefined;
       if (opts.ifVersion !== undefined && current?.ver !== opts.ifVersion) return { conflict: current?.ver ?? null };
@@ -124,7 +135,7 @@ export class EmbeddedDriver implements StoreDriver {
 
   async incr(key: string, by: number): Promise<number> {
     const { counters } = this.#db;
-    const next = await this.#write(() => {
+    const next = await this.#write(DURABLE, () => {
       const value = (counters.get(key) ?? 0) + by;
       if (Math.abs(value) > SAFE_MAX) return null;
       counters.putSync(key, value);
@@ -140,7 +151,7 @@ export class EmbeddedDriver implements StoreDriver {
 
   async zset(board: string, member: string, score: number, mode: ScoreMode): Promise<ScoreEntry> {
     const { scores, ranking } = this.#db;
-    const stored = await this.#write(() => {
+    const stored = await this.#write(DURABLE, () => {
       const old = scores.get([board, member]);
       const next = mode === 'best' && old !== undefined ? Math.max(old, score) : score;
       if (old === next) return next;
@@ -174,7 +185,7 @@ export class EmbeddedDriver implements StoreDriver {
 
   async hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
     const { limits } = this.#db;
-    return this.#write(() => {
+    return this.#write(EPHEMERAL, () => {
       const step = gcraStep(limits.get(key), gcraNowUs(), limit, windowMs);
       if (step.newTatUs !== undefined) limits.putSync(key, step.newTatUs);
       return { allowed: step.allowed, remaining: step.remaining, retryAfterMs: step.retryAfterMs };
@@ -183,7 +194,7 @@ export class EmbeddedDriver implements StoreDriver {
 
   async acquire(name: string, owner: string, ttlMs: number): Promise<Lock | null> {
     const { locks, fences } = this.#db;
-    return this.#write(() => {
+    return this.#write(EPHEMERAL, () => {
       const now = Date.now();
       const held = locks.get(name);
       if (held && held.exp > now && held.owner !== owner) return null;
@@ -198,7 +209,7 @@ export class EmbeddedDriver implements StoreDriver {
 
   async release(lock: Lock): Promise<boolean> {
     const { locks } = this.#db;
-    return this.#write(() => {
+    return this.#write(EPHEMERAL, () => {
       const held = locks.get(lock.name);
       if (!held || held.owner !== lock.owner || held.token !== lock.token || held.exp <= Date.now()) return false;
       locks.removeSync(lock.name);
@@ -207,11 +218,11 @@ export class EmbeddedDriver implements StoreDriver {
   }
 
   async register(nodeId: string, info: JsonObject, ttlMs: number): Promise<void> {
-    await this.#write(() => this.#db.nodes.putSync(nodeId, { info, exp: Date.now() + ttlMs }));
+    await this.#write(EPHEMERAL, () => this.#db.nodes.putSync(nodeId, { info, exp: Date.now() + ttlMs }));
   }
 
   async deregister(nodeId: string): Promise<void> {
-    await this.#write(() => this.#db.nodes.removeSync(nodeId));
+    await this.#write(EPHEMERAL, () => this.#db.nodes.removeSync(nodeId));
   }
 
   async list(): Promise<RegisteredNode[]> {
@@ -227,7 +238,7 @@ export class EmbeddedDriver implements StoreDriver {
     // A read proves the environment is mapped; a write would prove the writer lock is
     // free, which is what a wedged peer process takes away.
     this.#db.root.get('__ping__');
-    await this.#write(() => undefined);
+    await this.#write(EPHEMERAL, () => undefined);
   }
 
   async close(): Promise<void> {
@@ -251,12 +262,13 @@ export class EmbeddedDriver implements StoreDriver {
 
   /**
    * Runs `work` inside one LMDB write transaction (atomic across processes) and
-   * resolves after it is committed — and flushed, when durability is 'flush'. `work`
-   * must decide before it writes: a throw after a write would not undo that write.
+   * resolves after it is committed — and, for DURABLE data when durability is
+   * 'flush', after the fsync. `work` must decide before it writes: a throw after a
+   * write would not undo that write.
    */
-  async #write<T>(work: () => T): Promise<T> {
+  async #write<T>(kind: WriteKind, work: () => T): Promise<T> {
     const result = await this.#db.root.transaction(work);
-    if (this.#waitForFlush) await this.#db.root.flushed;
+    if (kind === DURABLE && this.#waitForFlush) await this.#db.root.flushed;
     return result;
   }
 }
