@@ -42,8 +42,9 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
     }
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`miniscale: ${isMiniscaleError(err) ? `${err.code}: ` : ''}${message}\n`);
-    return 1;
+    process.stderr.write(`miniscale: ${isMiniscaleError(err) ? `${err.code}: ` : ''}${message.split('\n')[0]}\n`);
+    // A setting that cannot work (flag or environment) is a usage error, like a bad flag.
+    return isMiniscaleError(err) && err.code === 'CONFIG_INVALID' ? USAGE_EXIT_CODE : 1;
   }
 }
 
