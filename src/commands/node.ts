@@ -21,6 +21,11 @@ export function registerNodeCommand(program: Command): void {
         const stop = () => void node.drain().then(resolve, resolve);
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
+        // Started by a supervisor (`miniscale up`) over an IPC channel: when the
+        // supervisor dies, even by SIGKILL, the channel closes and we leave with it.
+        if (process.connected) process.once('disconnect', stop);
       });
+      // The open IPC channel would keep this process alive after the drain.
+      if (process.connected) process.disconnect();
     });
 }
