@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isMiniscaleError } from './errors.js';
+import { registerNginxConfigCommand } from './commands/nginx-config.js';
 import { registerNodeCommand } from './commands/node.js';
 import { registerRedisClusterCommand } from './commands/redis-cluster.js';
 import { registerWechatEmulatorCommand } from './commands/wechat-emulator.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (line, write) => write(line.trimEnd().split('\n')[0] + '\n') });
   registerNodeCommand(program);
+  registerNginxConfigCommand(program);
   registerRedisClusterCommand(program);
   registerWechatEmulatorCommand(program);
   // Subcommands inherit exitOverride and output settings only when set on each of them.
