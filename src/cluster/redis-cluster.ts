@@ -235,6 +235,9 @@ async function startNodes(dir: string, ports: number[], nodeTimeoutMs: number): 
           'cluster-config-file': 'nodes.conf',
           'cluster-node-timeout': String(nodeTimeoutMs),
           appendonly: 'yes',
+          // Redis waits 5 s by default before a diskless full sync, to batch replicas;
+          // a fresh local cluster has nothing to batch and should be redundant at once.
+          'repl-diskless-sync-delay': '0',
         },
       }),
     ),
@@ -325,6 +328,10 @@ async function notReadyReason(port: number, total: number): Promise<string | nul
       if (fields[7] !== 'connected') return `link to ${fields[1]} is ${fields[7] ?? '?'}`;
       if (flags.includes('master') && fields.length <= 8) return `sees ${fields[1]} as a primary without slots`;
     }
+    // A replica that never finished its first sync refuses to take over ("Disconnected
+    // from master for longer than allowed"): ready means every replica is in sync.
+    const replication = await bulkCommand(port, ['INFO', 'replication']);
+    if (/role:slave/.test(replication) && !/master_link_status:up/.test(replication)) return 'replica not yet in sync with its primary';
     return null;
   } catch (err) {
     return `unreachable (${(err as Error).message})`;
