@@ -11,13 +11,21 @@ export type JsonObject = { [key: string]: JsonValue };
 
 export type StoreDriverName = 'embedded' | 'redis' | 'redis-cluster';
 
+/**
+ * How long a deleted key remembers its last version (a tombstone), so a key re-created
+ * soon after a delete continues above it even when everything happened within one
+ * millisecond. Long after, the clock part of the version is far ahead anyway.
+ */
+export const TOMBSTONE_TTL_MS = 10 * 60_000;
+
 /** A stored value with its version. */
 export interface Entry {
   value: JsonValue;
   /**
-   * Increases with every write of the key. A key created (or re-created after a
-   * delete or expiry) takes its version from the clock — `max(previous + 1, nowMs)` —
-   * so a version a client still holds from before a delete is not handed out again.
+   * Increases with every write of the key: `max(previous + 1, nowMs)`. A delete leaves
+   * a tombstone with the last version for TOMBSTONE_TTL_MS, and a new key starts from
+   * the clock, so a version a client still holds from before a delete is not handed
+   * out again.
    */
   version: number;
   /** Epoch milliseconds, or null when the entry does not expire. */

@@ -94,7 +94,10 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         let last = 0;
         for (let i = 0; i < 5; i++) last = (await store.set(key, i)).version;
         await store.delete(key);
-        const recreated = await store.set(key, 'again');
+        assert.equal(await store.get(key), null);
+        assert.equal(await store.delete(key), false, 'a deleted key is absent');
+        await assert.rejects(store.set(key, 'x', { ifVersion: last }), { code: 'VERSION_CONFLICT' }, 'the old version no longer matches');
+        const recreated = await store.set(key, 'again', { ifAbsent: true });
         assert.ok(recreated.version > last, `recreated ${recreated.version} <= old ${last}`);
       });
 

@@ -21,11 +21,15 @@ import type {
   DeleteOptions, Entry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
   ScoreEntry, ScoreMode, SetOptions, StoreDriver,
 } from '../store.js';
+import { TOMBSTONE_TTL_MS } from '../store.js';
 import { gcraNowUs, gcraStep } from '../gcra.js';
 import { EmbeddedSweeper } from './embedded-sweeper.js';
 
-/** A kv record as stored: the JSON text (parsed on read), its version and expiry (0 = none). */
-interface KvRecord { j: string; ver: number; exp: number }
+/**
+ * A kv record as stored: the JSON text (parsed on read), its version and expiry (0 =
+ * none). `j: null` is a tombstone: absent, but it remembers the last version.
+ */
+interface KvRecord { j: string | null; ver: number; exp: number }
 interface LockRecord { owner: string; token: number; exp: number }
 interface NodeRecord { info: JsonObject; exp: number }
 
@@ -97,14 +101,14 @@ export class EmbeddedDriver implements StoreDriver {
 
   async get(key: string): Promise<Entry | null> {
     const rec = this.#db.kv.get(key);
-    return rec && live(rec.exp) ? toEntry(rec) : null;
+    return rec && isLive(rec) ? toEntry(rec) : null;
   }
 
   async set(key: string, value: JsonValue, json: string, opts: SetOptions): Promise<Entry> {
     const { kv, expiry } = this.#db;
     const outcome = await this.#write(DURABLE, () => {
       const old = kv.get(key);
-      const current = old && live(old.exp) ? old : undefined;
+      const current = old && isLive(old) ? old : undefined;
       if (opts.ifAbsent && current) return { conflict: current.ver };
       if (opts.ifVersion !== undefined && current?.ver !== opts.ifVersion) return { conflict: current?.ver ?? null };
       const now = Date.now();
@@ -122,12 +126,15 @@ export class EmbeddedDriver implements StoreDriver {
     const { kv, expiry } = this.#db;
     const outcome = await this.#write(DURABLE, () => {
       const old = kv.get(key);
-      const current = old && live(old.exp) ? old : undefined;
+      const current = old && isLive(old) ? old : undefined;
       if (opts.ifVersion !== undefined && current?.ver !== opts.ifVersion) return { conflict: current?.ver ?? null };
-      if (!old) return { deleted: false };
-      if (old.exp) expiry.removeSync([old.exp, key]);
-      kv.removeSync(key);
-      return { deleted: current !== undefined };
+      if (!current) return { deleted: false };
+      // Keep the version as a tombstone; the sweeper removes it after TOMBSTONE_TTL_MS.
+      const tombstone: KvRecord = { j: null, ver: current.ver, exp: Date.now() + TOMBSTONE_TTL_MS };
+      if (current.exp) expiry.removeSync([current.exp, key]);
+      expiry.putSync([tombstone.exp, key], true);
+      kv.putSync(key, tombstone);
+      return { deleted: true };
     });
     if ('conflict' in outcome) throw conflict(key, outcome.conflict ?? null);
     return outcome.deleted;
@@ -273,11 +280,11 @@ export class EmbeddedDriver implements StoreDriver {
   }
 }
 
-function live(exp: number): boolean {
-  return exp === 0 || exp > Date.now();
+function isLive(rec: KvRecord): rec is KvRecord & { j: string } {
+  return rec.j !== null && (rec.exp === 0 || rec.exp > Date.now());
 }
 
-function toEntry(rec: KvRecord): Entry {
+function toEntry(rec: KvRecord & { j: string }): Entry {
   return { value: JSON.parse(rec.j) as JsonValue, version: rec.ver, expiresAt: rec.exp || null };
 }
 

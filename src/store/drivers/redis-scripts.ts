@@ -23,11 +23,13 @@ export interface ScriptDef { numberOfKeys: number; lua: string }
 export const KV_SET: ScriptDef = {
   numberOfKeys: 1,
   lua: `${NOW_MS}
-local cur = redis.call('HGET', KEYS[1], 'ver')
-if ARGV[4] == '1' and cur then return {0, cur} end
-if ARGV[3] ~= '' and cur ~= ARGV[3] then return {0, cur or '-1'} end
--- max(previous + 1, now): strictly growing, and a re-created key starts above any old version.
-local ver = math.max((tonumber(cur) or 0) + 1, now)
+-- A hash without 'v' is a tombstone: absent, but it remembers the last version.
+local cur = redis.call('HMGET', KEYS[1], 'ver', 'v')
+local live = cur[2] and cur[1]
+if ARGV[4] == '1' and live then return {0, live} end
+if ARGV[3] ~= '' and live ~= ARGV[3] then return {0, live or '-1'} end
+-- max(previous + 1, now): strictly growing, also across a delete (the tombstone's version).
+local ver = math.max((tonumber(cur[1]) or 0) + 1, now)
 local exp = 0
 if ARGV[2] ~= '' then exp = now + tonumber(ARGV[2]) end
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'ver', string.format('%.0f', ver), 'e', string.format('%.0f', exp))
@@ -35,12 +37,20 @@ if exp > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) else redis.call('PERSIST
 return {1, string.format('%.0f', ver), string.format('%.0f', exp)}`,
 };
 
-/** KEYS[1] kv hash; ARGV: ifVersion ('' = none). → 1 deleted, 0 absent, {-1, currentVersion or -1} conflict */
+/**
+ * KEYS[1] kv hash; ARGV: ifVersion ('' = none), tombstoneMs. Leaves a tombstone (the
+ * version alone) so a re-created key continues above it.
+ * → 1 deleted, 0 absent, {-1, currentVersion or -1} conflict
+ */
 export const KV_DELETE: ScriptDef = {
   numberOfKeys: 1,
-  lua: `local cur = redis.call('HGET', KEYS[1], 'ver')
-if ARGV[1] ~= '' and cur ~= ARGV[1] then return {-1, cur or '-1'} end
-return redis.call('DEL', KEYS[1])`,
+  lua: `local cur = redis.call('HMGET', KEYS[1], 'ver', 'v')
+local live = cur[2] and cur[1]
+if ARGV[1] ~= '' and live ~= ARGV[1] then return {-1, live or '-1'} end
+if not live then return 0 end
+redis.call('HDEL', KEYS[1], 'v', 'e')
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`,
 };
 
 /** KEYS[1] counter; ARGV: by. → {1, value} or {0} when the result would leave ±(2^53-1). */

@@ -17,6 +17,7 @@ import type {
   DeleteOptions, Entry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
   ScoreEntry, ScoreMode, SetOptions, StoreDriver,
 } from '../store.js';
+import { TOMBSTONE_TTL_MS } from '../store.js';
 import { SCRIPTS } from './redis-scripts.js';
 
 type Reply = Array<string | number | null>;
@@ -24,7 +25,7 @@ type Reply = Array<string | number | null>;
 /** The scripts as methods, as `defineCommand` adds them to the client. */
 interface ScriptCommands {
   msKvSet(key: string, json: string, ttlMs: string, ifVersion: string, ifAbsent: string): Promise<Reply>;
-  msKvDelete(key: string, ifVersion: string): Promise<number | Reply>;
+  msKvDelete(key: string, ifVersion: string, tombstoneMs: string): Promise<number | Reply>;
   msIncr(key: string, by: string): Promise<Reply>;
   msZset(board: string, member: string, score: string, mode: string): Promise<Reply>;
   msHit(key: string, limit: string, windowMs: string, epochUs: string): Promise<Reply>;
@@ -151,7 +152,7 @@ export class RedisDriver implements StoreDriver {
   }
 
   async delete(key: string, opts: DeleteOptions): Promise<boolean> {
-    const reply = await this.#client.msKvDelete(this.#kv(key), opts.ifVersion !== undefined ? String(opts.ifVersion) : '');
+    const reply = await this.#client.msKvDelete(this.#kv(key), opts.ifVersion !== undefined ? String(opts.ifVersion) : '', String(TOMBSTONE_TTL_MS));
     if (Array.isArray(reply)) throw conflict(key, reply[1]);
     return reply === 1;
   }
