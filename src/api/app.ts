@@ -3,7 +3,7 @@
  * surprises, hooks, the routes, the one error handler and the 404 answer.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../logging.js';
 import { ValidationError } from '../errors.js';
 import { errorBody } from '../http/error-response.js';
@@ -27,7 +27,8 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<Fastify
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast only drops pino-specific generics.
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Our own onResponse hook logs requests (at debug), so Fastify's per-request lines are off.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     trustProxy: ctx.options.trustProxy,
     // Keep idle keep-alive sockets longer than the gateway's pool does, so the pool
