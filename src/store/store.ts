@@ -83,6 +83,11 @@ export interface RegisteredNode {
 /** What a driver implements. Arguments arrive already validated. */
 export interface StoreDriver {
   readonly driver: StoreDriverName;
+  /**
+   * Reads are lookups in local memory (a memory-mapped file) that cannot wait on
+   * anything, so the guard runs them without a timer. Writes are always timed.
+   */
+  readonly readsAreLocal?: boolean;
   get(key: string): Promise<Entry | null>;
   set(key: string, value: JsonValue, json: string, opts: SetOptions): Promise<Entry>;
   delete(key: string, opts: DeleteOptions): Promise<boolean>;

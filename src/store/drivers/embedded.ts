@@ -88,6 +88,8 @@ export async function openEmbeddedDriver(config: EmbeddedStoreConfig): Promise<E
 
 export class EmbeddedDriver implements StoreDriver {
   readonly driver = 'embedded' as const;
+  /** LMDB reads are lookups in the memory map; no lock, no I/O wait (see StoreDriver). */
+  readonly readsAreLocal = true;
   readonly #db: EmbeddedDbs;
   readonly #waitForFlush: boolean;
   readonly #sweeper: EmbeddedSweeper;
@@ -100,7 +102,7 @@ export class EmbeddedDriver implements StoreDriver {
   }
 
   async get(key: string): Promise<Entry | null> {
-    const rec = this.#db.kv.get(key);
+    const rec = this.#fresh().kv.get(key);
     return rec && isLive(rec) ? toEntry(rec) : null;
   }
 
@@ -153,7 +155,7 @@ export class EmbeddedDriver implements StoreDriver {
   }
 
   async counter(key: string): Promise<number> {
-    return this.#db.counters.get(key) ?? 0;
+    return this.#fresh().counters.get(key) ?? 0;
   }
 
   async zset(board: string, member: string, score: number, mode: ScoreMode): Promise<ScoreEntry> {
@@ -173,17 +175,17 @@ export class EmbeddedDriver implements StoreDriver {
   }
 
   async zscore(board: string, member: string): Promise<number | null> {
-    return this.#db.scores.get([board, member]) ?? null;
+    return this.#fresh().scores.get([board, member]) ?? null;
   }
 
   async zrank(board: string, member: string): Promise<number | null> {
-    const score = this.#db.scores.get([board, member]);
+    const score = this.#fresh().scores.get([board, member]);
     return score === undefined ? null : this.#rankOf(board, member, score);
   }
 
   async ztop(board: string, n: number): Promise<ScoreEntry[]> {
     const out: ScoreEntry[] = [];
-    for (const key of this.#db.ranking.getKeys({ start: [board], limit: n })) {
+    for (const key of this.#fresh().ranking.getKeys({ start: [board], limit: n })) {
       if (key[0] !== board) break;
       out.push({ member: key[2], score: negate(key[1]), rank: out.length + 1 });
     }
@@ -235,7 +237,7 @@ export class EmbeddedDriver implements StoreDriver {
   async list(): Promise<RegisteredNode[]> {
     const now = Date.now();
     const out: RegisteredNode[] = [];
-    for (const { key, value } of this.#db.nodes.getRange({})) {
+    for (const { key, value } of this.#fresh().nodes.getRange({})) {
       if (value.exp > now) out.push({ nodeId: key, info: value.info, expiresAt: value.exp });
     }
     return out;
@@ -261,6 +263,17 @@ export class EmbeddedDriver implements StoreDriver {
       return new StoreUnavailableError(`embedded store: ${message}`, { cause: err });
     }
     return new InternalError(`embedded store: ${message}`, { cause: err });
+  }
+
+  /**
+   * The dbs, on a fresh read snapshot. lmdb-js renews its read transaction only on the
+   * next macrotask (setTimeout 0), so a read right after another process's commit —
+   * e.g. just after taking a lock that process released — could see the state from
+   * before it. The conformance suite's cross-process lock test caught exactly that.
+   */
+  #fresh(): EmbeddedDbs {
+    this.#db.root.resetReadTxn();
+    return this.#db;
   }
 
   #rankOf(board: string, member: string, score: number): number {
