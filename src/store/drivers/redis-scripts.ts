@@ -19,6 +19,8 @@ export interface ScriptDef { numberOfKeys: number; lua: string }
 /**
  * KEYS[1] kv hash; ARGV: json, ttlMs ('' = none), ifVersion ('' = none), ifAbsent ('1'/'0').
  * → {1, version, expiresAt} or {0, currentVersion or -1}
+ * Atomic because: the version check, the new version (derived from the old one) and the
+ * write are one compare-and-set; split, two writers could both pass the check.
  */
 export const KV_SET: ScriptDef = {
   numberOfKeys: 1,
@@ -41,6 +43,8 @@ return {1, string.format('%.0f', ver), string.format('%.0f', exp)}`,
  * KEYS[1] kv hash; ARGV: ifVersion ('' = none), tombstoneMs. Leaves a tombstone (the
  * version alone) so a re-created key continues above it.
  * → 1 deleted, 0 absent, {-1, currentVersion or -1} conflict
+ * Atomic because: a conditional delete must not remove a value written after its check,
+ * and the tombstone must keep the version of exactly the value it removed.
  */
 export const KV_DELETE: ScriptDef = {
   numberOfKeys: 1,
@@ -53,18 +57,25 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`,
 };
 
-/** KEYS[1] counter; ARGV: by. → {1, value} or {0} when the result would leave ±(2^53-1). */
+/**
+ * KEYS[1] counter; ARGV: by. → {1, value} or {0} when the result would leave ±(2^53-1).
+ * Atomic because: the range check must see the value it adds to. (INCRBY alone is atomic
+ * but goes up to 2^63, past what a JavaScript number holds exactly.)
+ */
 export const COUNTER_INCR: ScriptDef = {
   numberOfKeys: 1,
-  lua: `local next = (tonumber(redis.call('GET', KEYS[1])) or 0) + tonumber(ARGV[1])
-if math.abs(next) > 9007199254740991 then return {0} end
-redis.call('SET', KEYS[1], string.format('%.0f', next))
-return {1, string.format('%.0f', next)}`,
+  lua: `local value = (tonumber(redis.call('GET', KEYS[1])) or 0) + tonumber(ARGV[1])
+if math.abs(value) > 9007199254740991 then return {0} end
+redis.call('SET', KEYS[1], string.format('%.0f', value))
+return {1, string.format('%.0f', value)}`,
 };
 
 /**
  * KEYS[1] board zset of NEGATED scores (ascending order = highest first, ties by member);
  * ARGV: member, score, mode. → {storedScore, rank}
+ * Atomic because: `best` compares with the stored score before writing (two concurrent
+ * submissions must keep the higher), and the rank returned is that of this write.
+ * Scores travel as %.17g text, which round-trips every double exactly.
  */
 export const ZSET_SCORE: ScriptDef = {
   numberOfKeys: 1,
@@ -79,6 +90,8 @@ return {string.format('%.17g', -new), redis.call('ZRANK', KEYS[1], ARGV[1]) + 1}
  * GCRA (see src/store/gcra.ts for the same arithmetic in TypeScript). KEYS[1] holds the
  * theoretical arrival time in µs since 2025-01-01, unrounded. ARGV: limit, windowMs, epochUs.
  * → {allowed 1/0, remaining, retryAfterMs}
+ * Atomic because: read-decide-write of the arrival time; split, N processes reading the
+ * same value would all be allowed, and the limit would not be exact across processes.
  */
 export const RATE_HIT: ScriptDef = {
   numberOfKeys: 1,
@@ -101,6 +114,8 @@ return {1, math.max(0, math.floor((window - ahead + 1) / interval)), 0}`,
 /**
  * KEYS[1] lock hash {owner, token}, KEYS[2] fencing counter (never expires, so tokens
  * only grow); ARGV: owner, ttlMs. → {token, expiresAt} or {0} when another owner holds it.
+ * Atomic because: "free or mine?" and taking it must be one step (else two owners both
+ * take it), and the token must be drawn by the very step that takes the lock.
  */
 export const LOCK_ACQUIRE: ScriptDef = {
   numberOfKeys: 2,
@@ -116,7 +131,11 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {tonumber(token), string.format('%.0f', now + tonumber(ARGV[2]))}`,
 };
 
-/** KEYS[1] lock hash; ARGV: owner, token. → 1 released, 0 not held by this owner and token. */
+/**
+ * KEYS[1] lock hash; ARGV: owner, token. → 1 released, 0 not held by this owner and token.
+ * Atomic because: between a separate check and DEL, the lock could expire and be taken by
+ * another owner, whose lock the DEL would then remove.
+ */
 export const LOCK_RELEASE: ScriptDef = {
   numberOfKeys: 1,
   lua: `local held = redis.call('HMGET', KEYS[1], 'owner', 'token')
@@ -124,7 +143,11 @@ if held[1] == ARGV[1] and held[2] == ARGV[2] then return redis.call('DEL', KEYS[
 return 0`,
 };
 
-/** KEYS[1] zset nodeId → expiresAt, KEYS[2] hash nodeId → info JSON; ARGV: nodeId, info, ttlMs. */
+/**
+ * KEYS[1] zset nodeId → expiresAt, KEYS[2] hash nodeId → info JSON; ARGV: nodeId, info, ttlMs.
+ * Atomic because: the two keys must change together, or `list` could show a node without
+ * its info (or a concurrent `list` could clean up the info of a node just re-registered).
+ */
 export const REGISTRY_REGISTER: ScriptDef = {
   numberOfKeys: 2,
   lua: `${NOW_MS}
@@ -133,7 +156,7 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1`,
 };
 
-/** KEYS as for register; ARGV: nodeId. */
+/** KEYS as for register; ARGV: nodeId. Atomic for the same reason as register. */
 export const REGISTRY_DEREGISTER: ScriptDef = {
   numberOfKeys: 2,
   lua: `redis.call('ZREM', KEYS[1], ARGV[1])
@@ -141,16 +164,21 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 return 1`,
 };
 
-/** KEYS as for register. Drops expired nodes, → flat list {nodeId, expiresAt, info, …}. */
+/**
+ * KEYS as for register. Drops expired nodes, → flat list {nodeId, expiresAt, info, …}.
+ * Atomic because: the clean-up must not remove a node whose heartbeat arrived after the
+ * expiry check, and the listing must pair each node with its own info.
+ */
 export const REGISTRY_LIST: ScriptDef = {
   numberOfKeys: 2,
   lua: `${NOW_MS}
-local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+local cutoff = string.format('%.0f', now)
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff)
 for _, id in ipairs(dead) do
   redis.call('ZREM', KEYS[1], id)
   redis.call('HDEL', KEYS[2], id)
 end
-local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
+local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. cutoff, '+inf', 'WITHSCORES')
 local out = {}
 for i = 1, #live, 2 do
   table.insert(out, live[i])

@@ -3,13 +3,20 @@
  * `Redis` and `Cluster` clients share the command API. Multi-step operations are Lua
  * scripts (redis-scripts.ts) registered with `defineCommand`, which sends EVALSHA and
  * falls back to EVAL after a restart or failover wiped the script cache (NOSCRIPT).
+ * Key layout: redis-keys.ts.
  *
- * Key layout: prefix + type tag + the caller's key, e.g. `ms:kv:{u:OPENID}:kv:name`.
- * Neither prefix nor type tag contain braces, so the caller's `{…}` hash tag stays the
- * first one in the key and decides the cluster slot.
+ * Delivery is AT MOST ONCE. ioredis's defaults re-send a command whose connection
+ * dropped before the reply came; the command may already have run, so an INCR, a rate
+ * limit hit or a compare-and-set would be applied twice and reported once (or a write
+ * that succeeded reported as VERSION_CONFLICT). Measured, not assumed: see "delivery is
+ * at most once" in test/store/redis.test.ts. Such a call fails with STORE_UNAVAILABLE
+ * instead, whose contract is "maybe applied" (hiredis-cluster refuses these retries for
+ * the same reason, Nordix/hiredis-cluster#140).
  */
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { InternalError, StoreUnavailableError, ValidationError, VersionConflictError, isMiniscaleError } from '../../errors.js';
+import { Cluster, Redis, type ClusterOptions, type NatMap, type RedisOptions } from 'ioredis';
+import {
+  ConfigError, InternalError, StoreUnavailableError, ValidationError, VersionConflictError, isMiniscaleError,
+} from '../../errors.js';
 import { DEFAULT_OP_TIMEOUT_MS } from '../guarded-store.js';
 import { GCRA_EPOCH_US } from '../gcra.js';
 import type { RedisStoreConfig } from '../open-store.js';
@@ -18,6 +25,7 @@ import type {
   ScoreEntry, ScoreMode, SetOptions, StoreDriver,
 } from '../store.js';
 import { TOMBSTONE_TTL_MS } from '../store.js';
+import { RedisKeys } from './redis-keys.js';
 import { SCRIPTS } from './redis-scripts.js';
 
 type Reply = Array<string | number | null>;
@@ -37,237 +45,371 @@ interface ScriptCommands {
 }
 
 type Client = (Redis | Cluster) & ScriptCommands;
+type DriverName = RedisStoreConfig['driver'];
 
-/** How long to wait for the first connection before giving up at start-up. */
-const CONNECT_TIMEOUT_MS = 10_000;
+/** How long start-up waits for the first connection (Redis may be starting too). */
+export const DEFAULT_READY_TIMEOUT_MS = 10_000;
+/** A failure triggers a slot map refresh at most this often (see #refreshSlotsSoon). */
+const SLOT_REFRESH_MIN_INTERVAL_MS = 500;
+const CLUSTER_SLOTS = 16_384;
 
-export async function openRedisDriver(config: RedisStoreConfig): Promise<RedisDriver> {
+export interface RedisConnectOptions {
+  /** How long to wait for the first connection. @default 10_000 */
+  readyTimeoutMs?: number;
+  /**
+   * Cluster only: the address to use for each node address the cluster announces
+   * (`'10.0.0.5:7000' → {host, port}`), for a cluster reached through NAT or a proxy.
+   */
+  natMap?: NatMap;
+}
+
+export async function openRedisDriver(config: RedisStoreConfig, connect: RedisConnectOptions = {}): Promise<RedisDriver> {
   const timeoutMs = config.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
-  const client = (config.driver === 'redis-cluster'
-    ? new Cluster(seedsOf(config.url), clusterOptions(timeoutMs))
-    : new Redis(config.url, redisOptions(timeoutMs))) as Client;
-  for (const [name, def] of Object.entries(SCRIPTS)) client.defineCommand(name, def);
-  // Errors surface through commands; without a listener ioredis would also print each one.
-  client.on('error', () => {});
+  const keys = new RedisKeys(config.prefix);
+  const client = createClient(config, timeoutMs, connect.natMap);
+  // Failures reach callers through their commands; this listener keeps ioredis from
+  // printing every reconnect error, and remembers the last one for the start-up message.
+  let lastError: unknown;
+  client.on('error', (err: unknown) => { lastError = err; });
   try {
-    await waitUntilReady(client, CONNECT_TIMEOUT_MS);
+    await waitUntilReady(client, connect.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
   } catch (err) {
     client.disconnect();
-    throw new StoreUnavailableError(`cannot connect to ${config.driver} at ${config.url}: ${(err as Error).message}`, { cause: err });
+    const why = lastError instanceof Error ? lastError.message : (err as Error).message;
+    throw new StoreUnavailableError(`cannot connect to ${config.driver} at ${config.url}: ${why}`, { cause: lastError ?? err });
   }
-  return new RedisDriver(client, config.driver, config.prefix ?? 'ms:');
+  return new RedisDriver(client, config.driver, keys, timeoutMs);
 }
 
-/**
- * Single server: fail fast while disconnected (`enableOfflineQueue: false`) instead of
- * queueing commands that would run later, after their caller already got an error —
- * a write must not be applied behind a 503. Reconnect forever with a capped back-off.
- */
+function createClient(config: RedisStoreConfig, timeoutMs: number, natMap: NatMap | undefined): Client {
+  const seeds = parseUrls(config.url, config.driver);
+  const client = config.driver === 'redis-cluster'
+    ? new Cluster(
+      seeds.map((u) => ({ host: u.hostname, port: Number(u.port || 6379) })),
+      { ...clusterOptions(timeoutMs, seeds[0]!), natMap },
+    )
+    : new Redis(config.url, redisOptions(timeoutMs));
+  for (const [name, def] of Object.entries(SCRIPTS)) client.defineCommand(name, def);
+  return client as Client;
+}
+
+function parseUrls(url: string, driver: DriverName): URL[] {
+  const parts = url.split(',').map((s) => s.trim()).filter(Boolean);
+  if (parts.length === 0 || (driver === 'redis' && parts.length > 1)) {
+    throw new ConfigError(`${driver} store: expected ${driver === 'redis' ? 'one URL' : 'comma-separated seed URLs'}, got "${url}"`);
+  }
+  return parts.map((part) => {
+    let parsed: URL | undefined;
+    try { parsed = new URL(part); } catch { /* reported below */ }
+    if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')) {
+      throw new ConfigError(`${driver} store: "${part}" is not a redis:// or rediss:// URL`);
+    }
+    return parsed;
+  });
+}
+
+/** What every connection gets, to one server or to one cluster node. */
+function connectionOptions(timeoutMs: number): RedisOptions {
+  return {
+    // Every command carries its own deadline, the store's per-call timeout: the guard
+    // already answers the caller then, and this also removes the command from ioredis.
+    commandTimeout: timeoutMs,
+    // A connect attempt waits no longer than a call would; commands queued behind it
+    // (cluster nodes only) are then failed, never sent long after their caller gave up.
+    connectTimeout: timeoutMs,
+    // At most once (see the file comment): 0 retries fails the commands in flight on
+    // the first disconnect, and nothing is re-sent after a reconnect.
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+  };
+}
+
+/** One server. */
 function redisOptions(timeoutMs: number): RedisOptions {
   return {
+    ...connectionOptions(timeoutMs),
+    // Commands issued in the same tick share one write: many concurrent requests, few
+    // syscalls. Safe on one server (not on a cluster, see clusterOptions).
     enableAutoPipelining: true,
+    // While disconnected, fail at once rather than queue: a queued command would run
+    // after its caller got STORE_UNAVAILABLE, and an outage would pile commands up in
+    // memory without bound.
     enableOfflineQueue: false,
-    commandTimeout: timeoutMs,
-    maxRetriesPerRequest: 1,
-    connectTimeout: Math.min(timeoutMs, 5_000),
-    retryStrategy: (times) => Math.min(50 * 2 ** times, 1_000),
-    lazyConnect: false,
+    // Reconnect forever with a back-off capped at 1 s: the store recovers by itself.
+    retryStrategy: (times: number) => Math.min(50 * 2 ** times, 1_000),
   };
 }
 
 /**
- * Cluster: during a failover, slots move and a primary disappears for
- * `cluster-node-timeout` plus the election. ioredis re-routes on MOVED/ASK by itself;
- * CLUSTERDOWN and TRYAGAIN are retried after a short delay, and the offline queue is
- * kept so commands issued while the slot map refreshes are sent once it is known. The
- * guard's per-call timeout still bounds every call, so nothing hangs.
+ * A Redis Cluster. A failover, as ioredis sees it:
+ * the dead primary's connection closes; other nodes answer MOVED to it (or CLUSTERDOWN)
+ * until, after cluster-node-timeout, its replica is promoted; then MOVED points to the
+ * new primary and ioredis refreshes its slot map. Retries are allowed only for replies
+ * that prove the command did NOT run.
  */
-function clusterOptions(timeoutMs: number): ClusterOptions {
+function clusterOptions(timeoutMs: number, seed: URL): ClusterOptions {
   return {
-    // Off for clusters: ioredis groups auto-pipelines per node and handles MOVED per
-    // pipeline, so after a failover commands for a moved slot keep failing with MOVED
-    // (ioredis issues #1692, #2075; reproduced by test/store/redis-cluster-failover).
-    enableAutoPipelining: false,
-    enableOfflineQueue: true,
+    // Replicas lag (replication is asynchronous): a read there could miss an
+    // acknowledged write, and a compare-and-set built on it would conflict. Primaries only.
     scaleReads: 'master',
-    maxRedirections: 16,
-    retryDelayOnFailover: 200,
-    retryDelayOnClusterDown: 300,
-    retryDelayOnTryAgain: 100,
+    // Off: ioredis groups auto-pipelines per node and handles MOVED per pipeline, so after
+    // a slot moves its commands keep failing (ioredis #1692, #2075; scripts sent as
+    // EVALSHA can also be grouped by the wrong argument, #2109).
+    enableAutoPipelining: false,
+    // MOVED/ASK: follow at once. TRYAGAIN (a slot mid-migration) and CLUSTERDOWN (no
+    // owner for a slot while a replica is being promoted): the command was refused, so
+    // retrying is safe; CLUSTERDOWN also refreshes the slot map first. A retry can
+    // outlive its caller's timeout, bounded by maxRedirections × delay (≈ 5 s).
     retryDelayOnMoved: 0,
-    slotsRefreshTimeout: 2_000,
-    clusterRetryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
+    retryDelayOnTryAgain: 100,
+    retryDelayOnClusterDown: 300,
+    maxRedirections: 16,
+    // 0 = never re-send a command whose connection closed: it may have run (at most once).
+    retryDelayOnFailover: 0,
+    // Kept on, but only for ioredis's own use: a command for a node whose connection is
+    // still opening waits in that node's queue (bounded by connectTimeout). Calls while
+    // the whole cluster is unreachable are refused by the driver (RedisDriver.#send).
+    enableOfflineQueue: true,
+    // A refresh asks one node for CLUSTER SLOTS; a hung node must not stall it for long.
+    slotsRefreshTimeout: Math.min(timeoutMs, 2_000),
+    // Lost every node: reconnect through the seeds forever, back-off capped at 2 s.
+    clusterRetryStrategy: (times: number) => Math.min(100 * 2 ** times, 2_000),
     redisOptions: {
-      commandTimeout: timeoutMs,
-      connectTimeout: Math.min(timeoutMs, 5_000),
-      maxRetriesPerRequest: 2,
+      ...connectionOptions(timeoutMs),
+      username: decodeURIComponent(seed.username) || undefined,
+      password: decodeURIComponent(seed.password) || undefined,
+      tls: seed.protocol === 'rediss:' ? {} : undefined,
     },
   };
-}
-
-function seedsOf(url: string): Array<{ host: string; port: number }> {
-  return url.split(',').map((part) => {
-    const u = new URL(part.trim());
-    return { host: u.hostname, port: Number(u.port || 6379) };
-  });
 }
 
 async function waitUntilReady(client: Client, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`not ready after ${timeoutMs} ms (last status: ${client.status})`)), timeoutMs);
-    const done = (err?: Error) => {
+    const timer = setTimeout(() => done(new Error(`not ready after ${timeoutMs} ms (status: ${client.status})`)), timeoutMs);
+    const onReady = (): void => done();
+    function done(err?: Error): void {
       clearTimeout(timer);
       client.off('ready', onReady);
       if (err) reject(err); else resolve();
-    };
-    const onReady = () => done();
+    }
     client.on('ready', onReady);
   });
 }
 
 export class RedisDriver implements StoreDriver {
-  readonly driver: 'redis' | 'redis-cluster';
+  readonly driver: DriverName;
   readonly #client: Client;
-  readonly #p: string;
+  readonly #keys: RedisKeys;
+  readonly #timeoutMs: number;
+  #lastSlotRefresh = 0;
+  #closed = false;
 
-  constructor(client: Client, driver: 'redis' | 'redis-cluster', prefix: string) {
-    if (prefix.includes('{') || prefix.includes('}')) throw new ValidationError('the key prefix must not contain braces');
+  constructor(client: Client, driver: DriverName, keys: RedisKeys, timeoutMs: number) {
     this.#client = client;
     this.driver = driver;
-    this.#p = prefix;
+    this.#keys = keys;
+    this.#timeoutMs = timeoutMs;
   }
 
   async get(key: string): Promise<Entry | null> {
-    const [json, ver, exp] = await this.#client.hmget(this.#kv(key), 'v', 'ver', 'e');
+    const [json, ver, exp] = await this.#send((c) => c.hmget(this.#keys.kv(key), 'v', 'ver', 'e'));
+    // No `v`: absent, or a tombstone that only remembers the last version.
     if (json === null || json === undefined || !ver) return null;
     return { value: JSON.parse(json) as JsonValue, version: Number(ver), expiresAt: Number(exp) || null };
   }
 
   async set(key: string, value: JsonValue, json: string, opts: SetOptions): Promise<Entry> {
-    const reply = await this.#client.msKvSet(this.#kv(key), json, opts.ttlMs ? String(opts.ttlMs) : '',
-      opts.ifVersion !== undefined ? String(opts.ifVersion) : '', opts.ifAbsent ? '1' : '0');
+    const ttl = opts.ttlMs === undefined ? '' : String(opts.ttlMs);
+    const ifVersion = opts.ifVersion === undefined ? '' : String(opts.ifVersion);
+    const reply = await this.#send((c) => c.msKvSet(this.#keys.kv(key), json, ttl, ifVersion, opts.ifAbsent ? '1' : '0'));
     if (Number(reply[0]) === 0) throw conflict(key, reply[1]);
     return { value, version: Number(reply[1]), expiresAt: Number(reply[2]) || null };
   }
 
   async delete(key: string, opts: DeleteOptions): Promise<boolean> {
-    const reply = await this.#client.msKvDelete(this.#kv(key), opts.ifVersion !== undefined ? String(opts.ifVersion) : '', String(TOMBSTONE_TTL_MS));
+    const ifVersion = opts.ifVersion === undefined ? '' : String(opts.ifVersion);
+    const reply = await this.#send((c) => c.msKvDelete(this.#keys.kv(key), ifVersion, String(TOMBSTONE_TTL_MS)));
     if (Array.isArray(reply)) throw conflict(key, reply[1]);
     return reply === 1;
   }
 
   async incr(key: string, by: number): Promise<number> {
-    const reply = await this.#client.msIncr(this.#ctr(key), String(by));
+    const reply = await this.#send((c) => c.msIncr(this.#keys.counter(key), String(by)));
     if (Number(reply[0]) === 0) throw new ValidationError(`counter ${key} would leave the range ±(2^53-1)`);
     return Number(reply[1]);
   }
 
   async counter(key: string): Promise<number> {
-    return Number(await this.#client.get(this.#ctr(key))) || 0;
+    return Number(await this.#send((c) => c.get(this.#keys.counter(key)))) || 0;
   }
 
   async zset(board: string, member: string, score: number, mode: ScoreMode): Promise<ScoreEntry> {
-    const reply = await this.#client.msZset(this.#z(board), member, String(score), mode);
-    return { member, score: Number(reply[0]) || 0, rank: Number(reply[1]) };
+    const reply = await this.#send((c) => c.msZset(this.#keys.board(board), member, String(score), mode));
+    return { member, score: positiveZero(Number(reply[0])), rank: Number(reply[1]) };
   }
 
   async zscore(board: string, member: string): Promise<number | null> {
-    const negated = await this.#client.zscore(this.#z(board), member);
-    return negated === null ? null : -Number(negated) || 0;
+    const negated = await this.#send((c) => c.zscore(this.#keys.board(board), member));
+    return negated === null ? null : positiveZero(-Number(negated));
   }
 
   async zrank(board: string, member: string): Promise<number | null> {
-    const rank = await this.#client.zrank(this.#z(board), member);
+    const rank = await this.#send((c) => c.zrank(this.#keys.board(board), member));
     return rank === null ? null : rank + 1;
   }
 
   async ztop(board: string, n: number): Promise<ScoreEntry[]> {
-    const flat = await this.#client.zrange(this.#z(board), 0, n - 1, 'WITHSCORES');
+    const flat = await this.#send((c) => c.zrange(this.#keys.board(board), 0, n - 1, 'WITHSCORES'));
     const out: ScoreEntry[] = [];
     for (let i = 0; i < flat.length; i += 2) {
-      out.push({ member: flat[i]!, score: -Number(flat[i + 1]) || 0, rank: i / 2 + 1 });
+      out.push({ member: flat[i]!, score: positiveZero(-Number(flat[i + 1])), rank: i / 2 + 1 });
     }
     return out;
   }
 
   async hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
-    const reply = await this.#client.msHit(`${this.#p}rl:${key}`, String(limit), String(windowMs), String(GCRA_EPOCH_US));
+    const reply = await this.#send((c) => c.msHit(this.#keys.rate(key), String(limit), String(windowMs), String(GCRA_EPOCH_US)));
     return { allowed: Number(reply[0]) === 1, remaining: Number(reply[1]), retryAfterMs: Number(reply[2]) };
   }
 
   async acquire(name: string, owner: string, ttlMs: number): Promise<Lock | null> {
-    const [lock, fence] = this.#lockKeys(name);
-    const reply = await this.#client.msLockAcquire(lock, fence, owner, String(ttlMs));
+    const [lock, fence] = this.#keys.lock(name);
+    const reply = await this.#send((c) => c.msLockAcquire(lock, fence, owner, String(ttlMs)));
     if (Number(reply[0]) === 0) return null;
     return { name, owner, token: Number(reply[0]), expiresAt: Number(reply[1]) };
   }
 
   async release(lock: Lock): Promise<boolean> {
-    return (await this.#client.msLockRelease(this.#lockKeys(lock.name)[0], lock.owner, String(lock.token))) === 1;
+    const [key] = this.#keys.lock(lock.name);
+    return (await this.#send((c) => c.msLockRelease(key, lock.owner, String(lock.token)))) === 1;
   }
 
   async register(nodeId: string, info: JsonObject, ttlMs: number): Promise<void> {
-    await this.#client.msRegister(...this.#registryKeys(), nodeId, JSON.stringify(info), String(ttlMs));
+    await this.#send((c) => c.msRegister(...this.#keys.registry(), nodeId, JSON.stringify(info), String(ttlMs)));
   }
 
   async deregister(nodeId: string): Promise<void> {
-    await this.#client.msDeregister(...this.#registryKeys(), nodeId);
+    await this.#send((c) => c.msDeregister(...this.#keys.registry(), nodeId));
   }
 
   async list(): Promise<RegisteredNode[]> {
-    const flat = await this.#client.msList(...this.#registryKeys());
+    const flat = await this.#send((c) => c.msList(...this.#keys.registry()));
     const out: RegisteredNode[] = [];
     for (let i = 0; i < flat.length; i += 3) {
       out.push({ nodeId: flat[i]!, expiresAt: Number(flat[i + 1]), info: JSON.parse(flat[i + 2]!) as JsonObject });
     }
+    // Names are printable ASCII (validation.ts), so code-unit order is byte order.
     return out.sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
   }
 
   async ping(): Promise<void> {
-    if (this.#client instanceof Cluster) {
-      await Promise.all(this.#client.nodes('master').map((node) => node.ping()));
-      if (this.#client.nodes('master').length === 0) throw new StoreUnavailableError('no Redis Cluster primary is known');
-    } else {
-      await this.#client.ping();
-    }
+    await this.#send(async (c) => {
+      if (c instanceof Cluster) await pingPrimaries(c);
+      else await c.ping();
+    });
   }
 
+  /**
+   * QUIT lets the server answer what is in flight, but a hung server never answers it,
+   * so it is bounded; past that, disconnect() drops the sockets and reconnect timers.
+   */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), this.#timeoutMs); });
+    const quit = this.#client.quit().then(() => true, () => false);
+    const clean = await Promise.race([quit, deadline]);
+    clearTimeout(timer);
+    if (!clean) this.#client.disconnect();
+  }
+
+  /** The one place that knows ioredis's and Redis's failures. */
+  translateError(err: unknown): Error {
+    if (isMiniscaleError(err)) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    const Typed = isUnavailable(err) ? StoreUnavailableError : InternalError;
+    return new Typed(`${this.driver} store: ${message}`, { cause: err });
+  }
+
+  /**
+   * Runs one command. Calls are refused at once while the client is not connected: a
+   * cluster that lost every node would otherwise queue them in memory with no deadline,
+   * piling up during an outage and running long after their callers got an error.
+   */
+  async #send<T>(command: (client: Client) => Promise<T>): Promise<T> {
+    const client = this.#client;
+    if (client.status !== 'ready') {
+      throw new StoreUnavailableError(`${this.driver} store is not connected (${client.status})`);
+    }
     try {
-      await this.#client.quit();
-    } catch {
-      this.#client.disconnect();
+      return await command(client);
+    } catch (err) {
+      if (isUnavailable(err)) this.#refreshSlotsSoon();
+      throw err;
     }
   }
 
   /**
-   * The one place that knows ioredis's failures. MOVED/ASK normally never surface (the
-   * client follows them); if one does, the slot is moving and the command was not run.
+   * ioredis refreshes its slot map on MOVED, but a primary that died or hangs answers
+   * no MOVED: without this, commands for its slots would keep going to it (and time
+   * out) long after its replica took over — forever, for a hung one (measured in
+   * test/store/redis-cluster-failover.test.ts). So a timeout or a lost connection asks
+   * for a refresh, which also drops nodes that no longer own slots. Throttled, because
+   * during an outage every call fails.
    */
-  translateError(err: unknown): Error {
-    if (isMiniscaleError(err)) return err;
-    const message = err instanceof Error ? err.message : String(err);
-    const name = err instanceof Error ? err.name : '';
-    if (/ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|Connection is closed|Stream isn't writeable|Command timed out|enableOfflineQueue|CLUSTERDOWN|TRYAGAIN|LOADING|READONLY|MASTERDOWN|Failed to refresh slots|None of startup nodes|Too many Cluster redirections|^(MOVED|ASK) \d+/i.test(message)
-      || name === 'MaxRetriesPerRequestError' || name === 'ClusterAllFailedError') {
-      return new StoreUnavailableError(`${this.driver} store: ${message}`, { cause: err });
-    }
-    return new InternalError(`${this.driver} store: ${message}`, { cause: err });
+  #refreshSlotsSoon(): void {
+    const client = this.#client;
+    if (!(client instanceof Cluster) || this.#closed) return;
+    const now = Date.now();
+    if (now - this.#lastSlotRefresh < SLOT_REFRESH_MIN_INTERVAL_MS) return;
+    this.#lastSlotRefresh = now;
+    client.refreshSlotsCache();
   }
+}
 
-  #kv(key: string): string { return `${this.#p}kv:${key}`; }
-  #ctr(key: string): string { return `${this.#p}ctr:${key}`; }
-  #z(board: string): string { return `${this.#p}z:${board}`; }
-
-  /** Lock and fence share one hash tag built from the name, so one script may touch both. */
-  #lockKeys(name: string): [string, string] {
-    return [`${this.#p}lock:{${name}}`, `${this.#p}fence:{${name}}`];
+/**
+ * PING every primary that owns slots in the client's slot map. A primary that died is
+ * dropped from ioredis's pool, so pinging only the connected ones would report a healthy
+ * cluster while a third of the keys are unreachable.
+ */
+async function pingPrimaries(cluster: Cluster): Promise<void> {
+  const owners = new Set<string>();
+  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+    const owner = cluster.slots[slot]?.[0];
+    if (!owner) throw new StoreUnavailableError(`redis-cluster store: slot ${slot} has no primary`);
+    owners.add(owner);
   }
+  const connected = new Map(cluster.nodes('master').map((n) => [`${n.options.host}:${n.options.port}`, n]));
+  await Promise.all([...owners].map(async (owner) => {
+    const node = connected.get(owner);
+    if (!node) throw new StoreUnavailableError(`redis-cluster store: primary ${owner} is not connected`);
+    await node.ping();
+  }));
+}
 
-  #registryKeys(): [string, string] {
-    return [`${this.#p}{registry}:nodes`, `${this.#p}{registry}:info`];
-  }
+/**
+ * Failures that mean "the backend cannot answer now", as ioredis and Redis word them.
+ * ioredis: the connection (refused, reset, closed, not writable while reconnecting), a
+ * command past its deadline, retries used up, no slot map, redirections used up.
+ * Redis replies: no owner for a slot yet, a slot mid-migration or moved, a dataset still
+ * loading, a demoted primary, a busy script, memory or disk full, too few replicas.
+ * Anything else (a script error, a reply we cannot parse) is a bug: InternalError.
+ */
+const UNAVAILABLE_REPLY = /^(?:CLUSTERDOWN|TRYAGAIN|LOADING|READONLY|MASTERDOWN|BUSY|OOM|MISCONF|NOREPLICAS|MOVED \d|ASK \d)/;
+const UNAVAILABLE_CLIENT = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|Connection is closed|Stream isn't writeable|Command timed out|enableOfflineQueue|Failed to refresh slots|None of startup nodes|Too many Cluster redirections|Cluster is (?:ended|disconnect)/;
+const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
+
+function isUnavailable(err: unknown): boolean {
+  if (err instanceof StoreUnavailableError) return true;
+  if (!(err instanceof Error)) return false;
+  return UNAVAILABLE_NAMES.has(err.name) || UNAVAILABLE_REPLY.test(err.message) || UNAVAILABLE_CLIENT.test(err.message);
+}
+
+/** Scores are stored negated; negating 0 gives -0, which must read back as 0. */
+function positiveZero(n: number): number {
+  return n === 0 ? 0 : n;
 }
 
 function conflict(key: string, current: string | number | null | undefined): VersionConflictError {
