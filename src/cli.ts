@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isMiniscaleError } from './errors.js';
+import { registerGatewayCommand } from './commands/gateway.js';
 import { registerNginxConfigCommand } from './commands/nginx-config.js';
 import { registerNodeCommand } from './commands/node.js';
 import { registerRedisClusterCommand } from './commands/redis-cluster.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerNginxConfigCommand(program);
   registerRedisClusterCommand(program);
   registerWechatEmulatorCommand(program);
+  registerGatewayCommand(program);
   // Subcommands inherit exitOverride and output settings only when set on each of them.
   for (const cmd of allCommands(program)) {
     cmd.exitOverride().configureOutput({ outputError: (line, write) => write(line.trimEnd().split('\n')[0] + '\n') });

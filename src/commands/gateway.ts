@@ -1,0 +1,156 @@
+/**
+ * `miniscale gateway`: the load balancer, in the foreground. Prints one JSON line
+ * `{"event":"listening","url",...}` when ready (the same shape as `miniscale node`);
+ * SIGTERM/SIGINT let in-flight requests finish, then exit. Numbers are checked while
+ * parsing and the rest by the gateway's own option checks, so every bad flag is a
+ * one-line usage error (exit 2).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError } from '../errors.js';
+import {
+  ALGORITHMS, DEFAULT_EWMA_DECAY_MS, DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_PATH, DEFAULT_HEALTH_TIMEOUT_MS,
+  DEFAULT_HOST, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, DEFAULT_RETRY_BUDGET_RATIO,
+  DEFAULT_SLOW_START_MS, DEFAULT_TOTAL_TIMEOUT_MS, DEFAULT_TRY_TIMEOUT_MS,
+  parseHashKey, startGateway, type Algorithm, type GatewayOptions,
+} from '../gateway/index.js';
+import { resolveStoreConfig, STORE_DRIVERS } from '../store/index.js';
+
+interface GatewayFlags {
+  port?: number;
+  host: string;
+  upstream: string[];
+  discover?: boolean;
+  store?: string;
+  storeUrl?: string;
+  data?: string;
+  discoverInterval?: number;
+  algorithm: Algorithm;
+  hashKey?: string;
+  hashBalance?: number;
+  ewmaDecay: number;
+  trustProxy: string[];
+  adminKeyFile?: string;
+  healthPath: string;
+  healthInterval: number;
+  healthTimeout: number;
+  ejectAfter?: number;
+  slowStart: number;
+  maxAttempts: number;
+  retryBudget: number;
+  tryTimeout: number;
+  totalTimeout: number;
+  headersTimeout?: number;
+  requestTimeout?: number;
+  idleTimeout?: number;
+  maxBody: number;
+  poolConnections?: number;
+  accessLog: boolean;
+}
+
+export function registerGatewayCommand(program: Command): void {
+  program
+    .command('gateway')
+    .description('run the load balancer in front of API nodes (static --upstream list, or --discover from the store)')
+    .option('--port <port>', 'port to listen on (0 = any free port; default $MINISCALE_PORT, else 8080)', int('--port', 0, 65535))
+    .option('--host <host>', 'address to listen on', DEFAULT_HOST)
+    .option('--upstream <url>', 'an upstream http://host:port (repeatable)', collect, [])
+    .option('--discover', 'find upstreams in the store\'s node registry (nodes come and go with no restart)')
+    .addOption(new Option('--store <driver>', 'store to discover from (with --discover)').choices(STORE_DRIVERS as string[]))
+    .option('--store-url <url>', 'redis://host:port (comma-separated seeds for redis-cluster)')
+    .option('--data <dir>', 'data directory of the embedded store (with --discover)')
+    .option('--discover-interval <ms>', 'how often the registry is read', int('--discover-interval', 50, 60_000))
+    .addOption(new Option('--algorithm <name>', 'balancing algorithm').choices([...ALGORITHMS]).default('p2c-ewma'))
+    .option('--hash-key <key>', 'what --algorithm hash hashes: header:NAME or ip (default ip)')
+    .option('--hash-balance <c>', 'bounded-load factor of hash: no node above c × the mean load (default 1.25)', float('--hash-balance', 1, 100))
+    .option('--ewma-decay <ms>', 'p2c-ewma latency decay time constant', int('--ewma-decay', 10, 600_000), DEFAULT_EWMA_DECAY_MS)
+    .option('--trust-proxy <cidr>', 'trust X-Forwarded-For from these proxies (repeatable)', collect, [])
+    .option('--admin-key-file <path>', 'file holding the admin key for non-loopback /_gateway/ access (default: $MINISCALE_ADMIN_KEY)')
+    .option('--health-path <path>', 'active health check path', DEFAULT_HEALTH_PATH)
+    .option('--health-interval <ms>', 'active health check interval (0 = off)', int('--health-interval', 0, 3_600_000), DEFAULT_HEALTH_INTERVAL_MS)
+    .option('--health-timeout <ms>', 'active health check timeout', int('--health-timeout', 10, 60_000), DEFAULT_HEALTH_TIMEOUT_MS)
+    .option('--eject-after <n>', 'consecutive failures that eject an upstream (default 5)', int('--eject-after', 1, 1000))
+    .option('--slow-start <ms>', 'ramp-up window of a returning upstream', int('--slow-start', 0, 3_600_000), DEFAULT_SLOW_START_MS)
+    .option('--max-attempts <n>', 'attempts per request, first try included', int('--max-attempts', 1, 10), DEFAULT_MAX_ATTEMPTS)
+    .option('--retry-budget <ratio>', 'retries allowed per request over a 10 s window (plus 3)', float('--retry-budget', 0, 10), DEFAULT_RETRY_BUDGET_RATIO)
+    .option('--try-timeout <ms>', 'per-attempt timeout to response headers', int('--try-timeout', 1, 3_600_000), DEFAULT_TRY_TIMEOUT_MS)
+    .option('--total-timeout <ms>', 'total time for a request, retries included', int('--total-timeout', 1, 3_600_000), DEFAULT_TOTAL_TIMEOUT_MS)
+    .option('--headers-timeout <ms>', 'time a client has to send its headers (default 10000)', int('--headers-timeout', 100, 3_600_000))
+    .option('--request-timeout <ms>', 'time a client has to send its whole request (default 30000)', int('--request-timeout', 100, 3_600_000))
+    .option('--idle-timeout <ms>', 'idle keep-alive client connections are closed after this (default 10000)', int('--idle-timeout', 100, 3_600_000))
+    .option('--max-body <bytes>', 'largest request body accepted', int('--max-body', 0, 2 ** 40), DEFAULT_MAX_BODY_BYTES)
+    .option('--pool-connections <n>', 'connections per upstream (default 128)', int('--pool-connections', 1, 100_000))
+    .option('--no-access-log', 'no log line per request')
+    .action(async (flags: GatewayFlags) => {
+      const gw = await startGateway(toOptions(flags));
+      process.stdout.write(`${JSON.stringify({ event: 'listening', url: gw.url, port: gw.port, pid: process.pid, algorithm: gw.runtime.options.algorithm })}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => void gw.close().then(resolve, resolve);
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+        if (process.connected) process.once('disconnect', stop);
+      });
+      if (process.connected) process.disconnect();
+    });
+}
+
+function toOptions(f: GatewayFlags): GatewayOptions {
+  if (!f.discover && (f.store || f.storeUrl || f.data)) throw new ConfigError('--store, --store-url and --data only apply with --discover');
+  return {
+    port: f.port ?? envPort(), host: f.host, upstreams: f.upstream,
+    discover: f.discover ? resolveStoreConfig({ store: f.store, storeUrl: f.storeUrl, data: f.data }) : undefined,
+    discoverIntervalMs: f.discoverInterval,
+    algorithm: f.algorithm,
+    hashKey: f.hashKey === undefined ? undefined : parseHashKey(f.hashKey),
+    hashBalance: f.hashBalance, ewmaDecayMs: f.ewmaDecay, trustProxy: f.trustProxy,
+    adminKey: adminKey(f.adminKeyFile),
+    healthPath: f.healthPath, healthIntervalMs: f.healthInterval, healthTimeoutMs: f.healthTimeout,
+    ejectAfterFailures: f.ejectAfter, slowStartMs: f.slowStart,
+    maxAttempts: f.maxAttempts, retryBudgetRatio: f.retryBudget,
+    tryTimeoutMs: f.tryTimeout, totalTimeoutMs: f.totalTimeout,
+    headersTimeoutMs: f.headersTimeout, requestTimeoutMs: f.requestTimeout, clientIdleTimeoutMs: f.idleTimeout,
+    maxBodyBytes: f.maxBody, poolConnections: f.poolConnections, accessLog: f.accessLog,
+  };
+}
+
+function adminKey(file: string | undefined): string | undefined {
+  if (!file) return process.env.MINISCALE_ADMIN_KEY || undefined;
+  let key: string;
+  try {
+    key = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`--admin-key-file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (key.length < 16) throw new ConfigError(`--admin-key-file: the key in ${file} is shorter than 16 characters`);
+  return key;
+}
+
+function envPort(): number {
+  const raw = process.env.MINISCALE_PORT;
+  if (raw === undefined || raw === '') return DEFAULT_PORT;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 65535) throw new ConfigError(`MINISCALE_PORT must be a port number (got "${raw}")`);
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function int(flag: string, min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${flag} must be an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function float(flag: string, min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${flag} must be a number from ${min} to ${max}`);
+    return n;
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The health of one upstream, from three sources: the operator or registry (draining),
+ * active probes (unhealthy), and the outcomes of real requests (ejected). It answers
+ * two questions on the hot path — may this node get new requests, and with what weight
+ * (slow start) — and is evaluated lazily against the clock, so an ejection ends and a
+ * slow start finishes without timers.
+ */
+export type UpstreamState = 'healthy' | 'slow-start' | 'ejected' | 'unhealthy' | 'draining';
+
+export interface HealthPolicy {
+  ejectAfterFailures: number;
+  ejectionBaseMs: number;
+  ejectionMaxMs: number;
+  slowStartMs: number;
+  slowStartMinWeight: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+}
+
+export type HealthEvent = 'ejected' | 'returned' | 'unhealthy' | 'recovered';
+
+export class UpstreamHealth {
+  drainingByAdmin = false;
+  drainingByRegistry = false;
+  #probeHealthy = true;
+  #probeStreak = 0;
+  #consecutiveFailures = 0;
+  /** Monotonic ms until which the node is ejected; 0 when not ejected. */
+  #ejectedUntil = 0;
+  /** How many times in a row it was ejected; doubles the next ejection. */
+  #ejections = 0;
+  /** Monotonic ms when the current slow start began; -1 when none. */
+  #returningSince = -1;
+  /**
+   * Half-open: back from an ejection and not yet through its slow start. One failure
+   * now ejects it again (for twice as long) instead of waiting for a streak.
+   */
+  #probation = false;
+
+  constructor(
+    private readonly policy: HealthPolicy,
+    now: number,
+    opts: { slowStart: boolean },
+    private readonly onEvent: (event: HealthEvent) => void = () => {},
+  ) {
+    if (opts.slowStart) this.#returningSince = now;
+  }
+
+  get draining(): boolean {
+    return this.drainingByAdmin || this.drainingByRegistry;
+  }
+
+  state(now: number): UpstreamState {
+    if (this.draining) return 'draining';
+    if (!this.#probeHealthy) return 'unhealthy';
+    if (this.#ejectedUntil !== 0) {
+      if (now < this.#ejectedUntil) return 'ejected';
+      this.#ejectedUntil = 0;
+      this.#probation = true;
+      this.#returningSince = now;
+      this.onEvent('returned');
+    }
+    if (this.#returningSince >= 0) {
+      if (now - this.#returningSince < this.policy.slowStartMs) return 'slow-start';
+      this.#returningSince = -1;
+      if (this.#probation) {
+        this.#probation = false;
+        this.#ejections = 0;
+      }
+    }
+    return 'healthy';
+  }
+
+  /** May get new requests (outside panic mode). */
+  eligible(now: number): boolean {
+    const s = this.state(now);
+    return s === 'healthy' || s === 'slow-start';
+  }
+
+  /** Share multiplier in (0, 1]: ramps linearly from the minimum during slow start. */
+  weight(now: number): number {
+    if (this.#returningSince < 0 || this.policy.slowStartMs === 0) return 1;
+    const progress = (now - this.#returningSince) / this.policy.slowStartMs;
+    if (progress >= 1) return 1;
+    const min = this.policy.slowStartMinWeight;
+    return min + (1 - min) * Math.max(0, progress);
+  }
+
+  onSuccess(): void {
+    this.#consecutiveFailures = 0;
+  }
+
+  /** A connect error, reset, timeout or 5xx of a real request. True when it ejected the node. */
+  onFailure(now: number): boolean {
+    this.#consecutiveFailures++;
+    if (this.#ejectedUntil !== 0 && now < this.#ejectedUntil) return false;
+    if (!this.#probation && this.#consecutiveFailures < this.policy.ejectAfterFailures) return false;
+    const backoff = this.policy.ejectionBaseMs * 2 ** Math.min(this.#ejections, 30);
+    this.#ejections++;
+    this.#ejectedUntil = now + Math.min(backoff, this.policy.ejectionMaxMs);
+    this.#consecutiveFailures = 0;
+    this.#probation = false;
+    this.#returningSince = -1;
+    this.onEvent('ejected');
+    return true;
+  }
+
+  onProbe(ok: boolean, now: number): void {
+    if (ok === this.#probeHealthy) {
+      this.#probeStreak = 0;
+      return;
+    }
+    this.#probeStreak++;
+    const needed = ok ? this.policy.healthyThreshold : this.policy.unhealthyThreshold;
+    if (this.#probeStreak < needed) return;
+    this.#probeStreak = 0;
+    this.#probeHealthy = ok;
+    if (ok) {
+      this.#returningSince = now;
+      this.onEvent('recovered');
+    } else {
+      this.onEvent('unhealthy');
+    }
+  }
+}

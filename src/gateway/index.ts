@@ -1,0 +1,125 @@
+/**
+ * `startGateway(options)`: the Miniscale load balancer, in-process. `miniscale
+ * gateway` runs it in the foreground; `miniscale up` can run it in-process or as a
+ * child. `close()` stops taking connections, lets in-flight requests finish (up to
+ * `closeGraceMs`), then closes pools, probes, discovery and the store.
+ */
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '../logging.js';
+import { openStore, type Store } from '../store/index.js';
+import { Balancer } from './balancer.js';
+import { RegistryDiscovery } from './discovery.js';
+import { ActiveHealthChecker } from './health/active.js';
+import type { HealthEvent } from './health/state.js';
+import { Membership } from './membership.js';
+import { GatewayMetrics } from './metrics.js';
+import { DEFAULT_SLOW_START_MIN_WEIGHT, resolveOptions, type GatewayOptions } from './options.js';
+import { createPicker } from './pickers/index.js';
+import { TrustedProxies } from './proxy/forwarded.js';
+import { RetryBudget } from './retry-budget.js';
+import type { GatewayRuntime } from './runtime.js';
+import { createGatewayServer } from './server.js';
+import type { Upstream } from './upstream.js';
+
+export * from './options.js';
+export { upstreamsView, type UpstreamView } from './admin.js';
+export type { UpstreamState } from './health/state.js';
+
+export interface RunningGateway {
+  /** `http://host:port` to send requests to (127.0.0.1 when listening on every address). */
+  readonly url: string;
+  readonly port: number;
+  /** For tests and `miniscale up`: the live parts (membership, metrics, options). */
+  readonly runtime: GatewayRuntime;
+  close(): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const o = resolveOptions(options);
+  const log = options.logger ?? createLogger({ component: 'gateway' });
+  let membership: Membership | undefined;
+  const metrics = new GatewayMetrics(() => membership);
+  membership = new Membership({
+    health: {
+      ejectAfterFailures: o.ejectAfterFailures, ejectionBaseMs: o.ejectionBaseMs, ejectionMaxMs: o.ejectionMaxMs,
+      slowStartMs: o.slowStartMs, slowStartMinWeight: DEFAULT_SLOW_START_MIN_WEIGHT,
+      healthyThreshold: o.healthyThreshold, unhealthyThreshold: o.unhealthyThreshold,
+    },
+    pool: { connections: o.poolConnections, idleMs: o.poolIdleMs, connectTimeoutMs: o.connectTimeoutMs },
+    ewmaDecayMs: o.ewmaDecayMs,
+  }, log, healthEventLogger(log, metrics));
+  for (const url of o.upstreams) membership.add(url, { slowStart: false });
+
+  const gw: GatewayRuntime = {
+    options: o, log, metrics, membership,
+    balancer: new Balancer(membership, createPicker(o.algorithm, o), metrics),
+    budget: new RetryBudget({ ratio: o.retryBudgetRatio, min: o.retryBudgetMin, windowMs: o.retryBudgetWindowMs }),
+    trusted: new TrustedProxies(o.trustProxy),
+  };
+  let store: Store | undefined;
+  let discovery: RegistryDiscovery | undefined;
+  const health = new ActiveHealthChecker(membership, { path: o.healthPath, intervalMs: o.healthIntervalMs, timeoutMs: o.healthTimeoutMs }, log);
+  const { server, active, upgraded } = createGatewayServer(gw);
+  const shutdown = async (): Promise<void> => {
+    await discovery?.stop();
+    await health.stop();
+    await membership.close();
+    await store?.close().catch(() => undefined);
+  };
+  try {
+    if (o.discover) {
+      store = await openStore(o.discover);
+      discovery = new RegistryDiscovery(store, membership, o.discoverIntervalMs, log);
+      await discovery.start();
+    }
+    health.start();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${displayHost(o.host)}:${port}`;
+  log.info({ url, algorithm: o.algorithm, upstreams: membership.upstreams.map((u) => u.url), discover: o.discover?.driver }, 'gateway ready');
+
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    server.close();
+    const deadline = Date.now() + o.closeGraceMs;
+    // Idle keep-alive connections are closed as they become idle; busy ones finish first.
+    while (active.count > 0 && Date.now() < deadline) {
+      server.closeIdleConnections();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (active.count > 0) log.warn({ active: active.count }, 'close grace ran out; cutting connections');
+    server.closeAllConnections();
+    for (const s of upgraded) s.destroy();
+    await shutdown();
+    log.info('gateway closed');
+  };
+  return { url, port, runtime: gw, close: () => (closing ??= close()) };
+}
+
+function healthEventLogger(log: Logger, metrics: GatewayMetrics): (u: Upstream, e: HealthEvent) => void {
+  return (u, e) => {
+    if (e === 'ejected') {
+      metrics.ejections.inc({ upstream: u.url });
+      log.warn({ upstream: u.url, failures: u.failures }, 'upstream ejected after consecutive failures');
+    } else if (e === 'unhealthy') {
+      log.warn({ upstream: u.url }, 'upstream failed its health checks');
+    } else {
+      log.info({ upstream: u.url, event: e }, e === 'returned' ? 'upstream back from ejection (slow start)' : 'upstream passes its health checks again (slow start)');
+    }
+  };
+}
+
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

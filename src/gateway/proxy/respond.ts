@@ -1,0 +1,35 @@
+/** The gateway's own answers, in the API's error format. */
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { errorBody, statusOf, type ApiErrorCode } from '../../http/error-response.js';
+
+export function sendError(res: ServerResponse, code: ApiErrorCode, message: string, opts: { requestId?: string; close?: boolean } = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(errorBody(code, message));
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  };
+  if (opts.requestId) headers['x-request-id'] = opts.requestId;
+  // The request's body was not read: closing is the only way to stay in sync with the client.
+  if (opts.close) headers.connection = 'close';
+  res.writeHead(statusOf(code), headers);
+  res.end(body);
+}
+
+/** The same, written straight to a socket (parse errors and upgrades have no ServerResponse). */
+export function writeRawError(socket: Socket, status: number, reason: string, code: ApiErrorCode | undefined, message: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = code ? JSON.stringify(errorBody(code, message)) : '';
+  const type = code ? 'Content-Type: application/json; charset=utf-8\r\n' : '';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  // end() flushes; destroy after a moment in case the client never reads.
+  socket.setTimeout(1_000, () => socket.destroy());
+}

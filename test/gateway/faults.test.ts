@@ -1,0 +1,135 @@
+/**
+ * Faults on real upstream processes, Jepsen-style: each test records what every
+ * request saw and asserts on the record. SIGKILL under load, an upstream that dies
+ * holding a POST, a node answering 503 (ejection, then slow start), and a total
+ * outage (the retry budget).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { request } from 'undici';
+import type { RunningGateway } from '../../src/gateway/index.js';
+import { killAll } from '../support/processes.js';
+import { countBy, gateway, load, startUpstreams, upstreamsOf, waitFor, type UpstreamHandle } from './helpers.js';
+
+describe('an upstream SIGKILLed under GET load', () => {
+  let ups: UpstreamHandle[];
+  let gw: RunningGateway;
+  before(async () => {
+    ups = await startUpstreams(3);
+    gw = await gateway({ upstreams: ups.map((u) => u.url) }); // defaults: p2c-ewma, probes every 2 s
+  });
+  after(async () => {
+    await gw.close();
+    killAll();
+  });
+
+  it('costs at most 0.5 % of requests and is marked unhealthy within 5 s', async () => {
+    const victim = ups[1]!;
+    let killedAt = 0;
+    const out = await load(gw.url, {
+      concurrency: 16, durationMs: 4_000,
+      at: { ms: 1_000, run: () => { killedAt = Date.now(); victim.child.kill('SIGKILL'); } },
+    });
+    const failed = out.filter((o) => o.status !== 200);
+    const rate = failed.length / out.length;
+    process.stdout.write(`# SIGKILL under load: ${failed.length} of ${out.length} failed (${(rate * 100).toFixed(3)} %)\n`);
+    assert.ok(out.length > 1_000, `enough requests (${out.length})`);
+    assert.ok(rate <= 0.005, `failed: ${JSON.stringify(countBy(failed, (o) => o.error ?? String(o.status)))}`);
+    assert.ok(out.some((o) => o.upstream === victim.id), 'the victim served before it died');
+
+    const url = victim.url;
+    const state = async () => (await upstreamsOf(gw)).upstreams.find((u) => u.url === url)!.state;
+    await waitFor('the dead upstream to be marked unhealthy', async () => (await state()) === 'unhealthy', Math.max(0, killedAt + 5_000 - Date.now()));
+  });
+});
+
+describe('a POST to an upstream that dies mid-request', () => {
+  let ups: UpstreamHandle[];
+  let gw: RunningGateway;
+  before(async () => {
+    ups = await startUpstreams(3);
+    gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'round-robin' });
+  });
+  after(async () => {
+    await gw.close();
+    killAll();
+  });
+
+  it('is never sent to another upstream, and the client gets 502', async () => {
+    const res = await request(`${gw.url}/die`, { method: 'POST', body: JSON.stringify({ charge: 100 }), headers: { 'content-type': 'application/json' } });
+    const body = await res.body.json() as { error: { code: string } };
+    assert.equal(res.statusCode, 502);
+    assert.equal(body.error.code, 'UPSTREAM_UNAVAILABLE');
+    const isAlive = (u: UpstreamHandle) => u.child.exitCode === null && u.child.signalCode === null;
+    await waitFor('the upstream that took the POST to exit', () => !ups.every(isAlive), 5_000);
+    const alive = ups.filter(isAlive);
+    assert.equal(alive.length, 2, 'exactly one upstream got it (and died)');
+    for (const u of alive) assert.equal((await u.stats()).byPath['/die'] ?? 0, 0, `${u.id} never saw the POST`);
+  });
+});
+
+describe('an upstream answering 503', () => {
+  let ups: UpstreamHandle[];
+  let gw: RunningGateway;
+  before(async () => {
+    ups = await startUpstreams(3);
+    gw = await gateway({
+      upstreams: ups.map((u) => u.url), algorithm: 'round-robin',
+      ejectionBaseMs: 1_000, slowStartMs: 3_000, healthIntervalMs: 0,
+    });
+  });
+  after(async () => {
+    await gw.close();
+    killAll();
+  });
+
+  it('is ejected (its GETs retried elsewhere), then comes back through slow start', async () => {
+    const sick = ups[0]!;
+    const state = async () => (await upstreamsOf(gw)).upstreams.find((u) => u.url === sick.url)!.state;
+    await sick.knobs({ failRate: 1, failStatus: 503 });
+    const during = await load(gw.url, { concurrency: 6, total: 300 });
+    assert.deepEqual(countBy(during, (o) => String(o.status)), { 200: 300 }, 'every GET was retried on a healthy upstream');
+    assert.equal(await state(), 'ejected');
+    const metrics = await (await request(`${gw.url}/_gateway/metrics`)).body.text();
+    assert.match(metrics, new RegExp(`miniscale_gateway_ejections_total\\{upstream="${sick.url}"\\} 1`));
+
+    await sick.knobs({ failRate: 0 });
+    await waitFor('the ejection to end', async () => (await state()) === 'slow-start', 3_000, 20);
+    const early = await load(gw.url, { concurrency: 6, durationMs: 700 });
+    await waitFor('slow start to finish', async () => (await state()) === 'healthy', 4_000, 50);
+    const late = await load(gw.url, { concurrency: 6, durationMs: 700 });
+    const share = (o: typeof early) => o.filter((x) => x.upstream === sick.id).length / o.length;
+    process.stdout.write(`# slow start: share ${(share(early) * 100).toFixed(1)} % early, ${(share(late) * 100).toFixed(1)} % after\n`);
+    assert.ok(share(early) < 0.22, `a returning node starts with a small share (${share(early)})`);
+    assert.ok(share(late) > 0.3, `and ends with a full one (${share(late)})`);
+    assert.equal([...early, ...late].filter((o) => o.status !== 200).length, 0);
+  });
+});
+
+describe('a total outage', () => {
+  let ups: UpstreamHandle[];
+  let gw: RunningGateway;
+  before(async () => {
+    ups = await startUpstreams(3);
+    gw = await gateway({ upstreams: ups.map((u) => u.url), healthIntervalMs: 0 });
+  });
+  after(async () => {
+    await gw.close();
+    killAll();
+  });
+
+  it('is not multiplied by retries: the budget caps them at 20 % of requests + 3', async () => {
+    await Promise.all(ups.map((u) => u.knobs({ failRate: 1, failStatus: 503 })));
+    const n = 400;
+    const out = await load(gw.url, { concurrency: 10, total: n });
+    assert.deepEqual(countBy(out, (o) => String(o.status)), { 503: n }, 'clients see the upstreams\' 503');
+    const attempts = (await Promise.all(ups.map((u) => u.stats()))).reduce((sum, s) => sum + s.total, 0);
+    const retries = attempts - n;
+    process.stdout.write(`# total outage: ${n} requests made ${attempts} attempts (${retries} retries; without a budget up to ${2 * n})\n`);
+    assert.ok(retries <= 0.2 * n + 3, `${retries} retries`);
+    assert.ok(retries >= 3, 'the floor still allows a few');
+    const metrics = await (await request(`${gw.url}/_gateway/metrics`)).body.text();
+    const exhausted = Number(/miniscale_gateway_retry_budget_exhausted_total (\d+)/.exec(metrics)?.[1]);
+    assert.ok(exhausted > 0, 'budget exhaustion is counted');
+  });
+});

@@ -1,0 +1,246 @@
+/**
+ * The gateway's small parts on their own: pickers, peak EWMA, health state machine,
+ * retry budget, header passes, trust-proxy resolution, option checks. No network.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PeakEwma } from '../../src/gateway/ewma.js';
+import { UpstreamHealth, type HealthPolicy } from '../../src/gateway/health/state.js';
+import { resolveOptions, parseHashKey } from '../../src/gateway/options.js';
+import { ConsistentHashPicker, LeastConnPicker, P2cEwmaPicker, RoundRobinPicker } from '../../src/gateway/pickers/index.js';
+import { cost } from '../../src/gateway/pickers/p2c-ewma.js';
+import { resolveClient, TrustedProxies } from '../../src/gateway/proxy/forwarded.js';
+import { connectionNamed, responseHeaders } from '../../src/gateway/proxy/hop-by-hop.js';
+import { mayReplay } from '../../src/gateway/proxy/retry-policy.js';
+import type { ProxyContext } from '../../src/gateway/proxy/context.js';
+import { RetryBudget } from '../../src/gateway/retry-budget.js';
+import { Upstream } from '../../src/gateway/upstream.js';
+
+const policy: HealthPolicy = {
+  ejectAfterFailures: 3, ejectionBaseMs: 1_000, ejectionMaxMs: 8_000, slowStartMs: 1_000,
+  slowStartMinWeight: 0.1, healthyThreshold: 2, unhealthyThreshold: 2,
+};
+
+function upstreams(n: number): Upstream[] {
+  return Array.from({ length: n }, (_, i) => new Upstream(`http://127.0.0.1:${20000 + i}`, undefined, {
+    health: policy, pool: { connections: 1, idleMs: 1000, connectTimeoutMs: 1000 }, ewmaDecayMs: 10_000,
+  }, 0, { slowStart: false }));
+}
+
+describe('pickers', () => {
+  it('smooth weighted round-robin rotates evenly over equal nodes', () => {
+    const us = upstreams(3);
+    const p = new RoundRobinPicker();
+    const picks = Array.from({ length: 9 }, () => p.pick(us, { now: 0 }).id);
+    assert.deepEqual(picks.slice(0, 3).sort(), us.map((u) => u.id).sort());
+    assert.deepEqual(picks.slice(3, 6), picks.slice(0, 3));
+  });
+
+  it('round-robin gives a slow-starting node a share proportional to its weight', () => {
+    const us = upstreams(2);
+    const returning = new UpstreamHealth(policy, 0, { slowStart: true });
+    Object.defineProperty(us[1]!, 'health', { value: returning });
+    const p = new RoundRobinPicker();
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 1100; i++) {
+      const u = p.pick(us, { now: 0 });
+      counts.set(u.id, (counts.get(u.id) ?? 0) + 1);
+    }
+    // weight 0.1 vs 1: 100 of 1100
+    assert.equal(counts.get(us[1]!.id), 100);
+  });
+
+  it('least-conn picks the node with the fewest requests in flight', () => {
+    const us = upstreams(3);
+    us[0]!.inflight = 5;
+    us[1]!.inflight = 1;
+    us[2]!.inflight = 3;
+    const p = new LeastConnPicker();
+    for (let i = 0; i < 20; i++) assert.equal(p.pick(us, { now: 0 }).id, us[1]!.id);
+  });
+
+  it('p2c-ewma counts a node with no sample but a request in flight as the most costly', () => {
+    const [cold, warm] = upstreams(2) as [Upstream, Upstream];
+    warm.latency.observe(500, 0);
+    warm.inflight = 10;
+    cold.inflight = 1;
+    assert.equal(cost(cold, 0), Number.MAX_VALUE);
+    assert.ok(cost(warm, 0) < cost(cold, 0));
+    cold.inflight = 0;
+    assert.equal(cost(cold, 0), 0, 'an idle cold node is cheap: it gets tried');
+  });
+
+  it('p2c-ewma prefers the faster of the two nodes it samples', () => {
+    const us = upstreams(2);
+    us[0]!.latency.observe(100, 0);
+    us[1]!.latency.observe(1, 0);
+    const p = new P2cEwmaPicker();
+    for (let i = 0; i < 20; i++) assert.equal(p.pick(us, { now: 1 }).id, us[1]!.id);
+  });
+
+  it('consistent hash sends a key to the same node, and only moves the keys of a node that leaves', () => {
+    const us = upstreams(4);
+    const p = new ConsistentHashPicker(1.25);
+    const keys = Array.from({ length: 400 }, (_, i) => `user-${i}`);
+    const before = keys.map((k) => p.pick(us, { now: 0, hashKey: k }).id);
+    assert.deepEqual(keys.map((k) => p.pick(us, { now: 0, hashKey: k }).id), before, 'stable');
+    const counts = countIds(before);
+    for (const u of us) assert.ok((counts[u.id] ?? 0) > 50, `each node owns a fair part of the keys: ${JSON.stringify(counts)}`);
+    const gone = us[2]!;
+    const after = keys.map((k) => p.pick(us.filter((u) => u !== gone), { now: 0, hashKey: k }).id);
+    keys.forEach((_, i) => {
+      if (before[i] !== gone.id) assert.equal(after[i], before[i], 'keys of other nodes stay put');
+    });
+  });
+
+  it('consistent hash with bounded load spills a hot key over to the next node', () => {
+    const us = upstreams(3);
+    const p = new ConsistentHashPicker(1.25);
+    const home = p.pick(us, { now: 0, hashKey: 'hot' });
+    home.inflight = 10; // mean load (10 + 1) / 3 → bound ⌈1.25 × 11 / 3⌉ = 5
+    const next = p.pick(us, { now: 0, hashKey: 'hot' });
+    assert.notEqual(next.id, home.id);
+    home.inflight = 0;
+    assert.equal(p.pick(us, { now: 0, hashKey: 'hot' }).id, home.id, 'back home once it is under the bound');
+  });
+});
+
+describe('peak EWMA', () => {
+  it('jumps to a slower sample at once and decays toward faster ones', () => {
+    const e = new PeakEwma(1_000);
+    e.observe(1, 0);
+    e.observe(100, 10);
+    assert.equal(e.value(10), 100);
+    for (let t = 20; t < 5_000; t += 10) e.observe(1, t);
+    assert.ok(e.value(5_000) < 2, `decayed to ${e.value(5_000)}`);
+  });
+
+  it('decays toward 0 with no samples, so an avoided node is tried again', () => {
+    const e = new PeakEwma(1_000);
+    e.observe(100, 0);
+    assert.ok(Math.abs(e.value(1_000) - 100 / Math.E) < 1e-9);
+  });
+});
+
+describe('health state', () => {
+  it('ejects after consecutive failures, backs off exponentially, returns half-open through slow start', () => {
+    const events: string[] = [];
+    const h = new UpstreamHealth(policy, 0, { slowStart: false }, (e) => events.push(e));
+    h.onFailure(0);
+    h.onSuccess();
+    h.onFailure(1);
+    h.onFailure(2);
+    assert.equal(h.state(2), 'healthy', 'a success resets the streak');
+    assert.equal(h.onFailure(3), true);
+    assert.equal(h.state(500), 'ejected');
+    assert.equal(h.state(1_003), 'slow-start');
+    assert.ok(h.weight(1_003) < 0.2);
+    assert.equal(h.onFailure(1_100), true, 'half-open: one failure ejects again');
+    assert.equal(h.state(1_100 + 1_999), 'ejected', 'for twice as long');
+    assert.equal(h.state(1_100 + 2_000), 'slow-start');
+    assert.equal(h.state(1_100 + 3_000), 'healthy');
+    assert.deepEqual(events, ['ejected', 'returned', 'ejected', 'returned']);
+  });
+
+  it('active probes mark a node unhealthy and bring it back through slow start', () => {
+    const h = new UpstreamHealth(policy, 0, { slowStart: false });
+    h.onProbe(false, 0);
+    assert.equal(h.state(0), 'healthy', 'one miss is not enough');
+    h.onProbe(false, 1);
+    assert.equal(h.state(1), 'unhealthy');
+    h.onProbe(true, 2);
+    h.onProbe(true, 3);
+    assert.equal(h.state(3), 'slow-start');
+  });
+
+  it('draining wins over every other state', () => {
+    const h = new UpstreamHealth(policy, 0, { slowStart: true });
+    h.drainingByRegistry = true;
+    assert.equal(h.state(0), 'draining');
+    assert.equal(h.eligible(0), false);
+  });
+});
+
+describe('retry budget', () => {
+  it('allows ratio × requests + min retries over the window, then refuses', () => {
+    const b = new RetryBudget({ ratio: 0.2, min: 3, windowMs: 10_000 });
+    for (let i = 0; i < 100; i++) b.recordRequest(0);
+    let granted = 0;
+    while (b.tryAcquire(0)) granted++;
+    assert.equal(granted, 23);
+  });
+
+  it('forgets requests and retries that left the window', () => {
+    const b = new RetryBudget({ ratio: 0, min: 2, windowMs: 1_000 });
+    assert.ok(b.tryAcquire(0) && b.tryAcquire(50));
+    assert.equal(b.tryAcquire(100), false);
+    assert.equal(b.tryAcquire(1_200), true);
+  });
+});
+
+describe('header passes', () => {
+  it('strips hop-by-hop response headers and those named in Connection, keeping repeats', () => {
+    const raw = ['Connection', 'x-secret, Keep-Alive', 'X-Secret', '1', 'Keep-Alive', 'timeout=5', 'Set-Cookie', 'a=1',
+      'Set-Cookie', 'b=2', 'Transfer-Encoding', 'chunked', 'X-Request-Id', 'theirs', 'Content-Type', 'text/plain'].map((s) => Buffer.from(s));
+    const out = responseHeaders(raw, 'x-secret, Keep-Alive', new Set(['x-request-id']));
+    assert.deepEqual(out, ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Type', 'text/plain']);
+  });
+
+  it('reads the names listed in Connection', () => {
+    assert.deepEqual([...connectionNamed(['X-A, x-b', ' X-C '])!], ['x-a', 'x-b', 'x-c']);
+    assert.equal(connectionNamed('keep-alive'), undefined);
+  });
+});
+
+describe('trust proxy', () => {
+  const trusted = new TrustedProxies(['10.0.0.0/8', '127.0.0.1/32']);
+
+  it('replaces X-Forwarded-For from an untrusted peer', () => {
+    assert.deepEqual(resolveClient('203.0.113.7', '1.2.3.4', trusted), {
+      peer: '203.0.113.7', client: '203.0.113.7', forwardedFor: '203.0.113.7', peerTrusted: false,
+    });
+  });
+
+  it('appends the peer from a trusted proxy and finds the client right to left', () => {
+    const r = resolveClient('::ffff:127.0.0.1', '6.6.6.6, 198.51.100.2, 10.1.2.3', trusted);
+    assert.equal(r.client, '198.51.100.2');
+    assert.equal(r.forwardedFor, '6.6.6.6, 198.51.100.2, 10.1.2.3, 127.0.0.1');
+  });
+});
+
+describe('retry policy', () => {
+  const ctx = (method: string, body: boolean) => ({ method, body: body ? {} : null }) as unknown as ProxyContext;
+
+  it('replays a request that never reached an upstream, whatever its method', () => {
+    assert.equal(mayReplay(ctx('POST', true), false, true), true);
+  });
+
+  it('once sent, replays only GET, HEAD and OPTIONS without a body', () => {
+    assert.equal(mayReplay(ctx('GET', false), true, false), true);
+    assert.equal(mayReplay(ctx('OPTIONS', false), true, false), true);
+    assert.equal(mayReplay(ctx('POST', false), true, false), false);
+    assert.equal(mayReplay(ctx('PUT', true), true, false), false);
+    assert.equal(mayReplay(ctx('DELETE', false), true, false), false);
+    assert.equal(mayReplay(ctx('GET', true), true, false), false);
+  });
+});
+
+describe('options', () => {
+  it('refuses what cannot work, naming the flag', () => {
+    assert.throws(() => resolveOptions({}), /--upstream/);
+    assert.throws(() => resolveOptions({ upstreams: ['ftp://x:1'] }), /http:\/\//);
+    assert.throws(() => resolveOptions({ upstreams: ['http://a:1/path'] }), /no path/);
+    assert.throws(() => resolveOptions({ upstreams: ['http://a:1', 'http://a:1/'] }), /twice/);
+    assert.throws(() => resolveOptions({ upstreams: ['http://a:1'], algorithm: 'random' as 'hash' }), /--algorithm/);
+    assert.throws(() => resolveOptions({ upstreams: ['http://a:1'], trustProxy: ['10.0.0.0/33'] }), /--trust-proxy/);
+    assert.throws(() => resolveOptions({ upstreams: ['http://a:1'], hashKey: { kind: 'ip' } }), /--hash-key only/);
+    assert.throws(() => parseHashKey('cookie:x'), /--hash-key/);
+    assert.deepEqual(parseHashKey('header:X-User'), { kind: 'header', name: 'x-user' });
+  });
+});
+
+function countIds(ids: string[]): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (const id of ids) c[id] = (c[id] ?? 0) + 1;
+  return c;
+}
