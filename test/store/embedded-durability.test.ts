@@ -77,7 +77,7 @@ describe('embedded store durability', { timeout: 120_000 }, () => {
       await store.set('forever', 'stays');
       // Written together (one batch), so all 50 are on disk before any of them is due.
       await Promise.all(Array.from({ length: 50 }, (_, i) => store.set(`short:${i}`, i, { ttlMs: 1_000 })));
-      const raw = openLmdb({ path: dir, maxDbs: 16, overlappingSync: true });
+      const raw = openLmdb({ path: dir, maxDbs: 16, overlappingSync: false, mapSize: 64 * 1024 ** 3 });
       const kv = raw.openDB('kv', {});
       assert.equal(kv.getKeysCount(), 52);
       const deadline = Date.now() + 5_000;

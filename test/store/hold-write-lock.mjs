@@ -2,7 +2,7 @@
 // stops itself inside the transaction, as a hung or SIGSTOPped node process would.
 import { open } from 'lmdb';
 
-const root = open({ path: process.argv[2], maxDbs: 16, overlappingSync: true });
+const root = open({ path: process.argv[2], maxDbs: 16, overlappingSync: false, mapSize: 64 * 1024 ** 3 });
 root.transactionSync(() => {
   root.putSync('__held__', Date.now());
   process.stdout.write('holding\n');

@@ -5,10 +5,11 @@
  * processes (compare-and-set, incr, rate limits, locks), and a process killed
  * mid-transaction releases the lock instead of wedging the others.
  *
- * Durability: lmdb-js commits on a worker thread with `overlappingSync` (flush after
- * the lock is released). A committed transaction is in the OS page cache, so it
- * survives `kill -9` of every process; `durability: 'flush'` (the default) also waits
- * for the fsync, so an acknowledged write survives a power cut too.
+ * Durability: commits are synchronous LMDB commits (fsync before the commit returns,
+ * `overlappingSync: false`). lmdb-js's default overlappingSync (commit now, flush
+ * later, pick a meta page on reopen) lost an acknowledged write after SIGKILL of all
+ * writers under load in CI; with synchronous commits the same stress test keeps every
+ * acknowledged write. `durability: 'flush'` additionally awaits `flushed`.
  *
  * Reads are synchronous from a read snapshot that lmdb-js renews each event turn, so
  * they see other processes' commits from the next turn on.
@@ -54,6 +55,16 @@ export interface EmbeddedDbs {
 const SAFE_MAX = Number.MAX_SAFE_INTEGER;
 
 /**
+ * LMDB's map: address space, not disk (the file grows only as data does). lmdb-js
+ * otherwise starts at 128 KB and grows the map as data arrives, and every growth is a
+ * resize that all processes sharing the directory must follow; under concurrent
+ * writes from several processes a fresh directory lost increments and an
+ * acknowledged write while it went through those resizes. One large map up front
+ * avoids resizes for any realistic dataset on 64-bit systems.
+ */
+export const EMBEDDED_MAP_SIZE = 64 * 1024 ** 3;
+
+/**
  * Data (values, counters, scores) is acknowledged after the fsync. Coordination state
  * (rate-limit arrival times, locks, registry heartbeats) is acknowledged on commit:
  * only a machine crash can lose its last second, and after a machine crash every
@@ -67,7 +78,7 @@ type WriteKind = typeof DURABLE | typeof EPHEMERAL;
 export async function openEmbeddedDriver(config: EmbeddedStoreConfig): Promise<EmbeddedDriver> {
   mkdirSync(config.dir, { recursive: true });
   try {
-    const root = open({ path: config.dir, maxDbs: 16, overlappingSync: true });
+    const root = open({ path: config.dir, maxDbs: 16, overlappingSync: false, mapSize: EMBEDDED_MAP_SIZE });
     const dbs: EmbeddedDbs = {
       root,
       kv: root.openDB('kv', {}),
