@@ -9,6 +9,8 @@ import { registerGatewayCommand } from './commands/gateway.js';
 import { registerNginxConfigCommand } from './commands/nginx-config.js';
 import { registerNodeCommand } from './commands/node.js';
 import { registerRedisClusterCommand } from './commands/redis-cluster.js';
+import { registerRestartCommand } from './commands/restart.js';
+import { registerUpCommand } from './commands/up.js';
 import { registerWechatEmulatorCommand } from './commands/wechat-emulator.js';
 
 export const USAGE_EXIT_CODE = 2;
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ outputError: (line, write) => write(line.trimEnd().split('\n')[0] + '\n') });
+  registerUpCommand(program);
+  registerRestartCommand(program);
   registerNodeCommand(program);
   registerNginxConfigCommand(program);
   registerRedisClusterCommand(program);

@@ -6,11 +6,12 @@
  */
 import { pino, type LevelWithSilent, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
+import type { LoggerOptions } from '../logging.js';
 
 export interface LogStream {
   /** One line from a child: JSON from pino, or anything else it printed. */
   writeLine(line: string): void;
-  logger(component: 'up' | 'gateway', level: LevelWithSilent): Logger;
+  logger(component: LoggerOptions['component'], level: LevelWithSilent): Logger;
 }
 
 export function createLogStream(pretty: boolean, out: NodeJS.WritableStream = process.stdout): LogStream {

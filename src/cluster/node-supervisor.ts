@@ -17,10 +17,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../logging.js';
 import { cliCommand } from './cli-entry.js';
+import { withinMs } from './within.js';
 
 export const RESTART_INITIAL_MS = 500;
 export const RESTART_MAX_MS = 10_000;
 export const HEALTHY_RESET_MS = 60_000;
+/** How long a replaced node may take to finish its requests and deregister. */
+export const RETIRE_GRACE_MS = 15_000;
 
 export interface SupervisorOptions {
   count: number;
@@ -32,6 +35,22 @@ export interface SupervisorOptions {
   onChildLine: (line: string) => void;
   /** @default 20_000 */
   readyTimeoutMs?: number;
+  /** What the gateway in front must hear about, so it never sends to a node that is going. */
+  events?: SupervisorEvents;
+}
+
+/**
+ * The supervisor's view of its nodes, for whoever routes to them (`up` wires these to
+ * the in-process gateway's membership). Told directly rather than through the store's
+ * registry, whose polling would leave a window in which a retiring node still gets picked.
+ */
+export interface SupervisorEvents {
+  /** A node answers /readyz: it may take traffic. */
+  ready?(node: ManagedNode): void;
+  /** A node is about to be drained on purpose: stop picking it and wait for its in-flight requests. */
+  retiring?(node: ManagedNode): Promise<void>;
+  /** A node's process has exited, planned or not. */
+  gone?(node: ManagedNode): void;
 }
 
 export interface ManagedNode {
@@ -58,6 +77,8 @@ export class NodeSupervisor {
   #stopping = false;
   /** Children being replaced or stopped on purpose: their exit is not a crash. */
   readonly #retiring = new Set<ChildProcess>();
+  /** Every ready node by its process, until that process exits. */
+  readonly #ready = new Map<ChildProcess, ManagedNode>();
 
   constructor(opts: SupervisorOptions) {
     this.#opts = opts;
@@ -79,13 +100,18 @@ export class NodeSupervisor {
     return live.filter((c) => c.exitCode === null && c.signalCode === null && c.pid !== undefined).map((c) => c.pid!);
   }
 
-  /** Replaces every node, one at a time, without a moment where a slot has no ready node. */
+  /**
+   * Replaces every node, one at a time, without a moment where a slot has no ready node.
+   * A replacement that fails to start leaves the old node serving and ends the restart
+   * (with the error), rather than going on to replace healthy nodes with broken ones.
+   */
   async rollingRestart(): Promise<void> {
     for (const slot of this.#slots) {
       if (this.#stopping) return;
+      clearTimeout(slot.timer); // a crashed slot waiting for its back-off is filled now
       const old = slot.child;
       await this.#launch(slot);
-      if (old) await this.#retire(old, 15_000);
+      if (old) await this.#retire(old, RETIRE_GRACE_MS);
       this.#opts.log.info({ slot: slot.index, node: slot.serving?.nodeId }, 'node replaced');
     }
   }
@@ -115,9 +141,18 @@ export class NodeSupervisor {
     child.once('exit', (code, signal) => this.#onExit(slot, child, code, signal));
     try {
       const node = await this.#awaitReady(slot, child);
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`node in slot ${slot.index} exited as it became ready`);
+      this.#ready.set(child, node);
       if (slot.child === child) slot.serving = node;
+      this.#opts.events?.ready?.(node);
     } catch (err) {
       this.#opts.log.error({ slot: slot.index, err }, 'node failed to start');
+      if (previous && previous.exitCode === null && previous.signalCode === null) {
+        // A failed replacement: the old node keeps its slot, and the new one's exit is no crash.
+        slot.child = previous;
+        this.#retiring.delete(previous);
+        this.#retiring.add(child);
+      }
       child.kill('SIGKILL');
       throw err;
     }
@@ -144,8 +179,16 @@ export class NodeSupervisor {
   }
 
   #onExit(slot: Slot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.#retiring.delete(child) || this.#stopping || slot.child !== child) return;
-    const node = slot.serving?.pid === child.pid ? slot.serving : undefined;
+    const node = this.#ready.get(child);
+    this.#ready.delete(child);
+    if (slot.serving && slot.serving === node) slot.serving = undefined;
+    const planned = this.#retiring.delete(child) || this.#stopping || slot.child !== child;
+    if (!planned) this.#scheduleRestart(slot, child, node, code, signal);
+    // Told after the slot is updated, so a listener reading nodes() sees the node gone.
+    if (node) this.#opts.events?.gone?.(node);
+  }
+
+  #scheduleRestart(slot: Slot, child: ChildProcess, node: ManagedNode | undefined, code: number | null, signal: NodeJS.Signals | null): void {
     const upFor = node ? Date.now() - node.startedAt : 0;
     if (upFor >= HEALTHY_RESET_MS) slot.restarts = 0;
     const delay = Math.min(RESTART_MAX_MS, RESTART_INITIAL_MS * 2 ** slot.restarts);
@@ -154,7 +197,6 @@ export class NodeSupervisor {
     this.#opts.log[level]({ slot: slot.index, node: node?.nodeId, pid: child.pid, code, signal, restartInMs: delay, restarts: slot.restarts },
       slot.restarts > 3 ? 'node keeps crashing; restarting with back-off' : 'node exited unexpectedly; restarting');
     slot.child = undefined;
-    slot.serving = undefined;
     slot.timer = setTimeout(() => {
       // A failed start kills its child, whose exit lands here again with a longer back-off.
       this.#launch(slot).catch((err: unknown) => this.#opts.log.error({ slot: slot.index, err }, 'restart failed; will retry'));
@@ -165,6 +207,12 @@ export class NodeSupervisor {
     this.#retiring.add(child);
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const node = this.#ready.get(child);
+    if (node && this.#opts.events?.retiring) {
+      // Bounded: a stuck request must not hold a shutdown or a rolling restart forever.
+      await withinMs(Promise.race([this.#opts.events.retiring(node), exited]), graceMs / 2);
+    }
+    if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await exited;
@@ -178,6 +226,10 @@ function spawnNode(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(cli.file, [...cli.args, 'node', '--port', '0', ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // Its own process group: a Ctrl-C in the terminal reaches `up` alone, which then
+    // stops the nodes in order; otherwise they would drain on their own at once and
+    // the supervisor would take their exits for crashes.
+    detached: true,
   });
 }
 

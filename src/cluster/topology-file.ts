@@ -14,6 +14,12 @@ export interface Topology {
   nodes: string[];
   store: string;
   startedAt: string;
+  /** Every process `up` started and still runs (nodes, store helpers), for operators and tests. */
+  pids: number[];
+  /** Rolling restarts finished, well or not; `miniscale restart` waits for this to grow. */
+  restarts: number;
+  /** Why the last rolling restart stopped short, when it did. */
+  lastRestartError?: string;
 }
 
 export function topologyPath(dataDir: string): string {

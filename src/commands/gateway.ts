@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { portFromEnv } from '../env-port.js';
 import { ConfigError } from '../errors.js';
 import {
   ALGORITHMS, DEFAULT_EWMA_DECAY_MS, DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_PATH, DEFAULT_HEALTH_TIMEOUT_MS,
@@ -97,7 +98,7 @@ export function registerGatewayCommand(program: Command): void {
 function toOptions(f: GatewayFlags): GatewayOptions {
   if (!f.discover && (f.store || f.storeUrl || f.data)) throw new ConfigError('--store, --store-url and --data only apply with --discover');
   return {
-    port: f.port ?? envPort(), host: f.host, upstreams: f.upstream,
+    port: f.port ?? portFromEnv(), host: f.host, upstreams: f.upstream,
     discover: f.discover ? resolveStoreConfig({ store: f.store, storeUrl: f.storeUrl, data: f.data }) : undefined,
     discoverIntervalMs: f.discoverInterval,
     algorithm: f.algorithm,
@@ -123,14 +124,6 @@ function adminKey(file: string | undefined): string | undefined {
   }
   if (key.length < 16) throw new ConfigError(`--admin-key-file: the key in ${file} is shorter than 16 characters`);
   return key;
-}
-
-function envPort(): number {
-  const raw = process.env.MINISCALE_PORT;
-  if (raw === undefined || raw === '') return DEFAULT_PORT;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n > 65535) throw new ConfigError(`MINISCALE_PORT must be a port number (got "${raw}")`);
-  return n;
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -1,0 +1,26 @@
+/** The block `miniscale up` prints once everything answers: what runs, where, how to stop it. */
+export interface ReadyInfo {
+  gatewayUrl: string;
+  algorithm: string;
+  nodes: number;
+  store: string;
+  /** The emulator's URL in dev mode. */
+  emulatorUrl?: string;
+  /** Where the admin key is kept, or null when it came from MINISCALE_ADMIN_KEY. */
+  adminKeyFile: string | null;
+  dataDir: string;
+}
+
+export function readyBanner(r: ReadyInfo): string {
+  const rows: [string, string][] = [
+    ['gateway', `${r.gatewayUrl}  (${r.algorithm} over ${r.nodes} node${r.nodes === 1 ? '' : 's'}; dashboard ${r.gatewayUrl}/_gateway/)`],
+    ['store', r.store],
+    ['mode', r.emulatorUrl
+      ? `dev — WeChat emulator at ${r.emulatorUrl}; log in with codes like "dev:alice"`
+      : 'production — WeChat API from MINISCALE_WECHAT_*'],
+    ['admin key', r.adminKeyFile ?? 'from MINISCALE_ADMIN_KEY'],
+    ['stop', `Ctrl-C (twice to force) · rolling restart: miniscale restart --data ${r.dataDir}`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return ['', 'Miniscale is up', ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`), ''].join('\n') + '\n';
+}

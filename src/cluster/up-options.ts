@@ -1,0 +1,80 @@
+/**
+ * The settings of `miniscale up`, from flags and MINISCALE_* environment variables,
+ * checked before anything starts so a bad one is a usage error (exit 2), not a
+ * half-started system.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { LevelWithSilent } from 'pino';
+import { ConfigError } from '../errors.js';
+import { portFromEnv } from '../env-port.js';
+import { ALGORITHMS, DEFAULT_HOST, type Algorithm } from '../gateway/index.js';
+import { DEFAULT_DATA_DIR, STORE_DRIVERS, type StoreDriverName } from '../store/index.js';
+
+export const MAX_NODES = 64;
+export const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface UpFlags {
+  port?: number;
+  host?: string;
+  nodes?: number;
+  store?: string;
+  storeUrl?: string;
+  data?: string;
+  algorithm?: string;
+  logLevel?: string;
+  accessLog?: boolean;
+}
+
+export interface UpOptions {
+  port: number;
+  host: string;
+  nodes: number;
+  store: StoreDriverName;
+  /** Absent for redis-cluster: `up` launches a local cluster in DATA/redis-cluster. */
+  storeUrl?: string;
+  /** Absolute. Holds the embedded store, the admin key, topology.json and a launched cluster. */
+  dataDir: string;
+  algorithm: Algorithm;
+  logLevel: LevelWithSilent;
+  accessLog: boolean;
+  wechat: { appid: string; secret: string; apiBase?: string } | 'dev';
+  /** MINISCALE_ADMIN_KEY, when set. */
+  adminKeyFromEnv?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function resolveUpOptions(flags: UpFlags, env: Env = process.env): UpOptions {
+  const store = (flags.store ?? 'embedded') as StoreDriverName;
+  if (!STORE_DRIVERS.includes(store)) throw new ConfigError(`--store must be one of ${STORE_DRIVERS.join(', ')} (got "${flags.store}")`);
+  if (store === 'embedded' && flags.storeUrl) throw new ConfigError('--store-url is for the redis and redis-cluster stores; the embedded store uses --data');
+  if (store === 'redis' && !flags.storeUrl) throw new ConfigError('--store redis needs --store-url (e.g. redis://127.0.0.1:6379)');
+  const algorithm = (flags.algorithm ?? 'p2c-ewma') as Algorithm;
+  if (!ALGORITHMS.includes(algorithm)) throw new ConfigError(`--algorithm must be one of ${ALGORITHMS.join(', ')}`);
+  const logLevel = (flags.logLevel ?? env.MINISCALE_LOG_LEVEL ?? 'info') as LevelWithSilent;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const nodes = flags.nodes ?? Math.max(2, os.availableParallelism());
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) throw new ConfigError(`--nodes must be an integer from 1 to ${MAX_NODES}`);
+  return {
+    port: flags.port ?? portFromEnv(env),
+    host: flags.host ?? DEFAULT_HOST,
+    nodes,
+    store,
+    storeUrl: flags.storeUrl,
+    dataDir: path.resolve(flags.data ?? DEFAULT_DATA_DIR),
+    algorithm,
+    logLevel,
+    accessLog: flags.accessLog ?? true,
+    wechat: wechatFrom(env),
+    adminKeyFromEnv: env.MINISCALE_ADMIN_KEY || undefined,
+  };
+}
+
+/** Both or neither: half a WeChat configuration would silently log nobody in. */
+function wechatFrom(env: Env): UpOptions['wechat'] {
+  const { MINISCALE_WECHAT_APPID: appid, MINISCALE_WECHAT_SECRET: secret } = env;
+  if (!appid && !secret) return 'dev';
+  if (!appid || !secret) throw new ConfigError('set both MINISCALE_WECHAT_APPID and MINISCALE_WECHAT_SECRET, or neither (dev mode with the WeChat emulator)');
+  return { appid, secret, apiBase: env.MINISCALE_WECHAT_API || undefined };
+}

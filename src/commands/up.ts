@@ -1,0 +1,67 @@
+/**
+ * `miniscale up`: the whole system in the foreground (see src/cluster/up.ts).
+ * Ctrl-C / SIGTERM stop it gracefully, a second one forces; SIGHUP replaces the nodes
+ * one at a time (`miniscale restart` sends it).
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createLogStream } from '../cluster/log-stream.js';
+import { readyBanner } from '../cluster/ready-banner.js';
+import { startSystem } from '../cluster/up.js';
+import { LOG_LEVELS, MAX_NODES, resolveUpOptions, type UpFlags } from '../cluster/up-options.js';
+import { ALGORITHMS } from '../gateway/index.js';
+import { STORE_DRIVERS } from '../store/index.js';
+
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('run the whole system: gateway + API nodes + store (+ WeChat emulator in dev mode)')
+    .option('--port <port>', 'gateway port (default $MINISCALE_PORT, else 8080; 0 = any free port)', integer('--port', 0, 65535))
+    .option('--host <host>', 'address the gateway listens on (default 0.0.0.0; nodes always listen on 127.0.0.1)')
+    .option('--nodes <n>', 'API node processes (default: CPU cores, at least 2)', integer('--nodes', 1, MAX_NODES))
+    .addOption(new Option('--store <driver>', 'store driver').choices(STORE_DRIVERS as string[]).default('embedded'))
+    .option('--store-url <url>', 'redis://host:port (comma-separated seeds for redis-cluster; none = launch a local cluster in DATA/redis-cluster)')
+    .option('--data <dir>', 'data directory: embedded store, admin key, topology', './data')
+    .addOption(new Option('--algorithm <name>', 'gateway balancing algorithm').choices([...ALGORITHMS]).default('p2c-ewma'))
+    .addOption(new Option('--log-level <level>', 'log level of every component (default $MINISCALE_LOG_LEVEL, else info)').choices(LOG_LEVELS as string[]))
+    .option('--no-access-log', 'no log line per request at the gateway')
+    .action(async (flags: UpFlags) => {
+      const options = resolveUpOptions(flags);
+      const logs = createLogStream(process.stdout.isTTY === true);
+      const system = await startSystem(options, logs);
+      process.stdout.write(readyBanner(system.info));
+      logs.logger('up', options.logLevel).info({ event: 'ready', ...system.info, pids: system.pids() }, 'system ready');
+      await untilStopped(system, logs.logger('up', options.logLevel));
+    });
+}
+
+async function untilStopped(system: Awaited<ReturnType<typeof startSystem>>, log: ReturnType<ReturnType<typeof createLogStream>['logger']>): Promise<void> {
+  const onHangup = () => {
+    system.rollingRestart().catch((err: unknown) => log.error({ err }, 'rolling restart failed; the nodes not yet replaced keep serving'));
+  };
+  process.on('SIGHUP', onHangup);
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onStop = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals === 1) {
+        log.info({ signal }, 'shutting down (again to force)');
+        void system.stop().then(resolve);
+      } else {
+        log.warn({ signal }, 'forced stop: killing every node now');
+        system.forceStop();
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onStop);
+    process.on('SIGTERM', onStop);
+  });
+  process.off('SIGHUP', onHangup);
+}
+
+function integer(flag: string, min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || n < min || n > max) throw new InvalidArgumentError(`${flag} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}

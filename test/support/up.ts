@@ -1,0 +1,126 @@
+/**
+ * Runs `miniscale up` as a real process for tests: waits for its "system ready" line
+ * (JSON logs, since stdout is not a terminal), and finds every process that belongs to
+ * a data directory — through topology.json and, as a safety net, /proc command lines.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Pool } from 'undici';
+import { REPO_ROOT } from './processes.js';
+
+export interface UpHandle {
+  child: ChildProcess;
+  gatewayUrl: string;
+  /** PIDs `up` reported when ready (nodes, and a launched cluster with its guard). */
+  pids: number[];
+  /** Every line `up` printed so far. */
+  lines: string[];
+  /** Resolves with the exit code (or signal) once `up` has exited. */
+  exited: Promise<number | NodeJS.Signals | null>;
+}
+
+const running = new Set<ChildProcess>();
+
+export async function startUp(args: string[], env: NodeJS.ProcessEnv = {}, readyTimeoutMs = 60_000): Promise<UpHandle> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'up', '--port', '0', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, MINISCALE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => {
+    running.delete(child);
+    resolve(code ?? signal);
+  }));
+  const lines: string[] = [];
+  const ready = new Promise<{ gatewayUrl: string; pids: number[] }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`up not ready within ${readyTimeoutMs} ms:\n${lines.slice(-15).join('\n')}`)), readyTimeoutMs);
+    const onLine = (line: string) => {
+      lines.push(line);
+      if (!line.includes('"event":"ready"')) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(line) as { gatewayUrl: string; pids: number[] });
+    };
+    createInterface({ input: child.stdout! }).on('line', onLine);
+    createInterface({ input: child.stderr! }).on('line', onLine);
+    void exited.then((code) => { clearTimeout(timer); reject(new Error(`up exited (${code}) before it was ready:\n${lines.slice(-15).join('\n')}`)); });
+  });
+  const { gatewayUrl, pids } = await ready;
+  return { child, gatewayUrl, pids, lines, exited };
+}
+
+/** SIGKILLs every `up` still running (and its nodes notice through their IPC channel). */
+export function killAllUp(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
+/** Live (non-zombie) processes whose command line mentions `text`, other than ourselves. */
+export function processesMentioning(text: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.includes(text)) continue;
+      if (isZombie(pid)) continue;
+      found.push(pid);
+    } catch {
+      // gone while we looked
+    }
+  }
+  return found;
+}
+
+/** Alive and not a zombie (the container reaps slowly; a zombie holds nothing). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+export interface LoadResult { total: number; failed: number; statuses: Record<string, number>; nodeIds: Set<string> }
+
+/**
+ * Authenticated GETs through the gateway, `concurrency` at a time, until `stop()`
+ * resolves. A failure is anything but 200 (or a socket error).
+ */
+export async function getLoad(base: string, token: string, concurrency: number, stop: Promise<unknown>): Promise<LoadResult> {
+  const pool = new Pool(base, { connections: concurrency });
+  const result: LoadResult = { total: 0, failed: 0, statuses: {}, nodeIds: new Set() };
+  let done = false;
+  void stop.finally(() => { done = true; });
+  const worker = async () => {
+    while (!done) {
+      let status: string;
+      try {
+        const res = await pool.request({ path: '/v1/me/kv/load', method: 'GET', headers: { authorization: `Bearer ${token}` }, headersTimeout: 20_000, bodyTimeout: 20_000 });
+        await res.body.dump();
+        status = String(res.statusCode);
+        const id = res.headers['x-node-id'];
+        if (typeof id === 'string') result.nodeIds.add(id);
+      } catch (err) {
+        status = (err as { code?: string }).code ?? 'error';
+      }
+      result.total++;
+      result.statuses[status] = (result.statuses[status] ?? 0) + 1;
+      if (status !== '200') result.failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  await pool.close();
+  return result;
+}
