@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { LevelWithSilent } from 'pino';
 import { ConfigError } from '../errors.js';
 import { portFromEnv } from '../env-port.js';
-import { ALGORITHMS, DEFAULT_HOST, type Algorithm } from '../gateway/index.js';
+import { ALGORITHMS, DEFAULT_HOST, type Algorithm } from '../gateway/options.js';
 import { DEFAULT_DATA_DIR, STORE_DRIVERS, type StoreDriverName } from '../store/index.js';
 
 export const MAX_NODES = 64;

@@ -13,8 +13,8 @@ import {
   ALGORITHMS, DEFAULT_EWMA_DECAY_MS, DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_PATH, DEFAULT_HEALTH_TIMEOUT_MS,
   DEFAULT_HOST, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, DEFAULT_RETRY_BUDGET_RATIO,
   DEFAULT_SLOW_START_MS, DEFAULT_TOTAL_TIMEOUT_MS, DEFAULT_TRY_TIMEOUT_MS,
-  parseHashKey, startGateway, type Algorithm, type GatewayOptions,
-} from '../gateway/index.js';
+  parseHashKey, type Algorithm, type GatewayOptions,
+} from '../gateway/options.js';
 import { resolveStoreConfig, STORE_DRIVERS } from '../store/index.js';
 
 interface GatewayFlags {
@@ -83,7 +83,9 @@ export function registerGatewayCommand(program: Command): void {
     .option('--pool-connections <n>', 'connections per upstream (default 128)', int('--pool-connections', 1, 100_000))
     .option('--no-access-log', 'no log line per request')
     .action(async (flags: GatewayFlags) => {
-      const gw = await startGateway(toOptions(flags));
+      const options = toOptions(flags);
+      const { startGateway } = await import('../gateway/index.js');
+      const gw = await startGateway(options);
       process.stdout.write(`${JSON.stringify({ event: 'listening', url: gw.url, port: gw.port, pid: process.pid, algorithm: gw.runtime.options.algorithm })}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => void gw.close().then(resolve, resolve);

@@ -1,6 +1,10 @@
-/** `miniscale node`: one API node, in the foreground. SIGTERM/SIGINT drain it. */
+/**
+ * `miniscale node`: one API node, in the foreground. SIGTERM/SIGINT drain it.
+ * The node itself (Fastify and the rest) is imported only when this command runs, so
+ * every other `miniscale` command starts without loading it.
+ */
 import { Command, Option } from 'commander';
-import { resolveNodeOptions, startNode, type NodeFlags } from '../api/index.js';
+import { resolveNodeOptions, type NodeFlags } from '../api/config.js';
 import { STORE_DRIVERS } from '../store/index.js';
 
 export function registerNodeCommand(program: Command): void {
@@ -14,7 +18,9 @@ export function registerNodeCommand(program: Command): void {
     .option('--store-url <url>', 'redis://host:port (comma-separated seeds for redis-cluster)')
     .option('--data <dir>', 'data directory (embedded store)', './data')
     .action(async (flags: NodeFlags) => {
-      const node = await startNode(resolveNodeOptions(flags));
+      const options = resolveNodeOptions(flags);
+      const { startNode } = await import('../api/index.js');
+      const node = await startNode(options);
       // Printed for scripts and supervisors that start nodes on port 0.
       process.stdout.write(`${JSON.stringify({ event: 'listening', url: node.url, nodeId: node.nodeId, pid: process.pid })}\n`);
       await new Promise<void>((resolve) => {

@@ -4,11 +4,11 @@
  * one at a time (`miniscale restart` sends it).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { createLogStream } from '../cluster/log-stream.js';
+import type { Logger } from '../logging.js';
 import { readyBanner } from '../cluster/ready-banner.js';
-import { startSystem } from '../cluster/up.js';
+import type { RunningSystem } from '../cluster/up.js';
 import { LOG_LEVELS, MAX_NODES, resolveUpOptions, type UpFlags } from '../cluster/up-options.js';
-import { ALGORITHMS } from '../gateway/index.js';
+import { ALGORITHMS } from '../gateway/options.js';
 import { STORE_DRIVERS } from '../store/index.js';
 
 export function registerUpCommand(program: Command): void {
@@ -26,6 +26,8 @@ export function registerUpCommand(program: Command): void {
     .option('--no-access-log', 'no log line per request at the gateway')
     .action(async (flags: UpFlags) => {
       const options = resolveUpOptions(flags);
+      // Loaded once the flags are known good: a usage error costs no gateway or emulator load.
+      const [{ createLogStream }, { startSystem }] = await Promise.all([import('../cluster/log-stream.js'), import('../cluster/up.js')]);
       const logs = createLogStream(process.stdout.isTTY === true);
       const system = await startSystem(options, logs);
       process.stdout.write(readyBanner(system.info));
@@ -34,7 +36,7 @@ export function registerUpCommand(program: Command): void {
     });
 }
 
-async function untilStopped(system: Awaited<ReturnType<typeof startSystem>>, log: ReturnType<ReturnType<typeof createLogStream>['logger']>): Promise<void> {
+async function untilStopped(system: RunningSystem, log: Logger): Promise<void> {
   const onHangup = () => {
     system.rollingRestart().catch((err: unknown) => log.error({ err }, 'rolling restart failed; the nodes not yet replaced keep serving'));
   };

@@ -5,7 +5,7 @@
  * Numbers are checked while parsing, so a bad value is a usage error (exit 2).
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { DEV_APPID, DEV_SECRET, startWechatEmulator } from '../wechat-emulator/index.js';
+import { DEV_APPID, DEV_SECRET } from '../wechat-emulator/options.js';
 
 interface EmulatorFlags {
   port: number;
@@ -30,6 +30,7 @@ export function registerWechatEmulatorCommand(program: Command): void {
     .option('--login-limit <n>', 'jscode2session calls per user per minute before 45011', intIn('--login-limit', 1, 1_000_000), 100)
     .action(async (flags: EmulatorFlags) => {
       const appid = flags.appid ?? (process.env.MINISCALE_WECHAT_APPID || DEV_APPID);
+      const { startWechatEmulator } = await import('../wechat-emulator/index.js');
       const emulator = await startWechatEmulator({
         port: flags.port,
         host: flags.host,

@@ -5,6 +5,8 @@
  * processes (compare-and-set, incr, rate limits, locks), and a process killed
  * mid-transaction releases the lock instead of wedging the others.
  *
+ * Engine: upstream LMDB 0.9, checked at open (see checkLmdbEngine).
+ *
  * Durability: commits are synchronous LMDB commits (fsync before the commit returns,
  * `overlappingSync: false`). lmdb-js's default overlappingSync (commit now, flush
  * later, pick a meta page on reopen) lost an acknowledged write after SIGKILL of all
@@ -14,9 +16,9 @@
  * Reads are synchronous from a read snapshot that lmdb-js renews each event turn, so
  * they see other processes' commits from the next turn on.
  */
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, version as lmdbVersion, type Database, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
-import { InternalError, StoreUnavailableError, ValidationError, VersionConflictError, isMiniscaleError } from '../../errors.js';
+import { InternalError, MissingDependencyError, StoreUnavailableError, ValidationError, VersionConflictError, isMiniscaleError } from '../../errors.js';
 import type { EmbeddedStoreConfig } from '../open-store.js';
 import type {
   DeleteOptions, Entry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
@@ -75,7 +77,24 @@ const DURABLE = 'durable';
 const EPHEMERAL = 'ephemeral';
 type WriteKind = typeof DURABLE | typeof EPHEMERAL;
 
+/**
+ * The LMDB engine the driver requires: upstream LMDB 0.9. lmdb-js's prebuilt binaries
+ * carry a development fork (reported as LMDB 0.9.90) that failed commits (MDB_BAD_TXN) and lost an
+ * acknowledged write under concurrent writes from several processes in our stress
+ * runs; `npm ci` rebuilds the addon on 0.9 (scripts/build-lmdb-engine.mjs). Refusing
+ * to open on the fork is better than losing data quietly.
+ */
+export function checkLmdbEngine(v: { major: number; minor: number; patch: number; versionString: string } = lmdbVersion): void {
+  // The fork calls itself 0.9.90 (lmdb-js's own test for it is patch < 90).
+  if (v.major === 0 && v.minor === 9 && v.patch < 90) return;
+  throw new MissingDependencyError(
+    `the embedded store needs lmdb built on LMDB 0.9, but this one runs ${v.versionString}, which is unsafe with several writing processes; `
+    + 'run `npm ci` again (it rebuilds lmdb; needs a C++ toolchain: apt-get install -y build-essential python3)',
+  );
+}
+
 export async function openEmbeddedDriver(config: EmbeddedStoreConfig): Promise<EmbeddedDriver> {
+  checkLmdbEngine();
   mkdirSync(config.dir, { recursive: true });
   try {
     const root = open({ path: config.dir, maxDbs: 16, overlappingSync: false, mapSize: EMBEDDED_MAP_SIZE });
@@ -298,10 +317,33 @@ export class EmbeddedDriver implements StoreDriver {
    * write would not undo that write.
    */
   async #write<T>(kind: WriteKind, work: () => T): Promise<T> {
-    const result = await this.#db.root.transaction(work);
+    let result: T;
+    try {
+      result = await this.#db.root.transaction(work);
+    } catch (err) {
+      throw await commitCause(err);
+    }
     if (kind === DURABLE && this.#waitForFlush) await this.#db.root.flushed;
     return result;
   }
+}
+
+/**
+ * lmdb-js rejects every write of a failed commit with a generic "Commit failed" whose
+ * real reason (an LMDB error code) arrives separately on `err.commitError`, a promise.
+ * Wait briefly for it, so the log says what LMDB said.
+ */
+async function commitCause(err: unknown): Promise<unknown> {
+  const pending = (err as { commitError?: Promise<unknown> } | null)?.commitError;
+  if (!(pending instanceof Promise)) return err;
+  let timer: NodeJS.Timeout | undefined;
+  const cause = await Promise.race([
+    pending.then(() => undefined, (e: unknown) => e),
+    new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), 1_000); }),
+  ]);
+  clearTimeout(timer);
+  if (!(cause instanceof Error)) return err;
+  return new Error(`commit failed: ${cause.message}`, { cause });
 }
 
 function isLive(rec: KvRecord): rec is KvRecord & { j: string } {
