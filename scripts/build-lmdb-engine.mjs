@@ -23,13 +23,17 @@ async function main() {
   if (version.major === 0 && version.minor === 9 && version.patch < 90) return;
   console.error(`miniscale: lmdb ships ${version.versionString}; rebuilding it on LMDB 0.9 for safe multi-process writes (about a minute)…`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  // The compiler's output is kept for a failure only: on success it is just noise.
   const run = spawnSync(npm, ['rebuild', 'lmdb', '--build-from-source', '--foreground-scripts'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, LMDB_DATA_V1: 'true', npm_config_use_data_v1: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, LMDB_DATA_V1: 'true' },
   });
   // A fresh process: this one has the old addon loaded.
   const check = spawnSync(process.execPath, ['-e', "import('lmdb').then((m) => console.log(m.version.versionString))"], { encoding: 'utf8' });
   if (run.status !== 0 || !/^LMDB 0\.9\.[0-8]?\d:/.test(check.stdout.trim())) {
+    console.error(`${run.stdout ?? ''}${run.stderr ?? ''}`.split('\n').filter((l) => /error|ERR!/i.test(l)).slice(-20).join('\n'));
     console.error('miniscale: building lmdb on LMDB 0.9 failed. Install a C++ toolchain (Debian/Ubuntu: apt-get install -y build-essential python3) and run `npm rebuild lmdb --build-from-source` with LMDB_DATA_V1=true, or `npm ci` again.');
     process.exit(1);
   }
