@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
 import { NodeSupervisor } from '../../src/cluster/node-supervisor.js';
 import { isAlive } from '../../src/cluster/redis-server.js';
 import { createLogger } from '../../src/logging.js';
@@ -24,18 +25,22 @@ before(async () => {
   supervisor = new NodeSupervisor({
     count: 2,
     nodeArgs: ['--data', dataDir],
-    env: {
-      ...process.env,
-      MINISCALE_WECHAT_APPID: 'wxsupervisor0001',
-      MINISCALE_WECHAT_SECRET: 'secret',
-      MINISCALE_WECHAT_API: emulator.url,
-      MINISCALE_LOG_LEVEL: 'warn',
-      MINISCALE_DRAIN_DELAY_MS: '200',
-    },
+    env: supervisorEnv(),
     log: createLogger({ component: 'up', level: 'silent' }),
     onChildLine: (line) => lines.push(line),
   });
 });
+function supervisorEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    MINISCALE_WECHAT_APPID: 'wxsupervisor0001',
+    MINISCALE_WECHAT_SECRET: 'secret',
+    MINISCALE_WECHAT_API: emulator.url,
+    MINISCALE_LOG_LEVEL: 'warn',
+    MINISCALE_DRAIN_DELAY_MS: '200',
+  };
+}
+
 after(async () => {
   supervisor?.killAll();
   await emulator?.close();
@@ -70,6 +75,26 @@ describe('node supervisor', { timeout: 120_000 }, () => {
     }
     assert.ok(replacement && replacement.pid !== victim!.pid, 'the slot has a new process');
     assert.ok(await ready(replacement.url));
+  });
+
+  it('backs off exponentially while a node keeps crashing, and says so', async () => {
+    const records: { msg: string; restartInMs?: number }[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => { records.push(JSON.parse(line) as { msg: string; restartInMs?: number }); } });
+    const crashing = new NodeSupervisor({ count: 1, nodeArgs: ['--data', dataDir], env: supervisorEnv(), log, onChildLine: () => {} });
+    try {
+      await crashing.start();
+      for (let crash = 0; crash < 4; crash++) {
+        const [node] = crashing.nodes();
+        process.kill(node!.pid, 'SIGKILL');
+        const deadline = Date.now() + 30_000;
+        while (Date.now() < deadline && !crashing.nodes().some((n) => n.pid !== node!.pid)) await sleep(50);
+      }
+      assert.deepEqual(records.map((r) => r.restartInMs), [500, 1_000, 2_000, 4_000]);
+      assert.match(records.at(-1)!.msg, /keeps crashing/);
+      assert.match(records[0]!.msg, /exited unexpectedly/);
+    } finally {
+      await crashing.stop(5_000);
+    }
   });
 
   it('a rolling restart replaces every node and always keeps one ready per slot', async () => {
