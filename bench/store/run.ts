@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { openStore, type StoreConfig } from '../../src/store/open-store.js';
 import { startCluster, startRedis, type Backend } from './backends.js';
 import { cleanupAll, onCleanup } from './cleanup.js';
-import { cpuSnapshot, foreignShare } from './machine-load.js';
+import { cpuSnapshot, foreignShare } from '../support/machine-load.js';
 import { WorkerPool } from './pool.js';
 import { redisBenchmark } from './redis-benchmark.js';
 import { printTable, printTargets, targets, writeJson, type Row } from './report.js';

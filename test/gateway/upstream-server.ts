@@ -11,7 +11,7 @@
  * its size and sha256); /hop (answers with hop-by-hop headers); /echo: JSON
  * `{id, method, url, headers, rawHeaders}`; anything else: `{id}` — both after the
  * configured latency and subject to the failure knobs. Every answer carries
- * `x-upstream-id`. WebSocket upgrades are echoed back prefixed with the id.
+ * `x-upstream-id`, and echoes an `x-bench-sent` request header. WebSocket upgrades are echoed back prefixed with the id.
  */
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -50,6 +50,9 @@ const CONTROL = new Set(['/readyz', '/_knobs', '/_stats']);
 
 const server = http.createServer((req, res) => {
   res.setHeader('x-upstream-id', id);
+  // The benchmark's client-side request timing (bench/support/request-timing.lua).
+  const sent = req.headers['x-bench-sent'];
+  if (typeof sent === 'string') res.setHeader('x-bench-sent', sent);
   const path = (req.url ?? '/').split('?')[0]!;
   if (!CONTROL.has(path)) {
     stats.total++;

@@ -1,0 +1,125 @@
+/**
+ * The processes of the API benchmark, all on free 127.0.0.1 ports: one redis-server
+ * (configured as the seed stack's: no persistence), the BUILT API node
+ * (`node dist/cli.js node`, what ships — no tsx loader in the measured process) on the
+ * embedded store and on that redis, and the peer `kv.js` of shared/peer/seed-stack.
+ *
+ * Each child runs in its own process group (`detached`), is stopped by its PID, and is
+ * SIGKILLed if still running when the benchmark ends — normally, on an error, on
+ * Ctrl-C / SIGTERM, or on any other exit. Temp dirs go with them.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { freePort } from '../../src/cluster/ports.js';
+import { isAlive, startRedisServer } from '../../src/cluster/redis-server.js';
+import { CLI, REPO, requireBuilt, startTracked, stop, tempDir, trackPid, untrackPid, waitForLine } from '../support/processes.js';
+
+/** The peer: the naive Node + ioredis app the seed-stack baseline measured. */
+export const PEER_DIR = path.resolve(REPO, '../shared/peer/seed-stack');
+
+export interface Server {
+  name: string;
+  url: string;
+  pid: number;
+  child?: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * redis-server as the seed stack runs it (conf/redis.conf.tpl): `save ""`, `appendonly no`.
+ * The peer and Miniscale's redis store both use this one instance, one after the other.
+ */
+export async function startRedis(): Promise<Server & { port: number }> {
+  const dir = tempDir('miniscale-bench-api-redis-');
+  const port = await freePort();
+  const server = await startRedisServer({ port, dir, config: { appendonly: 'no', save: '""' }, detached: true });
+  trackPid(server.pid);
+  return {
+    name: 'redis-server', url: `redis://127.0.0.1:${port}`, port, pid: server.pid,
+    stop: async () => {
+      await server.stop(5_000);
+      untrackPid(server.pid);
+    },
+  };
+}
+
+export interface NodeSettings {
+  /** e.g. ['--store', 'redis', '--store-url', url]; default: embedded in a fresh temp data dir. */
+  storeArgs?: string[];
+  wechatApi: string;
+  appid: string;
+  secret: string;
+  cpuProfDir?: string;
+}
+
+/**
+ * The built API node. Every rate limit is off (0): wrk's 64 connections come from one
+ * IP and a handful of users, and a 429 would make the run invalid, not slower.
+ */
+export async function startApiNode(name: string, s: NodeSettings): Promise<Server> {
+  requireBuilt('bench:api');
+  const port = await freePort();
+  const storeArgs = s.storeArgs ?? ['--data', tempDir('miniscale-bench-api-data-')];
+  const prof = s.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`] : [];
+  const child = startTracked(process.execPath, [...prof, CLI, 'node', '--port', String(port), ...storeArgs], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      MINISCALE_WECHAT_APPID: s.appid,
+      MINISCALE_WECHAT_SECRET: s.secret,
+      MINISCALE_WECHAT_API: s.wechatApi,
+      MINISCALE_RATE_LIMIT_USER: '0',
+      MINISCALE_RATE_LIMIT_IP: '0',
+      MINISCALE_RATE_LIMIT_LOGIN: '0',
+      MINISCALE_LOG_LEVEL: 'warn',
+      MINISCALE_DRAIN_DELAY_MS: '0',
+    },
+  });
+  const line = await waitForLine(child, /"event":"listening"/, name);
+  const { url } = JSON.parse(line) as { url: string };
+  return { name, url, pid: child.pid!, child, stop: () => stop(child, 'SIGTERM') };
+}
+
+/**
+ * The peer, unchanged: shared/peer/seed-stack/node/kv.js. It needs ioredis; when its
+ * folder has no node_modules of its own, it takes ours through NODE_PATH (the same
+ * ioredis major the seed stack pins).
+ */
+export async function startPeer(redisPort: number, opts: { cpuProfDir?: string } = {}): Promise<Server> {
+  const script = path.join(PEER_DIR, 'node/kv.js');
+  if (!existsSync(script)) throw new Error(`the peer is missing: ${script}`);
+  const port = await freePort();
+  const ownModules = existsSync(path.join(PEER_DIR, 'node/node_modules/ioredis'));
+  const prof: string[] = [];
+  if (opts.cpuProfDir) {
+    // V8 writes a --cpu-prof profile only on a normal exit; kv.js has no SIGTERM handler,
+    // so a preloaded one-liner turns SIGTERM into process.exit(). kv.js itself is unchanged.
+    const exitOnTerm = path.join(opts.cpuProfDir, 'exit-on-sigterm.cjs');
+    writeFileSync(exitOnTerm, "process.once('SIGTERM', () => process.exit(0));\n");
+    prof.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, '--require', exitOnTerm);
+  }
+  const child = startTracked(process.execPath, [...prof, script], {
+    cwd: path.dirname(script),
+    env: {
+      ...process.env, PORT: String(port), REDIS_PORT: String(redisPort),
+      ...(ownModules ? {} : { NODE_PATH: path.join(REPO, 'node_modules') }),
+    },
+  });
+  await waitForLine(child, /kv listening/, 'peer kv.js');
+  return { name: 'peer kv.js', url: `http://127.0.0.1:${port}`, pid: child.pid!, child, stop: () => stop(child, 'SIGTERM') };
+}
+
+/** CPU seconds (user + system) a live process has used so far; null once it is gone. */
+export function cpuSeconds(pid: number): number | null {
+  if (!isAlive(pid)) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return ((f[11] ?? 0) + (f[12] ?? 0)) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+/** Linux's USER_HZ is 100 on every architecture Node supports. */
+const CLK_TCK = 100;
