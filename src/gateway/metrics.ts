@@ -20,7 +20,7 @@ export class GatewayMetrics {
     labelNames: ['upstream', 'outcome'] as const, registers: [this.registry],
   });
   readonly duration = new Histogram({
-    name: 'miniscale_gateway_request_duration_seconds', help: 'Time from request to response headers, by the upstream that answered',
+    name: 'miniscale_gateway_request_duration_seconds', help: 'Time from request to the end of the response, by the upstream that answered',
     labelNames: ['upstream'] as const, registers: [this.registry],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
   });

@@ -19,10 +19,14 @@ export const DEFAULT_ALGORITHM: Algorithm = 'p2c-ewma';
 /** Bounded-load factor c of consistent hashing: no node takes more than c × the mean load. */
 export const DEFAULT_HASH_BALANCE = 1.25;
 /**
- * Peak-EWMA decay time constant. Measured (docs/gateway.md): with 10 s a +100 ms node
- * got 0.1–0.3 % of requests at 20 concurrent on this machine; at 1 s it got ~4 %.
+ * Peak-EWMA decay time constant. Measured on this 2-core machine (docs/gateway.md): a
+ * +100 ms node got a median 0.4 % of requests at 10 concurrent, 0.9 % at 40 and 0.5 %
+ * at 64 with 5 s — the same as with Finagle's 10 s within the noise; 2.5 s once let it
+ * take 7 %. A node nobody picks gets its share back when its estimate has decayed to the
+ * others' cost, about 1.6 × this constant after a +100 ms spell (≈ 8 s, against 16 s
+ * at 10 s): a node that had one slow moment (a GC pause) is not sidelined for long.
  */
-export const DEFAULT_EWMA_DECAY_MS = 10_000;
+export const DEFAULT_EWMA_DECAY_MS = 5_000;
 /** A failed attempt counts as at least this slow, so a node failing fast does not look fast. */
 export const DEFAULT_FAILURE_PENALTY_MS = 250;
 export const DEFAULT_HEALTH_PATH = '/readyz';

@@ -23,16 +23,20 @@ describe('balancing over real upstreams', () => {
   for (const algorithm of ['round-robin', 'least-conn', 'p2c-ewma'] as const) {
     it(`${algorithm} spreads requests fairly over healthy upstreams`, async () => {
       gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm });
-      const out = await load(gw.url, { concurrency: 12, total: 1500 });
+      const out = await load(gw.url, { concurrency: 12, durationMs: 1_500 });
       const by = countBy(out, (o) => o.upstream);
       assert.equal(out.filter((o) => o.status !== 200).length, 0);
+      // Alike upstreams, each within 33 % ± 13 points. p2c-EWMA deliberately moves load
+      // off a node for a few seconds after one slow answer (a GC pause, or the scheduler
+      // on this shared 2-core box), so it gets a wider band: fair, not equal.
+      const [lo, hi] = algorithm === 'p2c-ewma' ? [0.12, 0.6] : [0.2, 0.46];
       for (const u of ups) {
         const share = (by[u.id] ?? 0) / out.length;
-        // Alike upstreams on a shared 2-core box: each within 33 % ± 13 points.
-        assert.ok(share > 0.2 && share < 0.46, `${u.id} got ${(share * 100).toFixed(1)} % (${JSON.stringify(by)})`);
+        assert.ok(share > lo && share < hi, `${u.id} got ${(share * 100).toFixed(1)} % (${JSON.stringify(by)})`);
       }
       if (algorithm === 'round-robin') {
-        for (const u of ups) assert.ok(Math.abs((by[u.id] ?? 0) - 500) <= 1, `strict rotation: ${JSON.stringify(by)}`);
+        const counts = ups.map((u) => by[u.id] ?? 0);
+        assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `strict rotation: ${JSON.stringify(by)}`);
       }
     });
   }
