@@ -22,9 +22,9 @@ export interface ApiContext {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The signed-in user's session, set by the auth hook on protected routes. */
-    user?: Session;
-    /** The bearer token that resolved to `user` (needed by logout). */
-    userToken?: string;
+    /** The signed-in user's session, set by the auth hook on protected routes (null before). */
+    user: Session | null;
+    /** The bearer token that resolved to `user` (needed by logout; null before). */
+    userToken: string | null;
   }
 }
