@@ -9,10 +9,11 @@
  * Ctrl-C / SIGTERM, or on any other exit. Temp dirs go with them.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../src/cluster/ports.js';
-import { isAlive, startRedisServer } from '../../src/cluster/redis-server.js';
+import { startRedisServer } from '../../src/cluster/redis-server.js';
+import { processCpu } from '../support/machine-load.js';
 import { CLI, REPO, requireBuilt, startTracked, stop, tempDir, trackPid, untrackPid, waitForLine } from '../support/processes.js';
 
 /** The peer: the naive Node + ioredis app the seed-stack baseline measured. */
@@ -112,14 +113,6 @@ export async function startPeer(redisPort: number, opts: { cpuProfDir?: string }
 
 /** CPU seconds (user + system) a live process has used so far; null once it is gone. */
 export function cpuSeconds(pid: number): number | null {
-  if (!isAlive(pid)) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-    return ((f[11] ?? 0) + (f[12] ?? 0)) / CLK_TCK;
-  } catch {
-    return null;
-  }
+  const cpu = processCpu(pid);
+  return cpu ? cpu.userSec + cpu.sysSec : null;
 }
-/** Linux's USER_HZ is 100 on every architecture Node supports. */
-const CLK_TCK = 100;

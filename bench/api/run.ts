@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../../src/logging.js';
 import { startWechatEmulator } from '../../src/wechat-emulator/index.js';
 import { printProfile, summarizeProfileDir, type ProfileSummary } from '../support/cpu-profile.js';
-import { cpuSnapshot, foreignShare } from '../support/machine-load.js';
+import { cpuBetween, cpuSnapshot, foreignShare, processCpu } from '../support/machine-load.js';
 import { runBenchmark, tempDir } from '../support/processes.js';
 import { writeJson } from '../support/table.js';
 import { wrk, type WrkResult } from '../support/wrk.js';
@@ -191,12 +191,14 @@ async function profileOne(
     const load = (seconds: number) => wrk({ url: s.server.url, script: s.scripts[op], threads, connections, durationSec: seconds, env: s.env });
     await load(warmSec);
     const fromMs = performance.now() - spawned;
+    const cpu0 = processCpu(s.server.pid);
     const result = await load(durationSec);
     const toMs = performance.now() - spawned;
+    const cpu = cpuBetween(cpu0, processCpu(s.server.pid));
     console.log(`\nprofiled run (${target}): ${Math.round(result.rps)} req/s under --cpu-prof, ${result.badStatus} status ≥ 400, ${result.socketErrors} socket errors`);
     await s.server.stop();
     const summary = summarizeProfileDir(dir, apiBucket, fromMs, toMs);
-    printProfile(summary, what, result.requests);
+    printProfile(summary, what, result.requests, cpu);
     return { target, requests: result.requests, ...summary };
   } finally {
     if (values['profile-dir']) {

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { printProfile, summarizeProfileDir, type ProfileSummary } from '../support/cpu-profile.js';
-import { cpuSnapshot, foreignShare } from '../support/machine-load.js';
+import { cpuBetween, cpuSnapshot, foreignShare, processCpu } from '../support/machine-load.js';
 import { runBenchmark, stop } from '../support/processes.js';
 import { writeJson } from '../support/table.js';
 import { wrk, type WrkResult } from '../support/wrk.js';
@@ -140,12 +140,14 @@ async function main(): Promise<void> {
       await load(gw, warmSec);
       // Only the measured run counts: start-up (module loading) and warm-up (JIT, new pool connections) are cut off.
       const fromMs = performance.now() - spawned;
+      const cpu0 = processCpu(gw.child.pid!);
       const result = await load(gw);
       const toMs = performance.now() - spawned;
+      const cpu = cpuBetween(cpu0, processCpu(gw.child.pid!));
       console.log(`\nprofiled run (a): ${Math.round(result.rps)} req/s under --cpu-prof`);
       await stop(gw.child, 'SIGTERM'); // V8 writes the profile as the process exits
       profile = summarizeProfileDir(dir, gatewayBucket, fromMs, toMs);
-      printProfile(profile, 'the gateway under (a)\'s load', result.requests);
+      printProfile(profile, 'the gateway under (a)\'s load', result.requests, cpu);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

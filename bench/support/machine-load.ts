@@ -36,3 +36,28 @@ export function foreignShare(from: CpuSnapshot | null, to: CpuSnapshot | null): 
   const foreign = to.busy - from.busy - (to.ours - from.ours);
   return Math.max(0, foreign) / (to.total - from.total);
 }
+
+export interface ProcessCpu {
+  /** CPU seconds in user space and in the kernel (system calls, loopback TCP) so far. */
+  userSec: number;
+  sysSec: number;
+}
+
+/** CPU a live process has used so far, split as the kernel accounts it; null once it is gone or off Linux. */
+export function processCpu(pid: number): ProcessCpu | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return { userSec: (f[11] ?? 0) / CLK_TCK, sysSec: (f[12] ?? 0) / CLK_TCK };
+  } catch {
+    return null;
+  }
+}
+
+/** What a process used between two readings. */
+export function cpuBetween(from: ProcessCpu | null, to: ProcessCpu | null): ProcessCpu | null {
+  return from && to ? { userSec: to.userSec - from.userSec, sysSec: to.sysSec - from.sysSec } : null;
+}
+
+/** Linux's USER_HZ is 100 on every architecture Node supports. */
+const CLK_TCK = 100;
