@@ -73,7 +73,7 @@ function timingScript(script: string | undefined): string {
   return file;
 }
 
-export function parseWrk(out: string): WrkResult {
+function parseWrk(out: string): WrkResult {
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? 0);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const result: WrkResult = {
