@@ -87,10 +87,10 @@ export async function startApiNode(name: string, s: NodeSettings): Promise<Serve
  * folder has no node_modules of its own, it takes ours through NODE_PATH (the same
  * ioredis major the seed stack pins).
  */
-export async function startPeer(redisPort: number, opts: { cpuProfDir?: string } = {}): Promise<Server> {
+export async function startPeer(redisPort: number, opts: { cpuProfDir?: string; port?: number } = {}): Promise<Server> {
   const script = path.join(PEER_DIR, 'node/kv.js');
   if (!existsSync(script)) throw new Error(`the peer is missing: ${script}`);
-  const port = await freePort();
+  const port = opts.port ?? await freePort();
   const ownModules = existsSync(path.join(PEER_DIR, 'node/node_modules/ioredis'));
   const prof: string[] = [];
   if (opts.cpuProfDir) {

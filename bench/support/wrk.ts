@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { startTracked, tempDir } from './processes.js';
 
 const TIMING = fileURLToPath(new URL('./request-timing.lua', import.meta.url));
+const TAIL = fileURLToPath(new URL('./tail-latency.lua', import.meta.url));
 
 export interface RequestTimes {
   p50Ms: number;
@@ -26,6 +27,8 @@ export interface WrkResult {
   /** wrk's percentiles: corrected for coordinated omission. */
   p50Ms: number;
   p99Ms: number;
+  /** wrk's histogram's p99.9 (same correction as p50/p99). */
+  p999Ms: number;
   /** Answers with a status ≥ 400 ("Non-2xx or 3xx responses"). */
   badStatus: number;
   /** connect + read + write + timeout. */
@@ -46,7 +49,7 @@ export interface WrkOptions {
 }
 
 export function wrk(o: WrkOptions): Promise<WrkResult> {
-  const script = o.timeRequests ? timingScript(o.script) : o.script;
+  const script = wrapScript(o.script, o.timeRequests ? [TIMING, TAIL] : [TAIL]);
   const args = [`-t${o.threads}`, `-c${o.connections}`, `-d${o.durationSec}s`, '--latency', '--timeout', '10s',
     ...(script ? ['-s', script] : []), o.url];
   return new Promise((resolve, reject) => {
@@ -66,10 +69,10 @@ export function wrk(o: WrkOptions): Promise<WrkResult> {
   });
 }
 
-/** A script that runs `script` (if any), then request-timing.lua around it. */
-function timingScript(script: string | undefined): string {
-  const file = path.join(tempDir('miniscale-bench-wrk-'), 'timed.lua');
-  writeFileSync(file, `${script ? `dofile(${JSON.stringify(script)})\n` : ''}dofile(${JSON.stringify(TIMING)})\n`);
+/** A script that runs `script` (if any), then each of `wrappers` around it. */
+function wrapScript(script: string | undefined, wrappers: string[]): string {
+  const file = path.join(tempDir('miniscale-bench-wrk-'), 'wrapped.lua');
+  writeFileSync(file, [...(script ? [script] : []), ...wrappers].map((f) => `dofile(${JSON.stringify(f)})\n`).join(''));
   return file;
 }
 
@@ -81,6 +84,7 @@ function parseWrk(out: string): WrkResult {
     rps: num(/Requests\/sec:\s+([\d.]+)/),
     p50Ms: latencyMs(out, '50%'),
     p99Ms: latencyMs(out, '99%'),
+    p999Ms: Number(/^tail-latency p99\.9 (\d+)$/m.exec(out)?.[1] ?? NaN) / 1000,
     badStatus: num(/Non-2xx or 3xx responses: (\d+)/),
     socketErrors: socket ? socket.slice(1).reduce((s, n) => s + Number(n), 0) : 0,
   };

@@ -1,0 +1,86 @@
+/**
+ * One measured wrk run against one system: settle, snapshot the CPU of its process
+ * groups, run wrk (with an optional fault injected while it runs), snapshot again.
+ * Every system gets the same wrk threads, connections and duration.
+ */
+import { foreignShare, cpuSnapshot } from '../support/machine-load.js';
+import { wrk } from '../support/wrk.js';
+import { cpuDelta, groupCpu, reapedChildrenCpu } from './process-tree.js';
+import type { Scenario, Workload } from './scripts.js';
+import type { System, SystemName } from './systems.js';
+
+export interface LoadShape {
+  threads: number;
+  connections: number;
+  durationSec: number;
+  warmSec: number;
+}
+
+/** One row of bench/results/latest.json (the fields after `errors` are extra detail). */
+export interface RunRow {
+  system: SystemName;
+  scenario: Scenario;
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  run: number;
+  p999Ms: number;
+  requests: number;
+  /** Status ≥ 400 and socket errors (connect, read, write, timeout), which make up `errors`. */
+  badStatus: number;
+  socketErrors: number;
+  /** CPU seconds per process group during the run; `wrk` is the load generator. */
+  cpuSec: Record<string, number>;
+  wallSec: number;
+  /** Share of the machine's CPU other processes used in the second before the run. */
+  foreignCpu: number | null;
+  /** Nodes behind the gateway / load balancer. */
+  nodes: number;
+  /** kill-node: ms from the SIGKILL until the system had all its nodes in rotation again (Miniscale only). */
+  recoveryMs?: number | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Warms a system's workload (JIT, pools, caches) without recording anything. */
+export async function warm(s: System, workload: Workload, shape: LoadShape): Promise<void> {
+  await wrk({ url: s.url, script: s.scripts.files[workload], env: s.scripts.env, threads: shape.threads, connections: shape.connections, durationSec: shape.warmSec });
+}
+
+export async function measure(
+  s: System, scenario: Scenario, workload: Workload, shape: LoadShape, run: number, nodes: number,
+  fault?: () => Promise<{ recoveryMs?: Promise<number | null> }>,
+): Promise<RunRow> {
+  const script = s.scripts.files[workload];
+  if (!script) throw new Error(`${s.name} has no ${workload} script`);
+  const before = cpuSnapshot();
+  await sleep(1_000);
+  const foreignCpu = foreignShare(before, cpuSnapshot());
+  const cpu0 = groupCpu(s.groups());
+  const wrk0 = reapedChildrenCpu();
+  const t0 = performance.now();
+  const load = wrk({ url: s.url, script, env: s.scripts.env, threads: shape.threads, connections: shape.connections, durationSec: shape.durationSec });
+  let recovery: Promise<number | null> | undefined;
+  if (fault) {
+    await sleep((shape.durationSec * 1000) / 3);
+    recovery = (await fault()).recoveryMs;
+  }
+  const result = await load;
+  const wallSec = (performance.now() - t0) / 1000;
+  const cpuSec = { ...cpuDelta(cpu0, groupCpu(s.groups())), wrk: reapedChildrenCpu() - wrk0 };
+  return {
+    system: s.name, scenario, reqPerSec: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms,
+    errors: result.badStatus + result.socketErrors, run, p999Ms: result.p999Ms, requests: result.requests,
+    badStatus: result.badStatus, socketErrors: result.socketErrors, cpuSec, wallSec, foreignCpu, nodes,
+    ...(recovery ? { recoveryMs: await recovery } : {}),
+  };
+}
+
+export function describe(r: RunRow): string {
+  const cpu = Object.entries(r.cpuSec).map(([g, sec]) => `${g} ${sec.toFixed(1)}`).join(', ');
+  const busy = r.foreignCpu !== null && r.foreignCpu > 0.05 ? ` (other processes: ${Math.round(r.foreignCpu * 100)} % CPU before the run)` : '';
+  const rec = r.recoveryMs != null ? `, recovered in ${(r.recoveryMs / 1000).toFixed(1)} s` : '';
+  return `${r.system} · ${r.scenario} #${r.run}: ${Math.round(r.reqPerSec)} req/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ` +
+    `p99.9 ${r.p999Ms.toFixed(1)} ms, ${r.errors} errors (${r.badStatus} status ≥ 400, ${r.socketErrors} socket); CPU s: ${cpu}${rec}${busy}`;
+}

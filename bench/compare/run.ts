@@ -1,0 +1,174 @@
+/**
+ * `npm run bench -- [--quick] [--duration S] [--rounds N] [--connections N] [--threads N] [--only LIST]`
+ *
+ * Miniscale next to the stack it replaces, in one run on one machine, with one wrk
+ * (-t2 -c64 by default, the seed-stack baseline's), a warm-up before each system's
+ * first run of a workload, and ≥ 2 interleaved rounds (medians; `--quick`: one round,
+ * 3 s runs, under 5 minutes). Systems (see systems.ts): miniscale-embedded and
+ * miniscale-redis (`miniscale up`, default settings), seed-php (the seed as written),
+ * seed-php-keepalive (its best configuration), node-naive (kv.js × 3 behind nginx).
+ * Scenarios: read, write, mixed (90/10), counter, leaderboard (Miniscale only: the
+ * peers have no such API), slow-node (one of three nodes +100 ms), kill-node (one node
+ * SIGKILLed a third into the run), and scaling (`up --nodes 1|2|3`).
+ *
+ * Prints one table (ratios to seed-php), the issue's targets, the scaling table; writes
+ * every run to bench/results/latest.json and everything to bench/results/compare-latest.json.
+ * Installs the peers' system packages when missing (root). Every process it starts is
+ * stopped by PID (../support/processes.ts); the whole run is cut off after 40 minutes.
+ */
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../../src/logging.js';
+import { startWechatEmulator } from '../../src/wechat-emulator/index.js';
+import { startRedis } from '../api/processes.js';
+import { requireBuilt, runBenchmark } from '../support/processes.js';
+import { writeJson } from '../support/table.js';
+import { describe, measure, warm, type LoadShape, type RunRow } from './measure.js';
+import { ensurePackages } from './packages.js';
+import { printScaling, printTable, printTargets, summarize, targets, type ScalingRow } from './report.js';
+import type { Scenario, Workload } from './scripts.js';
+import { slowMiniscale, slowPeers, SLOW_MS } from './slow-node.js';
+import { MINISCALE, startMiniscale, startPeers, type System } from './systems.js';
+
+const LATEST = fileURLToPath(new URL('../results/latest.json', import.meta.url));
+const DETAIL = fileURLToPath(new URL('../results/compare-latest.json', import.meta.url));
+const PARTS = ['read', 'write', 'mixed', 'counter', 'leaderboard', 'slow-node', 'kill-node', 'scaling'] as const;
+type Part = (typeof PARTS)[number];
+const USAGE = `usage: npm run bench -- [--quick] [--duration S] [--rounds N] [--connections N] [--threads N] [--only ${PARTS.join(',')}]`;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string', default: '64' },
+    threads: { type: 'string', default: '2' },
+    only: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const shape: LoadShape = {
+  threads: Number(values.threads),
+  connections: Number(values.connections),
+  durationSec: Number(values.duration ?? (values.quick ? 3 : 10)),
+  warmSec: values.quick ? 1 : 2,
+};
+const rounds = Number(values.rounds ?? (values.quick ? 1 : 2));
+for (const [name, v, max] of [['--duration', shape.durationSec, 120], ['--rounds', rounds, 5], ['--connections', shape.connections, 1000], ['--threads', shape.threads, 16]] as const) {
+  if (!Number.isInteger(v) || v <= 0 || v > max) usage(`${name} must be an integer from 1 to ${max}`);
+}
+const parts = new Set<Part>((values.only?.split(',') ?? PARTS) as Part[]);
+for (const p of parts) if (!PARTS.includes(p)) usage(`--only takes a comma-separated list of ${PARTS.join(', ')}`);
+/** kill-node needs time before the kill (a third) and after it to show a recovery. */
+const killShape: LoadShape = { ...shape, durationSec: Math.max(shape.durationSec, 9) };
+
+function usage(message: string): never {
+  console.error(`${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+const rows: RunRow[] = [];
+function record(row: RunRow): void {
+  rows.push(row);
+  console.log(`  ${describe(row)}`);
+}
+
+/** Rounds of one workload over several systems, interleaved; each warmed before its first run. */
+async function interleaved(systems: System[], scenario: Scenario, workload: Workload, nodesOf: (s: System) => number): Promise<void> {
+  console.log(`\n${scenario}:`);
+  for (const s of systems) await warm(s, workload, shape);
+  for (let round = 1; round <= rounds; round++) {
+    for (const s of systems) record(await measure(s, scenario, workload, shape, round, nodesOf(s)));
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  ensurePackages();
+  requireBuilt('bench');
+  const redis = await startRedis();
+  const peers = await startPeers(redis);
+  const embedded = await startMiniscale('miniscale-embedded');
+  const onRedis = await startMiniscale('miniscale-redis', { redis });
+  const all: System[] = [embedded, onRedis, ...peers.systems];
+  const nodesOf = (s: System) => ('up' in s ? (s as typeof embedded).up.nodeCount : 3);
+  console.log(`systems up in ${((Date.now() - started) / 1000).toFixed(0)} s: ${all.map((s) => `${s.name} ${s.url}`).join(', ')}`);
+  console.log(`wrk -t${shape.threads} -c${shape.connections} -d${shape.durationSec}s (warm-up ${shape.warmSec} s), ${rounds} round(s), ${os.cpus().length} cores, redis-server as the seed's (no persistence)`);
+
+  for (const workload of ['read', 'write', 'mixed'] as const) {
+    if (parts.has(workload)) await interleaved(all, workload, workload, nodesOf);
+  }
+  for (const workload of ['counter', 'leaderboard'] as const) {
+    if (parts.has(workload)) await interleaved(all.filter((s) => MINISCALE.includes(s.name)), workload, workload, nodesOf);
+  }
+
+  if (parts.has('slow-node')) {
+    const emulator = await startWechatEmulator({ port: 0, appid: 'wxbenchcompare01', secret: 'bench-compare-secret', logger: createLogger({ component: 'wechat-emulator', level: 'warn' }) });
+    const slow = [await slowMiniscale({ api: emulator.url, appid: 'wxbenchcompare01', secret: 'bench-compare-secret' }), ...(await slowPeers(peers, redis.pid))];
+    console.log(`\n(slow-node: the third of three nodes answers ${SLOW_MS} ms late, through a delay proxy)`);
+    await interleaved(slow, 'slow-node', 'read', () => 3);
+    for (const s of slow) await s.stop();
+    await emulator.close();
+  }
+
+  if (parts.has('kill-node')) {
+    console.log('\nkill-node (one node SIGKILLed a third into each run; the peers\' is restarted after the run, Miniscale\'s by `up`):');
+    for (let round = 1; round <= rounds; round++) {
+      for (const s of all) {
+        let after: (() => Promise<void>) | undefined;
+        record(await measure(s, 'kill-node', 'read', killShape, round, nodesOf(s), async () => {
+          const killed = await s.killOne();
+          after = killed.afterRun;
+          return { recoveryMs: MINISCALE.includes(s.name) ? killed.recovered : undefined };
+        }));
+        await after?.();
+      }
+    }
+  }
+
+  const scaling: ScalingRow[] = [];
+  if (parts.has('scaling')) {
+    console.log('\nscaling (miniscale up --nodes N, embedded, read):');
+    for (const nodes of [1, 2, 3]) {
+      const sys = await startMiniscale('miniscale-embedded', { nodes, leaderboard: false });
+      await warm(sys, 'read', shape);
+      const runs: RunRow[] = [];
+      for (let round = 1; round <= rounds; round++) {
+        const r = await measure(sys, 'read', 'read', shape, round, nodes);
+        console.log(`  ${nodes} node(s): ${describe(r)}`);
+        runs.push(r);
+      }
+      await sys.stop();
+      scaling.push(scalingRow(nodes, runs));
+    }
+  }
+
+  console.log('');
+  const summaries = summarize(rows);
+  printTable(summaries);
+  const t = targets(summaries);
+  printTargets(t);
+  if (scaling.length) printScaling(scaling);
+  console.log('\nwhole stack and wrk on one machine: compare only numbers from the same run.');
+
+  writeJson(LATEST, rows.map(({ system, scenario, reqPerSec, p50Ms, p99Ms, errors, ...rest }) => ({ system, scenario, reqPerSec, p50Ms, p99Ms, errors, ...rest })));
+  writeJson(DETAIL, {
+    date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavg: os.loadavg(),
+    wrk: { ...shape, rounds }, wallSec: (Date.now() - started) / 1000, summaries, targets: t, scaling, rows,
+  });
+  console.log(`\nruns written to bench/results/latest.json, everything to bench/results/compare-latest.json (wall time ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+}
+
+function scalingRow(nodes: number, runs: RunRow[]): ScalingRow {
+  const mid = [...runs].sort((a, b) => a.reqPerSec - b.reqPerSec)[Math.floor(runs.length / 2)]!;
+  const gatewayCores = (mid.cpuSec.gateway ?? 0) / mid.wallSec;
+  const nodeCores = (mid.cpuSec.nodes ?? 0) / mid.wallSec;
+  return { nodes, reqPerSec: mid.reqPerSec, p99Ms: mid.p99Ms, errors: runs.reduce((n, r) => n + r.errors, 0), gatewayCores, nodeCores, gatewayShare: gatewayCores / (gatewayCores + nodeCores) };
+}
+
+runBenchmark(main, 40 * 60_000);
