@@ -14,10 +14,8 @@ import path from 'node:path';
 import { freePort } from '../../src/cluster/ports.js';
 import { startRedisServer } from '../../src/cluster/redis-server.js';
 import { processCpu } from '../support/machine-load.js';
-import { CLI, REPO, requireBuilt, startTracked, stop, tempDir, trackPid, untrackPid, waitForLine } from '../support/processes.js';
+import { CLI, REPO, SEED_STACK, requireBuilt, startTracked, stop, tempDir, trackPid, untrackPid, waitForLine } from '../support/processes.js';
 
-/** The peer: the naive Node + ioredis app the seed-stack baseline measured. */
-export const PEER_DIR = path.resolve(REPO, '../shared/peer/seed-stack');
 
 export interface Server {
   name: string;
@@ -83,15 +81,15 @@ export async function startApiNode(name: string, s: NodeSettings): Promise<Serve
 }
 
 /**
- * The peer, unchanged: shared/peer/seed-stack/node/kv.js. It needs ioredis; when its
+ * The peer, unchanged: bench/peers/seed-stack/node/kv.js. It needs ioredis; when its
  * folder has no node_modules of its own, it takes ours through NODE_PATH (the same
  * ioredis major the seed stack pins).
  */
 export async function startPeer(redisPort: number, opts: { cpuProfDir?: string; port?: number } = {}): Promise<Server> {
-  const script = path.join(PEER_DIR, 'node/kv.js');
+  const script = path.join(SEED_STACK, 'node/kv.js');
   if (!existsSync(script)) throw new Error(`the peer is missing: ${script}`);
   const port = opts.port ?? await freePort();
-  const ownModules = existsSync(path.join(PEER_DIR, 'node/node_modules/ioredis'));
+  const ownModules = existsSync(path.join(SEED_STACK, 'node/node_modules/ioredis'));
   const prof: string[] = [];
   if (opts.cpuProfDir) {
     // V8 writes a --cpu-prof profile only on a normal exit; kv.js has no SIGTERM handler,

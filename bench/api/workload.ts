@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
-import { PEER_DIR } from './processes.js';
+import { SEED_STACK } from '../support/processes.js';
 
 export const USERS = 10;
 export const KEYS_PER_USER = 1_000;
@@ -29,7 +29,7 @@ export function valueOf(i: number): string {
 }
 
 export function peerScript(op: Op): string {
-  return path.join(PEER_DIR, 'lua', op === 'get' ? 'get.lua' : 'set.lua');
+  return path.join(SEED_STACK, 'lua', op === 'get' ? 'get.lua' : 'set.lua');
 }
 
 /** Writes the GET and PUT scripts for Miniscale into `dir`; returns their paths. */

@@ -35,32 +35,44 @@ function readProcs(): Map<number, Proc> {
 /** Group name → root PIDs; each root counts with all its descendants. */
 export type ProcessGroups = Record<string, number[]>;
 
-/** CPU seconds used so far per group (live processes only). */
-export function groupCpu(groups: ProcessGroups): Record<string, number> {
+/** Per group, the CPU seconds each live process of it has used so far. */
+export type GroupCpu = Record<string, Map<number, number>>;
+
+/** Reads the CPU of every live process of every group. */
+export function groupCpu(groups: ProcessGroups): GroupCpu {
   const procs = readProcs();
   const children = new Map<number, number[]>();
   for (const [pid, p] of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), pid]);
-  const out: Record<string, number> = {};
+  const out: GroupCpu = {};
   const seen = new Set<number>();
   for (const [name, roots] of Object.entries(groups)) {
-    let sum = 0;
+    const members = new Map<number, number>();
     const stack = [...roots];
     while (stack.length) {
       const pid = stack.pop()!;
       if (seen.has(pid)) continue;
       seen.add(pid);
-      sum += procs.get(pid)?.cpuSec ?? 0;
+      const p = procs.get(pid);
+      if (p) members.set(pid, p.cpuSec);
       stack.push(...(children.get(pid) ?? []));
     }
-    out[name] = sum;
+    out[name] = members;
   }
   return out;
 }
 
-/** Per-group CPU seconds between two readings (never negative: a killed process just drops out). */
-export function cpuDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+/**
+ * CPU seconds per group between two readings, process by process: one that started in
+ * between counts from zero (a replacement node), one that ended in between drops out
+ * (a killed node's last seconds are lost, not subtracted).
+ */
+export function cpuDelta(before: GroupCpu, after: GroupCpu): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const name of Object.keys(after)) out[name] = Math.max(0, after[name]! - (before[name] ?? 0));
+  for (const [name, members] of Object.entries(after)) {
+    let sum = 0;
+    for (const [pid, sec] of members) sum += Math.max(0, sec - (before[name]?.get(pid) ?? 0));
+    out[name] = sum;
+  }
   return out;
 }
 

@@ -8,8 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KEYS_PER_USER, VALUE_BYTES } from '../api/workload.js';
-import { tempDir } from '../support/processes.js';
-import { SEED_DIR } from './seed-stack.js';
+import { SEED_STACK, tempDir } from '../support/processes.js';
 
 export const SCENARIOS = ['read', 'write', 'mixed', 'counter', 'leaderboard', 'slow-node', 'kill-node'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -91,7 +90,7 @@ export function peerScripts(): Scripts {
   const file = path.join(tempDir('miniscale-bench-lua-'), 'peer-mixed.lua');
   writeFileSync(file, PEER_MIXED);
   return {
-    files: { read: path.join(SEED_DIR, 'lua/get.lua'), write: path.join(SEED_DIR, 'lua/set.lua'), mixed: file },
+    files: { read: path.join(SEED_STACK, 'lua/get.lua'), write: path.join(SEED_STACK, 'lua/set.lua'), mixed: file },
     env: { NKEYS: '10000' },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The seed stack's own configuration templates (shared/peer/seed-stack/conf), rendered
+ * The seed stack's own configuration templates (bench/peers/seed-stack/conf), rendered
  * for this benchmark with three changes, none of which touches what is measured:
  *   - ports: every fixed port (8000-8002, 8080, 8081, Redis's 6390) becomes one picked
  *     free at run time, so a benchmark never collides with a running service;

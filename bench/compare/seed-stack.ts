@@ -1,5 +1,5 @@
 /**
- * The peers, started from shared/peer/seed-stack on free 127.0.0.1 ports
+ * The peers, started from bench/peers/seed-stack (the seed stack, vendored) on free 127.0.0.1 ports
  * (rendered by seed-config.ts):
  *   - three PHP backends, each its own nginx + php-fpm (4 children, as run.sh), each
  *     serving kv.php twice: REDIS_MODE connect and pconnect;
@@ -15,11 +15,10 @@ import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs
 import path from 'node:path';
 import { freePort } from '../../src/cluster/ports.js';
 import { startPeer, type Server } from '../api/processes.js';
-import { REPO, startTracked, stop, tempDir } from '../support/processes.js';
+import { SEED_STACK as SEED_DIR, startTracked, stop, tempDir } from '../support/processes.js';
 import { backendFpmConf, backendNginxConf, lbNginxConf, readTemplate, type RenderVars } from './seed-config.js';
 import { waitForPort, waitForPortClosed } from './ports.js';
 
-export const SEED_DIR = path.resolve(REPO, '../shared/peer/seed-stack');
 const SEED_PORTS = [8000, 8001, 8002] as const;
 /** php-fpm pm.max_children per pool: run.sh's CHILDREN default. */
 const FPM_CHILDREN = 4;

@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** The built CLI: benchmarks measure what ships, with no TypeScript loader in the measured process. */
 export const CLI = path.join(REPO, 'dist/cli.js');
+/** The peer, vendored unchanged from shared/peer/seed-stack (see its README). */
+export const SEED_STACK = path.join(REPO, 'bench/peers/seed-stack');
 
 const live = new Set<ChildProcess>();
 /** Processes started by code that is not ours to spawn (redis-server through src/cluster). */
