@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { portFromEnv } from '../env-port.js';
 import { ConfigError } from '../errors.js';
 import {
-  ALGORITHMS, DEFAULT_EWMA_DECAY_MS, DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_PATH, DEFAULT_HEALTH_TIMEOUT_MS,
+  ALGORITHMS, DEFAULT_EWMA_DECAY_MS, DEFAULT_LATENCY_EJECTION_FACTOR, DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_PATH, DEFAULT_HEALTH_TIMEOUT_MS,
   DEFAULT_HOST, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_BODY_BYTES, DEFAULT_RETRY_BUDGET_RATIO,
   DEFAULT_SLOW_START_MS, DEFAULT_TOTAL_TIMEOUT_MS, DEFAULT_TRY_TIMEOUT_MS,
   parseHashKey, type Algorithm, type GatewayOptions,
@@ -37,6 +37,7 @@ interface GatewayFlags {
   healthTimeout: number;
   ejectAfter?: number;
   slowStart: number;
+  latencyEjection: number;
   maxAttempts: number;
   retryBudget: number;
   tryTimeout: number;
@@ -72,6 +73,7 @@ export function registerGatewayCommand(program: Command): void {
     .option('--health-timeout <ms>', 'active health check timeout', int('--health-timeout', 10, 60_000), DEFAULT_HEALTH_TIMEOUT_MS)
     .option('--eject-after <n>', 'consecutive failures that eject an upstream (default 5)', int('--eject-after', 1, 1000))
     .option('--slow-start <ms>', 'ramp-up window of a returning upstream', int('--slow-start', 0, 3_600_000), DEFAULT_SLOW_START_MS)
+    .option('--latency-ejection <factor>', 'eject an upstream whose mean latency over a second is above factor × its peers\' median (and 50 ms above it); 0 = off', float('--latency-ejection', 0, 1000), DEFAULT_LATENCY_EJECTION_FACTOR)
     .option('--max-attempts <n>', 'attempts per request, first try included', int('--max-attempts', 1, 10), DEFAULT_MAX_ATTEMPTS)
     .option('--retry-budget <ratio>', 'retries allowed per request over a 10 s window (plus 3)', float('--retry-budget', 0, 10), DEFAULT_RETRY_BUDGET_RATIO)
     .option('--try-timeout <ms>', 'per-attempt timeout to response headers', int('--try-timeout', 1, 3_600_000), DEFAULT_TRY_TIMEOUT_MS)
@@ -108,7 +110,7 @@ function toOptions(f: GatewayFlags): GatewayOptions {
     hashBalance: f.hashBalance, ewmaDecayMs: f.ewmaDecay, trustProxy: f.trustProxy,
     adminKey: adminKey(f.adminKeyFile),
     healthPath: f.healthPath, healthIntervalMs: f.healthInterval, healthTimeoutMs: f.healthTimeout,
-    ejectAfterFailures: f.ejectAfter, slowStartMs: f.slowStart,
+    ejectAfterFailures: f.ejectAfter, slowStartMs: f.slowStart, latencyEjectionFactor: f.latencyEjection,
     maxAttempts: f.maxAttempts, retryBudgetRatio: f.retryBudget,
     tryTimeoutMs: f.tryTimeout, totalTimeoutMs: f.totalTimeout,
     headersTimeoutMs: f.headersTimeout, requestTimeoutMs: f.requestTimeout, clientIdleTimeoutMs: f.idleTimeout,

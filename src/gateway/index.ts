@@ -10,10 +10,11 @@ import { openStore, type Store } from '../store/index.js';
 import { Balancer } from './balancer.js';
 import { RegistryDiscovery } from './discovery.js';
 import { ActiveHealthChecker } from './health/active.js';
+import { LatencyOutlierDetector } from './health/latency-outliers.js';
 import type { HealthEvent } from './health/state.js';
 import { Membership } from './membership.js';
 import { GatewayMetrics } from './metrics.js';
-import { DEFAULT_SLOW_START_MIN_WEIGHT, resolveOptions, type GatewayOptions } from './options.js';
+import { DEFAULT_OUTLIER_INTERVAL_MS, DEFAULT_OUTLIER_MIN_REQUESTS, DEFAULT_SLOW_START_MIN_WEIGHT, resolveOptions, type GatewayOptions } from './options.js';
 import { createPicker } from './pickers/index.js';
 import { TrustedProxies } from './proxy/forwarded.js';
 import { RetryBudget } from './retry-budget.js';
@@ -59,10 +60,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let store: Store | undefined;
   let discovery: RegistryDiscovery | undefined;
   const health = new ActiveHealthChecker(membership, { path: o.healthPath, intervalMs: o.healthIntervalMs, timeoutMs: o.healthTimeoutMs }, log);
+  const outliers = new LatencyOutlierDetector(membership, {
+    intervalMs: DEFAULT_OUTLIER_INTERVAL_MS, factor: o.latencyEjectionFactor, minExcessMs: o.latencyEjectionExcessMs, minRequests: DEFAULT_OUTLIER_MIN_REQUESTS,
+  }, log);
   const { server, active, upgraded } = createGatewayServer(gw);
   const shutdown = async (): Promise<void> => {
     await discovery?.stop();
     await health.stop();
+    outliers.stop();
     await membership.close();
     await store?.close().catch(() => undefined);
   };
@@ -73,6 +78,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await discovery.start();
     }
     health.start();
+    outliers.start();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(o.port, o.host, () => {
@@ -111,6 +117,8 @@ function healthEventLogger(log: Logger, metrics: GatewayMetrics): (u: Upstream, 
     if (e === 'ejected') {
       metrics.ejections.inc({ upstream: u.url });
       log.warn({ upstream: u.url, failures: u.failures }, 'upstream ejected after consecutive failures');
+    } else if (e === 'ejected-slow') {
+      metrics.ejections.inc({ upstream: u.url }); // the detector logs the latencies that decided it
     } else if (e === 'unhealthy') {
       log.warn({ upstream: u.url }, 'upstream failed its health checks');
     } else {

@@ -38,6 +38,15 @@ export const DEFAULT_EJECT_AFTER_FAILURES = 5;
 export const DEFAULT_EJECTION_BASE_MS = 5_000;
 export const DEFAULT_EJECTION_MAX_MS = 60_000;
 export const DEFAULT_SLOW_START_MS = 10_000;
+/**
+ * Latency-outlier ejection (health/latency-outliers.ts): an upstream whose mean latency
+ * over the last second is above 3 × its peers' median and 50 ms above it is ejected.
+ * The 50 ms floor keeps millisecond differences on a fast LAN from ejecting anything.
+ */
+export const DEFAULT_LATENCY_EJECTION_FACTOR = 3;
+export const DEFAULT_LATENCY_EJECTION_EXCESS_MS = 50;
+export const DEFAULT_OUTLIER_INTERVAL_MS = 1_000;
+export const DEFAULT_OUTLIER_MIN_REQUESTS = 5;
 /** A returning node starts at this fraction of a full share (Envoy's min_weight_percent is 10 %). */
 export const DEFAULT_SLOW_START_MIN_WEIGHT = 0.1;
 export const DEFAULT_MAX_ATTEMPTS = 3;
@@ -94,6 +103,9 @@ export interface GatewayOptions {
   ejectionBaseMs?: number;
   ejectionMaxMs?: number;
   slowStartMs?: number;
+  /** Eject an upstream slower than this × its peers' median latency; 0 = off. @default 3 */
+  latencyEjectionFactor?: number;
+  latencyEjectionExcessMs?: number;
   maxAttempts?: number;
   retryBudgetRatio?: number;
   retryBudgetMin?: number;
@@ -150,6 +162,8 @@ export function resolveOptions(o: GatewayOptions): ResolvedOptions {
     ejectionBaseMs: int('ejectionBaseMs', o.ejectionBaseMs ?? DEFAULT_EJECTION_BASE_MS, 10, 3_600_000),
     ejectionMaxMs: int('ejectionMaxMs', o.ejectionMaxMs ?? DEFAULT_EJECTION_MAX_MS, 10, 3_600_000),
     slowStartMs: int('--slow-start', o.slowStartMs ?? DEFAULT_SLOW_START_MS, 0, 3_600_000),
+    latencyEjectionFactor: latencyFactor(o.latencyEjectionFactor ?? DEFAULT_LATENCY_EJECTION_FACTOR),
+    latencyEjectionExcessMs: int('latencyEjectionExcessMs', o.latencyEjectionExcessMs ?? DEFAULT_LATENCY_EJECTION_EXCESS_MS, 0, 600_000),
     maxAttempts: int('--max-attempts', o.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 1, 10),
     retryBudgetRatio: num('--retry-budget', o.retryBudgetRatio ?? DEFAULT_RETRY_BUDGET_RATIO, 0, 10),
     retryBudgetMin: int('retryBudgetMin', o.retryBudgetMin ?? DEFAULT_RETRY_BUDGET_MIN, 0, 1_000_000),
@@ -176,6 +190,12 @@ export function resolveOptions(o: GatewayOptions): ResolvedOptions {
     throw new ConfigError(`--hash-key header:NAME needs a valid header name (got "${r.hashKey.name}")`);
   }
   return r;
+}
+
+/** 0 (off), or a factor of at least 1.5: closer to 1, ordinary spread between nodes would eject them. */
+function latencyFactor(v: number): number {
+  if (v === 0) return 0;
+  return num('--latency-ejection', v, 1.5, 1000);
 }
 
 /** The id an upstream is known by in the admin API: `host:port` of its URL. */

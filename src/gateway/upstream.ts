@@ -5,6 +5,7 @@
  */
 import type { Pool } from 'undici';
 import { PeakEwma } from './ewma.js';
+import { LatencyWindow } from './health/latency-outliers.js';
 import { UpstreamHealth, type HealthEvent, type HealthPolicy, type UpstreamState } from './health/state.js';
 import { upstreamId } from './options.js';
 import { createPool, type PoolSettings } from './pool.js';
@@ -22,6 +23,8 @@ export class Upstream {
   readonly port: number;
   readonly pool: Pool;
   readonly latency: PeakEwma;
+  /** Latencies of successful answers since the outlier detector last looked. */
+  readonly window = new LatencyWindow();
   readonly health: UpstreamHealth;
   /** Requests sent and not yet answered in full. */
   inflight = 0;

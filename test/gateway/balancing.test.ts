@@ -43,7 +43,8 @@ describe('balancing over real upstreams', () => {
 
   it('p2c-ewma sends an upstream that is 100 ms slower at most 10 % of requests', async () => {
     await ups[2]!.knobs({ latencyMs: 100 });
-    gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'p2c-ewma' });
+    // Latency-outlier ejection off: this is p2c-EWMA's own doing (the next test covers ejection).
+    gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'p2c-ewma', latencyEjectionFactor: 0 });
     const out = await load(gw.url, { concurrency: 10, durationMs: 3_000 });
     const slow = out.filter((o) => o.upstream === ups[2]!.id).length;
     const share = slow / out.length;
@@ -51,6 +52,27 @@ describe('balancing over real upstreams', () => {
     assert.equal(out.filter((o) => o.status !== 200).length, 0);
     assert.ok(out.length > 1_000, `enough requests to judge (${out.length})`);
     assert.ok(share <= 0.1, `the slow upstream got ${(share * 100).toFixed(2)} %`);
+  });
+
+  it('latency-outlier ejection takes a +100 ms upstream out of rotation, whatever the picker', async () => {
+    await ups[2]!.knobs({ latencyMs: 100 });
+    const slowShare = async (latencyEjectionFactor: number) => {
+      gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'round-robin', latencyEjectionFactor });
+      await load(gw.url, { concurrency: 10, durationMs: 1_500 }); // the detector judges every second
+      const out = await load(gw.url, { concurrency: 10, durationMs: 1_500 });
+      const slow = gw.runtime.membership.upstreams[2]!;
+      const result = { share: out.filter((o) => o.upstream === ups[2]!.id).length / out.length, state: slow.state(performance.now()), errors: out.filter((o) => o.status !== 200).length };
+      await gw.close();
+      gw = undefined;
+      return result;
+    };
+    const off = await slowShare(0);
+    const on = await slowShare(3);
+    process.stdout.write(`# round-robin, +100 ms upstream's share once judged: ${(off.share * 100).toFixed(1)} % without ejection, ${(on.share * 100).toFixed(2)} % with\n`);
+    assert.ok(off.share > 0.25, `round-robin alone keeps sending it a third (${off.share})`);
+    assert.equal(on.state, 'ejected');
+    assert.equal(on.share, 0);
+    assert.equal(on.errors + off.errors, 0);
   });
 
   it('hash: one key always reaches one upstream, and a hot key spills over instead of piling up', async () => {

@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PeakEwma } from '../../src/gateway/ewma.js';
+import { LatencyOutlierDetector } from '../../src/gateway/health/latency-outliers.js';
+import { createLogger } from '../../src/logging.js';
 import { UpstreamHealth, type HealthPolicy } from '../../src/gateway/health/state.js';
 import { resolveOptions, parseHashKey } from '../../src/gateway/options.js';
 import { ConsistentHashPicker, LeastConnPicker, P2cEwmaPicker, RoundRobinPicker } from '../../src/gateway/pickers/index.js';
@@ -161,6 +163,62 @@ describe('health state', () => {
   });
 });
 
+describe('latency-outlier ejection', () => {
+  const detectorPolicy = { intervalMs: 1_000, factor: 3, minExcessMs: 50, minRequests: 5 };
+  const log = createLogger({ component: 'test', level: 'silent' });
+  /** Gives each upstream `n` answers of the given latency in the current window. */
+  function answers(ups: Upstream[], latencies: number[], n = 10): void {
+    ups.forEach((u, i) => { for (let k = 0; k < n; k++) u.window.add(latencies[i]!); });
+  }
+
+  it('ejects a node far slower than its peers, and only it', () => {
+    const ups = upstreams(3);
+    const detector = new LatencyOutlierDetector({ upstreams: ups }, detectorPolicy, log);
+    answers(ups, [20, 25, 130]);
+    assert.deepEqual(detector.judge(100), [ups[2]]);
+    assert.deepEqual(ups.map((u) => u.state(100)), ['healthy', 'healthy', 'ejected']);
+    // The windows were reset: nothing new to judge.
+    assert.deepEqual(detector.judge(200), []);
+  });
+
+  it('leaves alone small absolute differences, moderate ratios, and thin evidence', () => {
+    const ups = upstreams(3);
+    const detector = new LatencyOutlierDetector({ upstreams: ups }, detectorPolicy, log);
+    answers(ups, [1, 1, 4]); // 4× but 3 ms more: a fast LAN's spread
+    assert.deepEqual(detector.judge(100), []);
+    answers(ups, [60, 60, 150]); // 90 ms more but only 2.5×: a loaded node, p2c's job
+    assert.deepEqual(detector.judge(200), []);
+    answers(ups.slice(0, 2), [20, 20]);
+    ups[2]!.window.add(500); // one slow answer is not enough outside half-open
+    assert.deepEqual(detector.judge(300), []);
+  });
+
+  it('never ejects more than a third of the upstreams', () => {
+    const two = upstreams(2);
+    answers(two, [1, 500]);
+    assert.deepEqual(new LatencyOutlierDetector({ upstreams: two }, detectorPolicy, log).judge(100), []);
+    const six = upstreams(6);
+    answers(six, [10, 10, 10, 400, 500, 600]);
+    const ejected = new LatencyOutlierDetector({ upstreams: six }, detectorPolicy, log).judge(100);
+    assert.deepEqual(ejected, [six[5], six[4]]); // the slowest first, then the cap (2 of 6)
+  });
+
+  it('comes back half-open: one slow answer sends it out again, for twice as long', () => {
+    const ups = upstreams(3);
+    const detector = new LatencyOutlierDetector({ upstreams: ups }, detectorPolicy, log);
+    answers(ups, [10, 10, 200]);
+    detector.judge(0);
+    assert.equal(ups[2]!.state(999), 'ejected');
+    assert.equal(ups[2]!.state(1_000), 'slow-start'); // policy.ejectionBaseMs = 1 s
+    assert.equal(ups[2]!.health.halfOpen, true);
+    answers(ups.slice(0, 2), [10, 10]);
+    ups[2]!.window.add(200);
+    assert.deepEqual(detector.judge(1_100), [ups[2]]);
+    assert.equal(ups[2]!.state(3_099), 'ejected');
+    assert.equal(ups[2]!.state(3_100), 'slow-start');
+  });
+});
+
 describe('retry budget', () => {
   it('allows ratio × requests + min retries over the window, then refuses', () => {
     const b = new RetryBudget({ ratio: 0.2, min: 3, windowMs: 10_000 });
@@ -236,6 +294,8 @@ describe('options', () => {
     assert.throws(() => resolveOptions({ upstreams: ['http://a:1'], hashKey: { kind: 'ip' } }), /--hash-key only/);
     assert.throws(() => parseHashKey('cookie:x'), /--hash-key/);
     assert.deepEqual(parseHashKey('header:X-User'), { kind: 'header', name: 'x-user' });
+    assert.throws(() => resolveOptions({ upstreams: ['http://a:1'], latencyEjectionFactor: 1.2 }), /--latency-ejection/);
+    assert.equal(resolveOptions({ upstreams: ['http://a:1'], latencyEjectionFactor: 0 }).latencyEjectionFactor, 0);
   });
 });
 

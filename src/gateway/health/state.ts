@@ -17,7 +17,7 @@ export interface HealthPolicy {
   unhealthyThreshold: number;
 }
 
-export type HealthEvent = 'ejected' | 'returned' | 'unhealthy' | 'recovered';
+export type HealthEvent = 'ejected' | 'ejected-slow' | 'returned' | 'unhealthy' | 'recovered';
 
 export class UpstreamHealth {
   drainingByAdmin = false;
@@ -90,19 +90,34 @@ export class UpstreamHealth {
     this.#consecutiveFailures = 0;
   }
 
+  /** Back from an ejection and not through its slow start yet: one more strike ejects it again. */
+  get halfOpen(): boolean {
+    return this.#probation;
+  }
+
   /** A connect error, reset, timeout or 5xx of a real request. True when it ejected the node. */
   onFailure(now: number): boolean {
     this.#consecutiveFailures++;
     if (this.#ejectedUntil !== 0 && now < this.#ejectedUntil) return false;
     if (!this.#probation && this.#consecutiveFailures < this.policy.ejectAfterFailures) return false;
+    this.#eject(now, 'ejected');
+    return true;
+  }
+
+  /** Far slower than its peers (latency-outliers.ts): ejected like a failing node, with the same back-off. */
+  ejectAsSlow(now: number): void {
+    if (this.#ejectedUntil !== 0 && now < this.#ejectedUntil) return;
+    this.#eject(now, 'ejected-slow');
+  }
+
+  #eject(now: number, event: 'ejected' | 'ejected-slow'): void {
     const backoff = this.policy.ejectionBaseMs * 2 ** Math.min(this.#ejections, 30);
     this.#ejections++;
     this.#ejectedUntil = now + Math.min(backoff, this.policy.ejectionMaxMs);
     this.#consecutiveFailures = 0;
     this.#probation = false;
     this.#returningSince = -1;
-    this.onEvent('ejected');
-    return true;
+    this.onEvent(event);
   }
 
   onProbe(ok: boolean, now: number): void {

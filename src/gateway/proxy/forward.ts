@@ -89,6 +89,7 @@ function record(gw: GatewayRuntime, u: Upstream, r: AttemptResult, ctx: ProxyCon
     u.health.onFailure(now);
   } else {
     u.health.onSuccess();
+    u.window.add(r.latencyMs);
   }
   // A fast failure must not make a node look fast to p2c: count it as at least the penalty.
   const latency = failed ? Math.max(r.latencyMs, gw.options.failurePenaltyMs) : r.latencyMs;
