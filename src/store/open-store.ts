@@ -30,6 +30,17 @@ export interface RedisStoreConfig extends GuardOptions {
   url: string;
   /** Prepended to every key, so several apps can share one Redis. @default 'ms:' */
   prefix?: string;
+  /**
+   * Data writes (set, delete, incr, zset) are acknowledged only once this many replicas
+   * have them (Redis `WAIT`), so a primary's crash cannot take acknowledged writes along.
+   * One more round trip per write. A write that is not replicated in time fails with
+   * STORE_UNAVAILABLE (it may still survive). Rate limits, locks and the node registry
+   * never wait. Environment: MINISCALE_STORE_WAIT_REPLICAS. See docs/guarantees.md.
+   * @default 0 (acknowledge once the primary has it)
+   */
+  waitReplicas?: number;
+  /** How long a write waits for its replicas. Environment: MINISCALE_STORE_WAIT_TIMEOUT_MS. @default 500 */
+  waitTimeoutMs?: number;
 }
 
 export type StoreConfig = EmbeddedStoreConfig | RedisStoreConfig;

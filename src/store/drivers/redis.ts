@@ -25,8 +25,10 @@ import type {
   ScoreEntry, ScoreMode, SetOptions, StoreDriver,
 } from '../store.js';
 import { TOMBSTONE_TTL_MS } from '../store.js';
+import { DEFAULT_WAIT_TIMEOUT_MS } from '../store-config.js';
 import { RedisKeys } from './redis-keys.js';
 import { SCRIPTS } from './redis-scripts.js';
+import { waitForReplicas, type ReplicationWait } from './redis-wait.js';
 
 type Reply = Array<string | number | null>;
 
@@ -78,7 +80,8 @@ export async function openRedisDriver(config: RedisStoreConfig, connect: RedisCo
     const why = lastError instanceof Error ? lastError.message : (err as Error).message;
     throw new StoreUnavailableError(`cannot connect to ${config.driver} at ${config.url}: ${why}`, { cause: lastError ?? err });
   }
-  return new RedisDriver(client, config.driver, keys, timeoutMs);
+  const wait = config.waitReplicas ? { replicas: config.waitReplicas, timeoutMs: config.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS } : undefined;
+  return new RedisDriver(client, config.driver, keys, timeoutMs, wait);
 }
 
 function createClient(config: RedisStoreConfig, timeoutMs: number, natMap: NatMap | undefined): Client {
@@ -202,11 +205,13 @@ export class RedisDriver implements StoreDriver {
   readonly #client: Client;
   readonly #keys: RedisKeys;
   readonly #timeoutMs: number;
+  readonly #wait: ReplicationWait | undefined;
   #lastSlotRefresh = 0;
   #closed = false;
 
-  constructor(client: Client, driver: DriverName, keys: RedisKeys, timeoutMs: number) {
+  constructor(client: Client, driver: DriverName, keys: RedisKeys, timeoutMs: number, wait?: ReplicationWait) {
     this.#client = client;
+    this.#wait = wait;
     this.driver = driver;
     this.#keys = keys;
     this.#timeoutMs = timeoutMs;
@@ -224,6 +229,7 @@ export class RedisDriver implements StoreDriver {
     const ifVersion = opts.ifVersion === undefined ? '' : String(opts.ifVersion);
     const reply = await this.#send((c) => c.msKvSet(this.#keys.kv(key), json, ttl, ifVersion, opts.ifAbsent ? '1' : '0'));
     if (Number(reply[0]) === 0) throw conflict(key, reply[1]);
+    await this.#replicated(this.#keys.kv(key));
     return { value, version: Number(reply[1]), expiresAt: Number(reply[2]) || null };
   }
 
@@ -231,12 +237,14 @@ export class RedisDriver implements StoreDriver {
     const ifVersion = opts.ifVersion === undefined ? '' : String(opts.ifVersion);
     const reply = await this.#send((c) => c.msKvDelete(this.#keys.kv(key), ifVersion, String(TOMBSTONE_TTL_MS)));
     if (Array.isArray(reply)) throw conflict(key, reply[1]);
+    await this.#replicated(this.#keys.kv(key));
     return reply === 1;
   }
 
   async incr(key: string, by: number): Promise<number> {
     const reply = await this.#send((c) => c.msIncr(this.#keys.counter(key), String(by)));
     if (Number(reply[0]) === 0) throw new ValidationError(`counter ${key} would leave the range ±(2^53-1)`);
+    await this.#replicated(this.#keys.counter(key));
     return Number(reply[1]);
   }
 
@@ -246,6 +254,7 @@ export class RedisDriver implements StoreDriver {
 
   async zset(board: string, member: string, score: number, mode: ScoreMode): Promise<ScoreEntry> {
     const reply = await this.#send((c) => c.msZset(this.#keys.board(board), member, String(score), mode));
+    await this.#replicated(this.#keys.board(board));
     return { member, score: positiveZero(Number(reply[0])), rank: Number(reply[1]) };
   }
 
@@ -349,6 +358,12 @@ export class RedisDriver implements StoreDriver {
       if (isUnavailable(err)) this.#refreshSlotsSoon();
       throw err;
     }
+  }
+
+  /** With `waitReplicas`: the data write just made on `redisKey` is replicated, or this throws. */
+  async #replicated(redisKey: string): Promise<void> {
+    const wait = this.#wait;
+    if (wait) await this.#send((c) => waitForReplicas(c, redisKey, wait));
   }
 
   /**

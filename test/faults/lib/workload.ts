@@ -52,7 +52,8 @@ export async function startWorkload(target: Target, history: History, o: Workloa
   const tokens: string[] = [];
   const openids: string[] = [];
   for (let u = 0; u < o.users; u++) {
-    const session = await login(target, `faults-user-${u}`);
+    // Users are new in every run: scenarios may share a store (one Redis Cluster).
+    const session = await login(target, `faults-${o.counter}-user-${u}`);
     tokens.push(session.token);
     openids.push(session.openid);
   }
