@@ -70,6 +70,7 @@ export async function startUp(o: { nodes?: number; storeArgs?: string[] } = {}):
 export interface UpstreamView {
   url: string;
   state: string;
+  requests: number;
 }
 
 export async function gatewayUpstreams(gatewayUrl: string): Promise<UpstreamView[]> {

@@ -21,6 +21,11 @@ export interface Summary {
   requests: number;
   /** Median CPU seconds per group. */
   cpuSec: Record<string, number>;
+  /**
+   * The system's CPU per answered request, every group but wrk and the slow-node delay
+   * proxy (median over runs): what the work costs, whoever got the core.
+   */
+  cpuUsPerRequest: number;
   recoveryMs: number | null;
 }
 
@@ -39,24 +44,30 @@ export function summarize(rows: RunRow[]): Summary[] {
         errors: runs.reduce((n, r) => n + r.errors, 0), requests: runs.reduce((n, r) => n + r.requests, 0),
         cpuSec: Object.fromEntries(groups.map((g) => [g, median(runs.map((r) => r.cpuSec[g] ?? NaN))])),
         recoveryMs: recoveries.length ? median(recoveries) : null,
+        cpuUsPerRequest: median(runs.map(systemCpuUsPerRequest)),
       });
     }
   }
   return out;
 }
 
+function systemCpuUsPerRequest(r: RunRow): number {
+  const sec = Object.entries(r.cpuSec).filter(([g]) => g !== 'wrk' && g !== 'proxy').reduce((n, [, v]) => n + v, 0);
+  return r.requests ? (sec * 1e6) / r.requests : NaN;
+}
+
 const seedOf = (all: Summary[], s: Summary) => all.find((x) => x.system === 'seed-php' && x.scenario === s.scenario);
 
 export function printTable(all: Summary[]): void {
-  const head = ['scenario', 'system', 'nodes', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'CPU s per group', 'req/s vs seed', 'p99 vs seed'];
+  const head = ['scenario', 'system', 'nodes', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'CPU s per group', 'CPU µs/req', 'req/s vs seed', 'p99 vs seed'];
   const body = all.map((s) => {
     const seed = seedOf(all, s);
     const cpu = Object.entries(s.cpuSec).map(([g, v]) => `${g} ${fmt(v, 1)}`).join(' · ');
     const errors = `${s.errors}${s.recoveryMs != null ? ` (back in ${fmt(s.recoveryMs / 1000, 1)} s)` : ''}`;
     return [s.scenario, s.system, String(s.nodes), fmt(s.reqPerSec, 0), fmt(s.p50Ms, 2), fmt(s.p99Ms, 1), fmt(s.p999Ms, 1), errors, cpu,
-      seed ? ratio(s.reqPerSec, seed.reqPerSec) : '—', seed ? ratio(s.p99Ms, seed.p99Ms) : '—'];
+      fmt(s.cpuUsPerRequest, 0), seed ? ratio(s.reqPerSec, seed.reqPerSec) : '—', seed ? ratio(s.p99Ms, seed.p99Ms) : '—'];
   });
-  printMarkdownTable(head, body, [false, false, true, true, true, true, true, true, false, true, true]);
+  printMarkdownTable(head, body, [false, false, true, true, true, true, true, true, false, true, true, true]);
 }
 
 export interface Target {

@@ -23,12 +23,12 @@ import { createLogger } from '../../src/logging.js';
 import { startWechatEmulator } from '../../src/wechat-emulator/index.js';
 import { startRedis } from '../api/processes.js';
 import { requireBuilt, runBenchmark } from '../support/processes.js';
-import { writeJson } from '../support/table.js';
+import { fmt, writeJson } from '../support/table.js';
 import { describe, measure, warm, type LoadShape, type RunRow } from './measure.js';
 import { ensurePackages } from './packages.js';
 import { printScaling, printTable, printTargets, summarize, targets, type ScalingRow } from './report.js';
 import type { Scenario, Workload } from './scripts.js';
-import { slowMiniscale, slowPeers, SLOW_MS } from './slow-node.js';
+import { slowMiniscale, slowPeers, slowShare, SLOW_MS } from './slow-node.js';
 import { MINISCALE, startMiniscale, startPeers, type System } from './systems.js';
 
 const LATEST = fileURLToPath(new URL('../results/latest.json', import.meta.url));
@@ -65,7 +65,7 @@ for (const [name, v, max] of [['--duration', shape.durationSec, 120], ['--rounds
 const parts = new Set<Part>((values.only?.split(',') ?? PARTS) as Part[]);
 for (const p of parts) if (!PARTS.includes(p)) usage(`--only takes a comma-separated list of ${PARTS.join(', ')}`);
 /** kill-node needs time before the kill (a third) and after it to show a recovery. */
-const killShape: LoadShape = { ...shape, durationSec: Math.max(shape.durationSec, 9) };
+const killShape: LoadShape = { ...shape, durationSec: Math.max(shape.durationSec, 6) };
 
 function usage(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -107,11 +107,15 @@ async function main(): Promise<void> {
     if (parts.has(workload)) await interleaved(all.filter((s) => MINISCALE.includes(s.name)), workload, workload, nodesOf);
   }
 
+  let slowNodeShare: number | null = null;
   if (parts.has('slow-node')) {
     const emulator = await startWechatEmulator({ port: 0, appid: 'wxbenchcompare01', secret: 'bench-compare-secret', logger: createLogger({ component: 'wechat-emulator', level: 'warn' }) });
-    const slow = [await slowMiniscale({ api: emulator.url, appid: 'wxbenchcompare01', secret: 'bench-compare-secret' }), ...(await slowPeers(peers, redis.pid))];
+    const ours = await slowMiniscale({ api: emulator.url, appid: 'wxbenchcompare01', secret: 'bench-compare-secret' });
+    const slow = [ours, ...(await slowPeers(peers, redis.pid))];
     console.log(`\n(slow-node: the third of three nodes answers ${SLOW_MS} ms late, through a delay proxy)`);
     await interleaved(slow, 'slow-node', 'read', () => 3);
+    slowNodeShare = await slowShare(ours.url, ours.slowPort);
+    console.log(`  Miniscale's gateway sent ${fmt(slowNodeShare * 100, 2)} % of requests to the slow node (nginx round-robin: 33 %)`);
     for (const s of slow) await s.stop();
     await emulator.close();
   }
@@ -159,7 +163,7 @@ async function main(): Promise<void> {
   writeJson(LATEST, rows.map(({ system, scenario, reqPerSec, p50Ms, p99Ms, errors, ...rest }) => ({ system, scenario, reqPerSec, p50Ms, p99Ms, errors, ...rest })));
   writeJson(DETAIL, {
     date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavg: os.loadavg(),
-    wrk: { ...shape, rounds }, wallSec: (Date.now() - started) / 1000, summaries, targets: t, scaling, rows,
+    wrk: { ...shape, rounds }, wallSec: (Date.now() - started) / 1000, summaries, targets: t, slowNodeShare, scaling, rows,
   });
   console.log(`\nruns written to bench/results/latest.json, everything to bench/results/compare-latest.json (wall time ${((Date.now() - started) / 1000).toFixed(0)} s)`);
 }

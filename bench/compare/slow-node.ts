@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/cluster/ports.js';
 import { login, preloadNode } from '../api/workload.js';
 import { startTracked, stop, waitForLine } from '../support/processes.js';
-import { startSplit } from './miniscale.js';
+import { gatewayUpstreams, startSplit } from './miniscale.js';
 import { miniscaleScripts } from './scripts.js';
 import { backendPort, startLoadBalancer, type LbFlavour } from './seed-stack.js';
 import type { Peers, System, SystemName } from './systems.js';
@@ -50,8 +50,15 @@ export async function slowPeers(peers: Peers, redisPid: number): Promise<System[
   return systems;
 }
 
+/** The share of proxied requests (warm-up included) that went to the slow upstream, from the gateway's own counters. */
+export async function slowShare(gatewayUrl: string, slowPort: number): Promise<number> {
+  const ups = await gatewayUpstreams(gatewayUrl);
+  const total = ups.reduce((n, u) => n + u.requests, 0);
+  return (ups.find((u) => new URL(u.url).port === String(slowPort))?.requests ?? 0) / total;
+}
+
 /** Miniscale's gateway over three nodes (embedded store), the third slow. */
-export async function slowMiniscale(wechat: { api: string; appid: string; secret: string }): Promise<System> {
+export async function slowMiniscale(wechat: { api: string; appid: string; secret: string }): Promise<System & { slowPort: number }> {
   let proxy: DelayProxy | undefined;
   const split = await startSplit(wechat, async (i, nodePort) => {
     if (i < 2) return nodePort;
@@ -63,7 +70,7 @@ export async function slowMiniscale(wechat: { api: string; appid: string; secret
   const tokens = await login(direct, `slow-${process.pid}-${Date.now()}`);
   await preloadNode(direct, tokens);
   return {
-    name: 'miniscale-embedded', url: split.url, scripts: miniscaleScripts(tokens),
+    name: 'miniscale-embedded', url: split.url, scripts: miniscaleScripts(tokens), slowPort: proxy!.port,
     groups: () => ({ gateway: [split.gatewayPid], nodes: split.nodePids, proxy: [proxy!.pid] }),
     killOne: () => Promise.reject(new Error('not used in the slow-node scenario')),
     stop: async () => { await split.stop(); await proxy?.stop(); },

@@ -165,7 +165,7 @@ describe('health state', () => {
 
 describe('latency-outlier ejection', () => {
   const detectorPolicy = { intervalMs: 1_000, factor: 3, minExcessMs: 50, minRequests: 5 };
-  const log = createLogger({ component: 'test', level: 'silent' });
+  const log = createLogger({ component: 'gateway', level: 'silent' });
   /** Gives each upstream `n` answers of the given latency in the current window. */
   function answers(ups: Upstream[], latencies: number[], n = 10): void {
     ups.forEach((u, i) => { for (let k = 0; k < n; k++) u.window.add(latencies[i]!); });
