@@ -32,7 +32,7 @@ export interface ScenarioOptions {
   allowedLoss?: number;
   users?: number;
   workersPerUser?: number;
-  /** Clients run alone this long before the first fault and after the last. @default 1_500 */
+  /** Clients run alone this long before the first fault and after the last. @default 1_000 */
   quietMs?: number;
 }
 
@@ -44,9 +44,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   o.onStart?.(wl);
   let nemesisError: unknown;
   try {
-    await sleep(o.quietMs ?? 1_500);
+    await sleep(o.quietMs ?? 1_000);
     await o.nemesis(h);
-    await sleep(o.quietMs ?? 1_500);
+    await sleep(o.quietMs ?? 1_000);
   } catch (err) {
     nemesisError = err;
   } finally {
