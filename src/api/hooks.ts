@@ -24,17 +24,30 @@ export function nodeIdHook(ctx: ApiContext): onRequestHookHandler {
   };
 }
 
-/** The gateway's X-Request-Deadline (epoch ms): past it, nobody waits for the answer. */
+/**
+ * The gateway's X-Request-Deadline (epoch ms): past it, nobody waits for the answer.
+ * Believed only from a trusted proxy, like X-Forwarded-For: otherwise any client that
+ * reaches a node could make it refuse work (a 5xx) with one header. Fastify's
+ * `request.ips` has more than one address exactly when a trusted peer forwarded the
+ * request (the gateway always sends X-Forwarded-For); it is only computed when the
+ * header is there, so ordinary requests pay nothing.
+ */
 export const deadlineHook: onRequestHookHandler = (request, reply, done) => {
   const raw = request.headers['x-request-deadline'];
   const deadline = typeof raw === 'string' ? Number(raw) : NaN;
-  if (Number.isFinite(deadline) && deadline < Date.now()) {
+  if (Number.isFinite(deadline) && deadline < Date.now() && fromTrustedProxy(request)) {
     request.log.debug({ deadline }, 'dropping a request whose deadline has passed');
     void reply.code(504).send({ error: { code: 'UPSTREAM_TIMEOUT', message: 'the request deadline passed before the node started on it' } });
     return;
   }
   done();
 };
+
+function fromTrustedProxy(request: FastifyRequest): boolean {
+  // `ips` exists only when trustProxy is configured (MINISCALE_TRUST_PROXY not empty).
+  const ips = (request as { ips?: string[] }).ips;
+  return Array.isArray(ips) && ips.length > 1;
+}
 
 /** The per-IP limit, or null when it is off (0): then no hook runs at all. */
 export function ipLimitHook(ctx: ApiContext): onRequestAsyncHookHandler | null {

@@ -45,7 +45,8 @@ const TEMPLATES: Template[] = [
 /** Keys no route accepts: too long, `.`/`..`, characters outside [A-Za-z0-9._:-], broken escapes. */
 const BAD_KEYS = ['x'.repeat(129), 'y'.repeat(600), '.', '..', '%2e%2e', 'a%20b', 'a%2Fb', '%E4%B8%AD', 'a!b', 'a$b', 'a@b', 'a~b', 'a*b', '%00', '%', '%zz', '%ff', 'a%0Ab', "a'b", 'a,b', 'a;b', 'a=b', '%C0%AE'];
 const BROKEN_JSON = ['{"value": ', '{value: 1}', '{"value":1}}', "{'value':1}", '{"value":01}', '{"value":NaN}', '{"value":Infinity}', '{"value":undefined}', '{"value":1,}', '\u0000', '{"value":"\u0001', '[[[[', ']', '{"a":1'];
-const BAD_CONTENT_TYPES = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/jsonx', 'json', 'application/', '*/*', 'application/json-patch+json'];
+// Includes the shapes of Fastify's content-type advisories (tab, no space before `;`, a JSON type inside another).
+const BAD_CONTENT_TYPES = ['application/json\tx', 'text/plain;application/json', 'text/plain; charset=application/json', 'application/jsonp', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/jsonx', 'json', 'application/', '*/*', 'application/json-patch+json'];
 const ODD_QUERIES = ['', '?', '?a', '?a=1&a=2', '?%zz', '?__proto__[x]=1', '?constructor[prototype][x]=1', '?limit=-1', `?q=${'q'.repeat(2000)}`, '?&&&', '?a=%00', '?#frag'];
 const JUNK_HEADERS: Array<[string, string]> = [
   ['X-Forwarded-For', '1.2.3.4, not-an-ip'], ['X-Request-Id', '../../etc/passwd'], ['X-Request-Id', 'x'.repeat(300)],
