@@ -271,6 +271,21 @@ function assertServerTimeout(res: { status: number; body: unknown; text: string 
   assert.equal((res.body as { error: { code: string } }).error.code, 'UPSTREAM_TIMEOUT');
 }
 
+describe('WeChat\'s own login limit', () => {
+  it('WeChat\'s per-user limit (45011, 100 a minute) reaches the client as 429 AUTH_RATE_LIMITED with Retry-After', async () => {
+    const statuses: number[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      const got = await Promise.all(Array.from({ length: 10 }, (_, i) => call(i % 2 ? a : b, 'POST', '/v1/auth/login', { json: { code: `dev:wechat-limited:${batch}-${i}` } })));
+      statuses.push(...got.map((r) => r.status));
+    }
+    assert.deepEqual([...new Set(statuses)], [200], 'the first 100 logins of one user pass');
+    const over = await call(a, 'POST', '/v1/auth/login', { json: { code: 'dev:wechat-limited:101' } });
+    assertClientError(over, '101st login', { status: 429, code: 'AUTH_RATE_LIMITED' });
+    assert.equal(over.headers['retry-after'], '60');
+    assert.equal((await call(a, 'POST', '/v1/auth/login', { json: { code: 'dev:someone-else:1' } })).status, 200, 'other users are not affected');
+  });
+});
+
 describe('rate limits on login', { skip: EXTERNAL ? false : 'no non-loopback IPv4 address on this machine' }, () => {
   let limited: System;
   before(async () => {
@@ -351,11 +366,21 @@ describe('limits on every input', () => {
       for (const [what, method, url, opts, status, code] of cases) {
         assertClientError(await call(base, method, url, { token, ...opts }), `${what} (${base})`, { status, code });
       }
-      // A counter cannot be pushed past 2^53 - 1, where it would stop being exact.
-      const name = `edge-${base.length}-${Date.now()}`;
-      for (let i = 0; i < 9; i++) assert.equal((await call(base, 'POST', `/v1/counters/${name}`, { token, json: { by: 1_000_000_000 } })).status, 200);
-      assert.equal((await call(base, 'POST', `/v1/counters/${name}`, { token, json: { by: -1_000_000_000 } })).status, 200);
     }
+    // A counter cannot be pushed past 2^53 - 1, where it would stop being exact. Getting
+    // there takes 9 million calls of the largest `by`, so the store is put near it directly.
+    const store: Store = await openStore({ driver: 'embedded', dir: path.join(sys.dataDir, 'embedded') });
+    const name = `edge-${Date.now()}`;
+    try {
+      await store.incr(appKey('counter', name), Number.MAX_SAFE_INTEGER - 5);
+    } finally {
+      await store.close();
+    }
+    for (const base of [a, sys.gw.url]) {
+      assertClientError(await call(base, 'POST', `/v1/counters/${name}`, { token, json: { by: 6 } }), `counter past 2^53-1 (${base})`, { status: 400, code: 'VALIDATION_FAILED' });
+    }
+    assert.deepEqual((await call(b, 'GET', `/v1/counters/${name}`, { token })).body, { name, value: Number.MAX_SAFE_INTEGER - 5 }, 'the refused increment changed nothing');
+    assert.deepEqual((await call(b, 'POST', `/v1/counters/${name}`, { token, json: { by: 5 } })).body, { name, value: Number.MAX_SAFE_INTEGER }, 'up to the edge is fine');
     assertClientError(await call(a, 'POST', '/v1/auth/login', { json: { code: 'c'.repeat(257) } }), 'login code of 257', { status: 400, code: 'VALIDATION_FAILED' });
     // Header limits: Node's 16 KiB at the node (431), the gateway's 8 KiB URL (414) and 16 KiB headers (431).
     const big = await rawExchange(portOf(a), `GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: ${'h'.repeat(17 * 1024)}\r\nConnection: close\r\n\r\n`);
