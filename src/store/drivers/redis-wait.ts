@@ -33,8 +33,13 @@ export async function waitForReplicas(client: Redis | Cluster, redisKey: string,
 }
 
 function primaryFor(cluster: Cluster, redisKey: string): Redis {
-  const owner = cluster.slots[keySlot(redisKey)]?.[0];
-  const node = owner ? cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner) : undefined;
+  const node = primaryConnection(cluster, redisKey);
   if (!node) throw new StoreUnavailableError(`no connected primary for ${redisKey}; the write may or may not be replicated`);
   return node;
+}
+
+/** ioredis's connection to the primary that owns `redisKey`'s slot, per its slot map. */
+export function primaryConnection(cluster: Cluster, redisKey: string): Redis | undefined {
+  const owner = cluster.slots[keySlot(redisKey)]?.[0];
+  return owner ? cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner) : undefined;
 }

@@ -28,7 +28,7 @@ import { TOMBSTONE_TTL_MS } from '../store.js';
 import { DEFAULT_WAIT_TIMEOUT_MS } from '../store-config.js';
 import { RedisKeys } from './redis-keys.js';
 import { SCRIPTS } from './redis-scripts.js';
-import { waitForReplicas, type ReplicationWait } from './redis-wait.js';
+import { primaryConnection, waitForReplicas, type ReplicationWait } from './redis-wait.js';
 
 type Reply = Array<string | number | null>;
 
@@ -51,6 +51,8 @@ type DriverName = RedisStoreConfig['driver'];
 
 /** How long start-up waits for the first connection (Redis may be starting too). */
 export const DEFAULT_READY_TIMEOUT_MS = 10_000;
+/** ioredis's message when `commandTimeout` passes (Command.js). */
+const COMMAND_TIMED_OUT = 'Command timed out';
 /** A failure triggers a slot map refresh at most this often (see #refreshSlotsSoon). */
 const SLOT_REFRESH_MIN_INTERVAL_MS = 500;
 const CLUSTER_SLOTS = 16_384;
@@ -227,7 +229,7 @@ export class RedisDriver implements StoreDriver {
   async set(key: string, value: JsonValue, json: string, opts: SetOptions): Promise<Entry> {
     const ttl = opts.ttlMs === undefined ? '' : String(opts.ttlMs);
     const ifVersion = opts.ifVersion === undefined ? '' : String(opts.ifVersion);
-    const reply = await this.#send((c) => c.msKvSet(this.#keys.kv(key), json, ttl, ifVersion, opts.ifAbsent ? '1' : '0'));
+    const reply = await this.#send((c) => c.msKvSet(this.#keys.kv(key), json, ttl, ifVersion, opts.ifAbsent ? '1' : '0'), this.#keys.kv(key));
     if (Number(reply[0]) === 0) throw conflict(key, reply[1]);
     await this.#replicated(this.#keys.kv(key));
     return { value, version: Number(reply[1]), expiresAt: Number(reply[2]) || null };
@@ -235,14 +237,14 @@ export class RedisDriver implements StoreDriver {
 
   async delete(key: string, opts: DeleteOptions): Promise<boolean> {
     const ifVersion = opts.ifVersion === undefined ? '' : String(opts.ifVersion);
-    const reply = await this.#send((c) => c.msKvDelete(this.#keys.kv(key), ifVersion, String(TOMBSTONE_TTL_MS)));
+    const reply = await this.#send((c) => c.msKvDelete(this.#keys.kv(key), ifVersion, String(TOMBSTONE_TTL_MS)), this.#keys.kv(key));
     if (Array.isArray(reply)) throw conflict(key, reply[1]);
     await this.#replicated(this.#keys.kv(key));
     return reply === 1;
   }
 
   async incr(key: string, by: number): Promise<number> {
-    const reply = await this.#send((c) => c.msIncr(this.#keys.counter(key), String(by)));
+    const reply = await this.#send((c) => c.msIncr(this.#keys.counter(key), String(by)), this.#keys.counter(key));
     if (Number(reply[0]) === 0) throw new ValidationError(`counter ${key} would leave the range ±(2^53-1)`);
     await this.#replicated(this.#keys.counter(key));
     return Number(reply[1]);
@@ -253,7 +255,7 @@ export class RedisDriver implements StoreDriver {
   }
 
   async zset(board: string, member: string, score: number, mode: ScoreMode): Promise<ScoreEntry> {
-    const reply = await this.#send((c) => c.msZset(this.#keys.board(board), member, String(score), mode));
+    const reply = await this.#send((c) => c.msZset(this.#keys.board(board), member, String(score), mode), this.#keys.board(board));
     await this.#replicated(this.#keys.board(board));
     return { member, score: positiveZero(Number(reply[0])), rank: Number(reply[1]) };
   }
@@ -278,28 +280,28 @@ export class RedisDriver implements StoreDriver {
   }
 
   async hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
-    const reply = await this.#send((c) => c.msHit(this.#keys.rate(key), String(limit), String(windowMs), String(GCRA_EPOCH_US)));
+    const reply = await this.#send((c) => c.msHit(this.#keys.rate(key), String(limit), String(windowMs), String(GCRA_EPOCH_US)), this.#keys.rate(key));
     return { allowed: Number(reply[0]) === 1, remaining: Number(reply[1]), retryAfterMs: Number(reply[2]) };
   }
 
   async acquire(name: string, owner: string, ttlMs: number): Promise<Lock | null> {
     const [lock, fence] = this.#keys.lock(name);
-    const reply = await this.#send((c) => c.msLockAcquire(lock, fence, owner, String(ttlMs)));
+    const reply = await this.#send((c) => c.msLockAcquire(lock, fence, owner, String(ttlMs)), lock);
     if (Number(reply[0]) === 0) return null;
     return { name, owner, token: Number(reply[0]), expiresAt: Number(reply[1]) };
   }
 
   async release(lock: Lock): Promise<boolean> {
     const [key] = this.#keys.lock(lock.name);
-    return (await this.#send((c) => c.msLockRelease(key, lock.owner, String(lock.token)))) === 1;
+    return (await this.#send((c) => c.msLockRelease(key, lock.owner, String(lock.token)), key)) === 1;
   }
 
   async register(nodeId: string, info: JsonObject, ttlMs: number): Promise<void> {
-    await this.#send((c) => c.msRegister(...this.#keys.registry(), nodeId, JSON.stringify(info), String(ttlMs)));
+    await this.#send((c) => c.msRegister(...this.#keys.registry(), nodeId, JSON.stringify(info), String(ttlMs)), this.#keys.registry()[0]);
   }
 
   async deregister(nodeId: string): Promise<void> {
-    await this.#send((c) => c.msDeregister(...this.#keys.registry(), nodeId));
+    await this.#send((c) => c.msDeregister(...this.#keys.registry(), nodeId), this.#keys.registry()[0]);
   }
 
   async list(): Promise<RegisteredNode[]> {
@@ -347,7 +349,7 @@ export class RedisDriver implements StoreDriver {
    * cluster that lost every node would otherwise queue them in memory with no deadline,
    * piling up during an outage and running long after their callers got an error.
    */
-  async #send<T>(command: (client: Client) => Promise<T>): Promise<T> {
+  async #send<T>(command: (client: Client) => Promise<T>, writeKey?: string): Promise<T> {
     const client = this.#client;
     if (client.status !== 'ready') {
       throw new StoreUnavailableError(`${this.driver} store is not connected (${client.status})`);
@@ -356,8 +358,26 @@ export class RedisDriver implements StoreDriver {
       return await command(client);
     } catch (err) {
       if (isUnavailable(err)) this.#refreshSlotsSoon();
+      if (writeKey !== undefined && err instanceof Error && err.message === COMMAND_TIMED_OUT) this.#abandonConnection(writeKey);
       throw err;
     }
+  }
+
+  /**
+   * A write that timed out may still be in the kernel's send queue, unacknowledged by a
+   * Redis we cannot reach (a partition). Left alone, TCP retransmits it when the network
+   * heals and Redis applies it then — seconds after its caller was told
+   * STORE_UNAVAILABLE and may have written a newer value through another node, which
+   * this stale write would overwrite (measured: test/faults/late-write.test.ts). So the
+   * connection is reset, not closed: SO_LINGER 0 makes the kernel drop what it has not
+   * sent. ioredis reconnects by itself; other calls in flight on it fail as unknown,
+   * which they are. What Redis had already received is applied now, not later.
+   */
+  #abandonConnection(writeKey: string): void {
+    const client = this.#client;
+    const conn = client instanceof Cluster ? primaryConnection(client, writeKey) : client;
+    const stream = conn?.stream;
+    if (stream && !stream.destroyed) stream.resetAndDestroy();
   }
 
   /** With `waitReplicas`: the data write just made on `redisKey` is replicated, or this throws. */

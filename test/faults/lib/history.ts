@@ -64,12 +64,16 @@ export class History {
     return event;
   }
 
-  /** Writes the whole history as JSON lines (faults first) and returns the file's path. */
-  save(name: string): string {
+  /**
+   * Writes the whole history as JSON lines — `meta` (the final state and the verdict,
+   * when known) first, then the faults, then every operation — and returns the path.
+   */
+  save(name: string, meta?: unknown): string {
     const dir = process.env.MINISCALE_FAULTS_ARTIFACTS ?? path.join(os.tmpdir(), 'miniscale-faults');
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `${name.replace(/[^A-Za-z0-9._-]+/g, '-')}-${new Date().toISOString().replace(/[:.]/g, '')}.jsonl`);
     const lines = [
+      ...(meta === undefined ? [] : [JSON.stringify({ meta }, (_, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v))]),
       ...this.faults.map((f) => JSON.stringify({ fault: f })),
       ...this.ops.map((o) => JSON.stringify(o)),
     ];

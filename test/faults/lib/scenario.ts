@@ -10,7 +10,7 @@ import { check, type Verdict } from './checker.js';
 import { History } from './history.js';
 import type { Target } from './http-client.js';
 import { faultSummary, type Row } from './report.js';
-import { readFinalState, startWorkload, type Workload } from './workload.js';
+import { readFinalState, startWorkload, type FinalState, type Workload } from './workload.js';
 
 /** The issue's bar for GETs outside kill windows. */
 export const MIN_GET_AVAILABILITY = 0.995;
@@ -55,8 +55,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const problems: string[] = [];
   if (nemesisError) problems.push(`nemesis: ${(nemesisError as Error).stack ?? String(nemesisError)}`);
   let verdict: Verdict | undefined;
+  let final: FinalState | undefined;
   try {
-    const final = await readFinalState(o.target, wl);
+    final = await readFinalState(o.target, wl);
     verdict = check(h, final);
     problems.push(...await o.healthy());
   } catch (err) {
@@ -64,9 +65,11 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   }
   const row: Row | undefined = verdict && { setting: o.name, faults: faultSummary(h.faults.map((f) => f.kind)), verdict };
   const failures = verdict ? [...problems, ...judge(verdict, o.allowedLoss ?? 0)] : problems;
-  if (process.env.MINISCALE_FAULTS_KEEP) console.log(`# history: ${h.save(o.name)}`);
+  // Losses a setting is allowed (async replication) are still shown, not just counted.
+  if (verdict && verdict.anomalies.length > 0) console.log(`# ${o.name}: ${verdict.anomalies.length} anomalies, e.g. ${verdict.anomalies.slice(0, 8).join(' | ')}`);
+  if (process.env.MINISCALE_FAULTS_KEEP) console.log(`# history: ${h.save(o.name, { final, verdict })}`);
   if (failures.length > 0) {
-    const file = h.save(o.name);
+    const file = h.save(o.name, { final, verdict, failures });
     console.log(`# ${o.name}: history kept in ${file}`);
     assert.fail(`${o.name}: ${failures.join('; ')} (history: ${file})`);
   }
