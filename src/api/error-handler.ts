@@ -68,7 +68,24 @@ function drainThen(request: FastifyRequest, send: () => void): void {
   raw.resume();
 }
 
+/**
+ * What a client is told about a failure on our side. The typed errors' own messages name
+ * internal addresses, store keys and WeChat's answers to our credentials — useful in the
+ * log (where they go, with the request id), not to whoever sent the request.
+ */
+const PUBLIC_5XX_MESSAGES: Partial<Record<ApiErrorCode, string>> = {
+  STORE_UNAVAILABLE: 'the store did not answer in time; a write may or may not have happened',
+  UPSTREAM_UNAVAILABLE: 'WeChat could not be reached or answered an error we cannot act on',
+  UPSTREAM_TIMEOUT: 'the request deadline passed before the node could answer',
+};
+
 function classify(err: FastifyError | Error): { code: ApiErrorCode; message: string } {
+  const found = classifyDetailed(err);
+  if (statusOf(found.code) < 500) return found;
+  return { code: found.code, message: PUBLIC_5XX_MESSAGES[found.code] ?? 'internal error' };
+}
+
+function classifyDetailed(err: FastifyError | Error): { code: ApiErrorCode; message: string } {
   if (isMiniscaleError(err) && isApiCode(err.code)) return { code: err.code, message: err.message };
   if (isMiniscaleError(err)) return { code: 'INTERNAL', message: 'internal error' };
   const fastifyErr = err as FastifyError;

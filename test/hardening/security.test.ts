@@ -320,6 +320,21 @@ describe('rate limits on login', { skip: EXTERNAL ? false : 'no non-loopback IPv
   });
 });
 
+describe('errors on our side', () => {
+  it('a 5xx tells the client what failed, not where: no internal address, port or WeChat detail', async () => {
+    // WeChat's API pointed at a closed port: the node's own error names 127.0.0.1:9.
+    const broken = await startApiTopology({ nodes: 1, env: { MINISCALE_WECHAT_API: 'http://127.0.0.1:9', MINISCALE_RATE_LIMIT_LOGIN: '0' } });
+    try {
+      const res = await call(broken.nodes[0]!.url, 'POST', '/v1/auth/login', { json: { code: 'dev:someone:1' } });
+      assert.equal(res.status, 502, res.text);
+      assert.equal((res.body as { error: { code: string } }).error.code, 'UPSTREAM_UNAVAILABLE');
+      assert.doesNotMatch(res.text, /127\.0\.0\.1|:9\b|ECONNREFUSED|jscode2session|secret/i);
+    } finally {
+      await broken.stop();
+    }
+  });
+});
+
 describe('request smuggling, end to end', () => {
   it('smuggled writes through the gateway to a real node are refused with 400 and change nothing', async () => {
     const { token } = await login(a, 'smuggle-victim');
