@@ -470,6 +470,26 @@ describe('known weaknesses outside the API (todo until fixed)', () => {
     assert.fail('the gateway started with a 5-character admin key');
   });
 
+  it('miniscale up in dev mode (anyone can sign in as anyone with dev:NAME codes) does not listen beyond loopback', {
+    todo: 'src/cluster: without WeChat credentials `up` runs the emulator, yet its gateway listens on 0.0.0.0 by default',
+    skip: EXTERNAL ? false : 'no non-loopback IPv4 address on this machine',
+  }, async () => {
+    const { startUp, killAllUp } = await import('../support/up.js');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'miniscale-devmode-'));
+    const env = { MINISCALE_WECHAT_APPID: '', MINISCALE_WECHAT_SECRET: '', MINISCALE_ADMIN_KEY: '' };
+    const up = await startUp(['--nodes', '1', '--data', dir], env);
+    try {
+      const res = await rawCall(portOf(up.gatewayUrl), EXTERNAL!, 'POST /v1/auth/login HTTP/1.1\r\nContent-Type: application/json', JSON.stringify({ code: 'dev:anyone-i-like' }));
+      assert.equal(res.status, 0, `a remote client signed in as anyone: ${res.status} ${res.text.slice(0, 120)}`);
+    } finally {
+      up.child.kill('SIGTERM');
+      const timer = setTimeout(killAllUp, 15_000);
+      await up.exited;
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('an existing admin-key file readable by others is tightened to 0600 (or refused) by miniscale up', {
     todo: 'src/cluster/admin-key-file.ts: an existing key file is reused with whatever mode it has',
   }, async () => {
