@@ -1,9 +1,12 @@
 /**
- * The Redis Cluster hash slot of a key: CRC16 (XMODEM) of the key, or of its first
- * non-empty `{…}` hash tag, modulo 16384 — as the Redis Cluster specification defines
- * it. Needed to find the primary a write went to, so that WAIT runs on that very
- * connection (redis-wait.ts).
+ * Which connection a key's commands go to. The Redis Cluster hash slot of a key is
+ * CRC16 (XMODEM) of the key, or of its first non-empty `{…}` hash tag, modulo 16384 —
+ * as the Redis Cluster specification defines it; ioredis keeps one connection per
+ * node. Needed to act on the very connection a write went over: WAIT after it
+ * (redis-wait.ts), or a reset after it timed out (RedisDriver).
  */
+import type { Cluster, Redis } from 'ioredis';
+
 export const CLUSTER_SLOTS = 16_384;
 
 const TABLE = (() => {
@@ -30,4 +33,10 @@ export function keySlot(key: string): number {
     if (close > open + 1) return crc16(bytes.subarray(open + 1, close)) % CLUSTER_SLOTS;
   }
   return crc16(bytes) % CLUSTER_SLOTS;
+}
+
+/** ioredis's connection to the primary that owns `redisKey`'s slot, per its slot map. */
+export function primaryConnection(cluster: Cluster, redisKey: string): Redis | undefined {
+  const owner = cluster.slots[keySlot(redisKey)]?.[0];
+  return owner ? cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner) : undefined;
 }

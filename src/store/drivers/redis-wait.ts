@@ -11,11 +11,11 @@
  *
  * WAIT counts the writes of the connection it runs on, so it must go to the primary
  * that took the write: with ioredis's Cluster there is one connection per node, found
- * from the slot map.
+ * from the slot map (redis-slot.ts).
  */
 import { Cluster, type Redis } from 'ioredis';
 import { StoreUnavailableError } from '../../errors.js';
-import { keySlot } from './redis-slot.js';
+import { primaryConnection } from './redis-slot.js';
 
 export interface ReplicationWait {
   /** Replicas that must have a write before it is acknowledged; 0 = do not wait. */
@@ -38,8 +38,3 @@ function primaryFor(cluster: Cluster, redisKey: string): Redis {
   return node;
 }
 
-/** ioredis's connection to the primary that owns `redisKey`'s slot, per its slot map. */
-export function primaryConnection(cluster: Cluster, redisKey: string): Redis | undefined {
-  const owner = cluster.slots[keySlot(redisKey)]?.[0];
-  return owner ? cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner) : undefined;
-}

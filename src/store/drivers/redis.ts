@@ -28,7 +28,8 @@ import { TOMBSTONE_TTL_MS } from '../store.js';
 import { DEFAULT_WAIT_TIMEOUT_MS } from '../store-config.js';
 import { RedisKeys } from './redis-keys.js';
 import { SCRIPTS } from './redis-scripts.js';
-import { primaryConnection, waitForReplicas, type ReplicationWait } from './redis-wait.js';
+import { CLUSTER_SLOTS, primaryConnection } from './redis-slot.js';
+import { waitForReplicas, type ReplicationWait } from './redis-wait.js';
 
 type Reply = Array<string | number | null>;
 
@@ -55,7 +56,6 @@ export const DEFAULT_READY_TIMEOUT_MS = 10_000;
 const COMMAND_TIMED_OUT = 'Command timed out';
 /** A failure triggers a slot map refresh at most this often (see #refreshSlotsSoon). */
 const SLOT_REFRESH_MIN_INTERVAL_MS = 500;
-const CLUSTER_SLOTS = 16_384;
 
 export interface RedisConnectOptions {
   /** How long to wait for the first connection. @default 10_000 */
