@@ -97,8 +97,22 @@ function authCorruption(t: Template, creds: Credentials): fc.Arbitrary<[string |
   return fc.constantFrom(...options);
 }
 
-/** Draws a template, then 1–3 corruptions that apply to it, then noise. */
+/** Mostly corrupted templates; sometimes bytes that are not HTTP at all. */
 export function malformedRequest(creds: Credentials): fc.Arbitrary<RawRequest> {
+  return fc.oneof({ weight: 9, arbitrary: corruptedTemplate(creds) }, { weight: 1, arbitrary: garbage });
+}
+
+/** Random bytes (a random request line or none), ended like a request so the server answers. */
+const garbage: fc.Arbitrary<RawRequest> = fc.tuple(
+  fc.oneof(fc.constant(''), fc.constantFrom('GET ', 'PUT /v1/me/kv/k0 ', 'POST /v1/auth/login HTTP/1.1\r\n')),
+  fc.uint8Array({ maxLength: 300 }),
+).map(([prefix, bytes]) => {
+  const raw = `${prefix}${Buffer.from(bytes).toString('latin1')}\r\nConnection: close\r\n\r\n`;
+  return { what: ['random bytes'], raw, [fc.toStringMethod]: () => `random bytes :: ${JSON.stringify(raw)}` };
+});
+
+/** Draws a template, then 1–3 corruptions that apply to it, then noise. */
+function corruptedTemplate(creds: Credentials): fc.Arbitrary<RawRequest> {
   return fc.constantFrom(...TEMPLATES).chain((t) => {
     const corruptions: Array<[string, fc.Arbitrary<(d: Draft) => void>]> = [];
     if (t.auth !== 'none') {
