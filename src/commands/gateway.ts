@@ -118,15 +118,22 @@ function toOptions(f: GatewayFlags): GatewayOptions {
   };
 }
 
+/** The same floor as the nodes' and --admin-key-file's: a short key can be guessed. */
+const MIN_ADMIN_KEY_LENGTH = 16;
+
 function adminKey(file: string | undefined): string | undefined {
-  if (!file) return process.env.MINISCALE_ADMIN_KEY || undefined;
+  if (!file) {
+    const key = process.env.MINISCALE_ADMIN_KEY || undefined;
+    if (key !== undefined && key.length < MIN_ADMIN_KEY_LENGTH) throw new ConfigError(`MINISCALE_ADMIN_KEY is shorter than ${MIN_ADMIN_KEY_LENGTH} characters`);
+    return key;
+  }
   let key: string;
   try {
     key = readFileSync(file, 'utf8').trim();
   } catch (err) {
     throw new ConfigError(`--admin-key-file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  if (key.length < 16) throw new ConfigError(`--admin-key-file: the key in ${file} is shorter than 16 characters`);
+  if (key.length < MIN_ADMIN_KEY_LENGTH) throw new ConfigError(`--admin-key-file: the key in ${file} is shorter than ${MIN_ADMIN_KEY_LENGTH} characters`);
   return key;
 }
 

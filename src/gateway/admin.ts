@@ -2,6 +2,12 @@
  * The reserved `/_gateway/` prefix on the proxy port (never proxied). Answered to
  * loopback clients — after trusted proxies, so a proxy on the same host does not make
  * every client "local" — or to anyone with `Authorization: Bearer ADMIN_KEY`.
+ *
+ * "Loopback" also means the request was *addressed* to the loopback: a Host of
+ * localhost / 127.x / [::1], and no Origin other than such a host. Otherwise a web page
+ * open in a browser on the same machine could drain nodes with a cross-site POST
+ * (its Origin is the page's), or through DNS rebinding (its Host is the attacker's
+ * name resolving to 127.0.0.1). Such requests need the admin key like remote ones.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, isAdminKey } from '../http/admin-key.js';
@@ -15,6 +21,21 @@ export const ADMIN_PREFIX = '/_gateway';
 
 export function isAdminPath(url: string): boolean {
   return url.startsWith(ADMIN_PREFIX) && (url.length === ADMIN_PREFIX.length || '/?'.includes(url[ADMIN_PREFIX.length]!));
+}
+
+/** localhost, 127.x.y.z or [::1], with or without a port. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (!host) return false;
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d*$/, '');
+  return name.toLowerCase() === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
+
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    return isLoopbackHost(new URL(origin).host);
+  } catch {
+    return false; // "null" (a sandboxed page, a file://) or garbage: not ours
+  }
 }
 
 export interface UpstreamView {
@@ -44,8 +65,9 @@ function view(u: Upstream, now: number): UpstreamView {
 
 export async function handleAdmin(gw: GatewayRuntime, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const client = resolveClient(req.socket.remoteAddress, req.headers['x-forwarded-for'], gw.trusted);
-  if (!isLoopback(client.client) && !isAdminKey(bearerToken(req.headers.authorization), gw.options.adminKey)) {
-    sendError(res, 'FORBIDDEN', '/_gateway/ is answered to loopback clients, or with Authorization: Bearer ADMIN_KEY');
+  const local = isLoopback(client.client) && isLoopbackHost(req.headers.host) && (req.headers.origin === undefined || isLoopbackOrigin(req.headers.origin));
+  if (!local && !isAdminKey(bearerToken(req.headers.authorization), gw.options.adminKey)) {
+    sendError(res, 'FORBIDDEN', '/_gateway/ is answered to loopback clients addressing a loopback host (no foreign Origin), or with Authorization: Bearer ADMIN_KEY');
     return;
   }
   const path = (req.url ?? '').split('?')[0]!.replace(/\/+$/, '');

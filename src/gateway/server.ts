@@ -41,6 +41,14 @@ export function createGatewayServer(gw: GatewayRuntime): GatewayServer {
   }, (req, res) => onRequest(gw, req, res, active));
   server.keepAliveTimeout = o.clientIdleTimeoutMs;
   server.timeout = o.socketTimeoutMs;
+  // A client may send its request and then shut down its sending side (FIN) while it
+  // waits for the answer (HTTP/1.0 tools, `nc -N`, some embedded clients). Node's server
+  // by default takes that FIN as the client leaving: it aborts the request and ends the
+  // socket, so the upstream's answer (say, a 413) is lost and the client gets nothing.
+  // With half-open allowed it answers, then closes. Node has the switch on every
+  // http.Server but no constructor option for it; slow or silent clients are still cut
+  // off by the request and idle timeouts above.
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => onClientError(gw, err, socket));
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => handleUpgrade(gw, req, socket, head, upgraded));
   return { server, active, upgraded };

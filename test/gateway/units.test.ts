@@ -8,6 +8,7 @@ import { PeakEwma } from '../../src/gateway/ewma.js';
 import { LatencyOutlierDetector } from '../../src/gateway/health/latency-outliers.js';
 import { createLogger } from '../../src/logging.js';
 import { UpstreamHealth, type HealthPolicy } from '../../src/gateway/health/state.js';
+import { isLoopbackHost } from '../../src/gateway/admin.js';
 import { resolveOptions, parseHashKey } from '../../src/gateway/options.js';
 import { ConsistentHashPicker, LeastConnPicker, P2cEwmaPicker, RoundRobinPicker } from '../../src/gateway/pickers/index.js';
 import { cost } from '../../src/gateway/pickers/p2c-ewma.js';
@@ -216,6 +217,15 @@ describe('latency-outlier ejection', () => {
     assert.deepEqual(detector.judge(1_100), [ups[2]]);
     assert.equal(ups[2]!.state(3_099), 'ejected');
     assert.equal(ups[2]!.state(3_100), 'slow-start');
+  });
+});
+
+describe('admin: loopback host', () => {
+  it('is localhost, 127.x or [::1], with or without a port, and nothing else', () => {
+    for (const h of ['localhost', 'LOCALHOST:8080', '127.0.0.1', '127.8.9.10:80', '[::1]', '[::1]:8080']) assert.equal(isLoopbackHost(h), true, h);
+    for (const h of [undefined, '', 'evil.example', 'evil.example:8080', '127.0.0.1.evil.example', 'localhost.evil', '10.0.0.1', '[::2]:80', '1270.0.0.1']) {
+      assert.equal(isLoopbackHost(h), false, String(h));
+    }
   });
 });
 
