@@ -4,7 +4,7 @@
  * scripts and dashboards keep working across restarts.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface AdminKey {
@@ -18,7 +18,12 @@ export function loadOrCreateAdminKey(dataDir: string, fromEnv: string | undefine
   const file = path.resolve(dataDir, 'admin-key');
   try {
     const key = readFileSync(file, 'utf8').trim();
-    if (key.length >= 16) return { key, file };
+    if (key.length >= 16) {
+      // A file copied in or restored from a backup may be readable by others; the key
+      // guards every admin route, so it is tightened rather than used as found.
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+      return { key, file };
+    }
   } catch {
     // not there yet
   }

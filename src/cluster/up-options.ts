@@ -12,6 +12,8 @@ import { ALGORITHMS, DEFAULT_HOST, type Algorithm } from '../gateway/options.js'
 import { DEFAULT_DATA_DIR, STORE_DRIVERS, type StoreDriverName } from '../store/index.js';
 
 export const MAX_NODES = 64;
+/** Where the gateway listens in dev mode when --host is not given. */
+export const DEV_MODE_HOST = '127.0.0.1';
 export const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export interface UpFlags {
@@ -55,10 +57,13 @@ export function resolveUpOptions(flags: UpFlags, env: Env = process.env): UpOpti
   const logLevel = (flags.logLevel ?? env.MINISCALE_LOG_LEVEL ?? 'info') as LevelWithSilent;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const nodes = flags.nodes ?? Math.max(2, os.availableParallelism());
+  const wechat = wechatFrom(env);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) throw new ConfigError(`--nodes must be an integer from 1 to ${MAX_NODES}`);
   return {
     port: flags.port ?? portFromEnv(env),
-    host: flags.host ?? DEFAULT_HOST,
+    // Dev mode signs anyone in as anyone (the emulator accepts every dev:NAME code), so
+    // unless asked otherwise it is reachable from this machine only.
+    host: flags.host ?? (wechat === 'dev' ? DEV_MODE_HOST : DEFAULT_HOST),
     nodes,
     store,
     storeUrl: flags.storeUrl,
@@ -66,7 +71,7 @@ export function resolveUpOptions(flags: UpFlags, env: Env = process.env): UpOpti
     algorithm,
     logLevel,
     accessLog: flags.accessLog ?? true,
-    wechat: wechatFrom(env),
+    wechat,
     adminKeyFromEnv: env.MINISCALE_ADMIN_KEY || undefined,
   };
 }
