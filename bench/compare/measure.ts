@@ -3,9 +3,9 @@
  * groups, run wrk (with an optional fault injected while it runs), snapshot again.
  * Every system gets the same wrk threads, connections and duration.
  */
-import { foreignShare, cpuSnapshot } from '../support/machine-load.js';
+import { cpuSnapshot, foreignShare, processCpu } from '../support/machine-load.js';
 import { wrk } from '../support/wrk.js';
-import { cpuDelta, groupCpu, reapedChildrenCpu } from './process-tree.js';
+import { cpuDelta, groupCpu } from './process-tree.js';
 import type { Scenario, Workload } from './scripts.js';
 import type { System, SystemName } from './systems.js';
 
@@ -58,9 +58,20 @@ export async function measure(
   await sleep(1_000);
   const foreignCpu = foreignShare(before, cpuSnapshot());
   const cpu0 = groupCpu(s.groups());
-  const wrk0 = reapedChildrenCpu();
   const t0 = performance.now();
-  const load = wrk({ url: s.url, script, env: s.scripts.env, threads: shape.threads, connections: shape.connections, durationSec: shape.durationSec });
+  // wrk's CPU, sampled while it runs (the last sample misses at most one interval): the
+  // CPU of reaped children would also count a backend the kill-node scenario SIGKILLs.
+  let wrkCpuSec = 0;
+  let sampler: NodeJS.Timeout | undefined;
+  const load = wrk({
+    url: s.url, script, env: s.scripts.env, threads: shape.threads, connections: shape.connections, durationSec: shape.durationSec,
+    onStart: (pid) => {
+      sampler = setInterval(() => {
+        const c = processCpu(pid);
+        if (c) wrkCpuSec = c.userSec + c.sysSec;
+      }, 100);
+    },
+  }).finally(() => clearInterval(sampler));
   let recovery: Promise<number | null> | undefined;
   if (fault) {
     await sleep((shape.durationSec * 1000) / 3);
@@ -68,7 +79,7 @@ export async function measure(
   }
   const result = await load;
   const wallSec = (performance.now() - t0) / 1000;
-  const cpuSec = { ...cpuDelta(cpu0, groupCpu(s.groups())), wrk: reapedChildrenCpu() - wrk0 };
+  const cpuSec = { ...cpuDelta(cpu0, groupCpu(s.groups())), wrk: wrkCpuSec };
   return {
     system: s.name, scenario, reqPerSec: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms,
     errors: result.badStatus + result.socketErrors, run, p999Ms: result.p999Ms, requests: result.requests,

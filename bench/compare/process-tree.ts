@@ -75,10 +75,3 @@ export function cpuDelta(before: GroupCpu, after: GroupCpu): Record<string, numb
   }
   return out;
 }
-
-/** CPU seconds of this process's reaped children so far: wrk's, once it has exited. */
-export function reapedChildrenCpu(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[13]) + Number(f[14])) / CLK_TCK;
-}

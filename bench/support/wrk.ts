@@ -46,6 +46,8 @@ export interface WrkOptions {
   script?: string;
   env?: Record<string, string>;
   timeRequests?: boolean;
+  /** Called with wrk's PID once it runs (to sample its CPU). */
+  onStart?: (pid: number) => void;
 }
 
 export function wrk(o: WrkOptions): Promise<WrkResult> {
@@ -54,6 +56,7 @@ export function wrk(o: WrkOptions): Promise<WrkResult> {
     ...(script ? ['-s', script] : []), o.url];
   return new Promise((resolve, reject) => {
     const child = startTracked('wrk', args, { env: { ...process.env, ...o.env } });
+    if (child.pid !== undefined) o.onStart?.(child.pid);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
     child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });

@@ -40,6 +40,7 @@ describe('seed stack configuration rendering', () => {
     const conf = backendNginxConf(readTemplate(SEED_STACK, 'nginx-backends.conf.tpl'), vars, { seedPort: 8001, connect: 41001, pconnect: 42001, redis: 43000 });
     const servers = blocks(conf, 'server {');
     assert.equal(servers.length, 2);
+    assert.match(conf, /^worker_processes 1;$/m);
     assert.match(servers[0]!.text, /listen 127\.0\.0\.1:41001;[\s\S]*REDIS_MODE connect;\s+fastcgi_param REDIS_PORT 43000;/);
     assert.match(servers[1]!.text, /listen 127\.0\.0\.1:42001;[\s\S]*REDIS_MODE pconnect;\s+fastcgi_param REDIS_PORT 43000;/);
     for (const s of servers) assert.ok(s.text.includes(`fastcgi_pass unix:${dir}/fpm-8001.sock;`));
