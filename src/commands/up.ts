@@ -16,7 +16,7 @@ export function registerUpCommand(program: Command): void {
     .command('up')
     .description('run the whole system: gateway + API nodes + store (+ WeChat emulator in dev mode)')
     .option('--port <port>', 'gateway port (default $MINISCALE_PORT, else 8080; 0 = any free port)', integer('--port', 0, 65535))
-    .option('--host <host>', 'address the gateway listens on (default 0.0.0.0; nodes always listen on 127.0.0.1)')
+    .option('--host <host>', 'address the gateway listens on (default 0.0.0.0, or 127.0.0.1 in dev mode; nodes always listen on 127.0.0.1)')
     .option('--nodes <n>', 'API node processes (default: CPU cores, at least 2)', integer('--nodes', 1, MAX_NODES))
     .addOption(new Option('--store <driver>', 'store driver').choices(STORE_DRIVERS as string[]).default('embedded'))
     .option('--store-url <url>', 'redis://host:port (comma-separated seeds for redis-cluster; none = launch a local cluster in DATA/redis-cluster)')

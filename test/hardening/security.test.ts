@@ -440,11 +440,10 @@ describe('limits on every input', () => {
 });
 
 /*
- * Evidence for weaknesses in files this pass may not edit (the gateway, src/cluster):
- * each is a `todo` test — it runs and reports, but does not fail the suite — and
- * describes what should hold once fixed. docs/security.md lists them.
+ * Weaknesses this pass found in the gateway and `up` (docs/security.md, items 4–8),
+ * first recorded as todo tests, now fixed: each test failed before its fix.
  */
-describe('known weaknesses outside the API (todo until fixed)', () => {
+describe('gateway and up: weaknesses found and fixed', () => {
   it('the gateway refuses an admin POST from a loopback browser page of another origin (CSRF / DNS rebinding)', async () => {
     const id = new URL(a).host;
     const res = await rawExchange(sys.gw.port, `POST /_gateway/upstreams/${id}/drain HTTP/1.1\r\nHost: evil.example:${sys.gw.port}\r\nOrigin: http://evil.example\r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
@@ -465,7 +464,6 @@ describe('known weaknesses outside the API (todo until fixed)', () => {
   });
 
   it('miniscale up in dev mode (anyone can sign in as anyone with dev:NAME codes) does not listen beyond loopback', {
-    todo: 'src/cluster: without WeChat credentials `up` runs the emulator, yet its gateway listens on 0.0.0.0 by default',
     skip: EXTERNAL ? false : 'no non-loopback IPv4 address on this machine',
   }, async () => {
     const { startUp, killAllUp } = await import('../support/up.js');
@@ -484,9 +482,7 @@ describe('known weaknesses outside the API (todo until fixed)', () => {
     }
   });
 
-  it('an existing admin-key file readable by others is tightened to 0600 (or refused) by miniscale up', {
-    todo: 'src/cluster/admin-key-file.ts: an existing key file is reused with whatever mode it has',
-  }, async () => {
+  it('an existing admin-key file readable by others is tightened to 0600 (or refused) by miniscale up', async () => {
     const { loadOrCreateAdminKey } = await import('../../src/cluster/admin-key-file.js');
     const { statSync, writeFileSync } = await import('node:fs');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'miniscale-keyfile-'));
