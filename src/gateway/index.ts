@@ -62,6 +62,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const health = new ActiveHealthChecker(membership, { path: o.healthPath, intervalMs: o.healthIntervalMs, timeoutMs: o.healthTimeoutMs }, log);
   const outliers = new LatencyOutlierDetector(membership, {
     intervalMs: DEFAULT_OUTLIER_INTERVAL_MS, factor: o.latencyEjectionFactor, minExcessMs: o.latencyEjectionExcessMs, minRequests: DEFAULT_OUTLIER_MIN_REQUESTS,
+    probes: o.healthIntervalMs > 0,
   }, log);
   const { server, active, upgraded } = createGatewayServer(gw);
   const shutdown = async (): Promise<void> => {

@@ -25,6 +25,8 @@ export class Upstream {
   readonly latency: PeakEwma;
   /** Latencies of successful answers since the outlier detector last looked. */
   readonly window = new LatencyWindow();
+  /** The last health probe's latency (ms); undefined before one passed, or after one failed. */
+  probeMs: number | undefined;
   readonly health: UpstreamHealth;
   /** Requests sent and not yet answered in full. */
   inflight = 0;

@@ -165,7 +165,7 @@ describe('health state', () => {
 });
 
 describe('latency-outlier ejection', () => {
-  const detectorPolicy = { intervalMs: 1_000, factor: 3, minExcessMs: 50, minRequests: 5 };
+  const detectorPolicy = { intervalMs: 1_000, factor: 3, minExcessMs: 50, minRequests: 5, probes: false };
   const log = createLogger({ component: 'gateway', level: 'silent' });
   /** Gives each upstream `n` answers of the given latency in the current window. */
   function answers(ups: Upstream[], latencies: number[], n = 10): void {
@@ -226,6 +226,28 @@ describe('admin: loopback host', () => {
     for (const h of [undefined, '', 'evil.example', 'evil.example:8080', '127.0.0.1.evil.example', 'localhost.evil', '10.0.0.1', '[::2]:80', '1270.0.0.1']) {
       assert.equal(isLoopbackHost(h), false, String(h));
     }
+  });
+});
+
+describe('latency-outlier ejection with probes', () => {
+  const log = createLogger({ component: 'gateway', level: 'silent' });
+  it('keeps a slow node out while its probe is slow, and lets it back once the probe is fast', () => {
+    const ups = upstreams(3);
+    const detector = new LatencyOutlierDetector({ upstreams: ups }, { intervalMs: 1_000, factor: 3, minExcessMs: 50, minRequests: 5, probes: true }, log);
+    ups.forEach((u, i) => { for (let k = 0; k < 10; k++) u.window.add(i === 2 ? 150 : 10); });
+    assert.deepEqual(detector.judge(0), [ups[2]]);
+    ups[0]!.probeMs = 2;
+    ups[1]!.probeMs = 3;
+    ups[2]!.probeMs = 101;
+    // Time is up (1 s), but no user request reaches it: its probe is judged first.
+    assert.equal(ups[2]!.state(1_500), 'ejected');
+    detector.judge(1_500);
+    assert.equal(ups[2]!.state(1_600), 'ejected');
+    assert.equal(ups[2]!.state(3_499), 'ejected'); // extended for twice as long (2 s)
+    ups[2]!.probeMs = 2; // healed
+    detector.judge(3_600);
+    assert.equal(ups[2]!.state(3_600), 'slow-start');
+    assert.equal(ups[2]!.health.halfOpen, true);
   });
 });
 

@@ -52,10 +52,13 @@ export class ActiveHealthChecker {
 
   async #probe(u: Upstream): Promise<void> {
     this.#running.add(u);
+    const t0 = performance.now();
     const ok = await this.#check(u);
     this.#running.delete(u);
     if (u.removed || !this.#timer) return;
-    u.health.onProbe(ok, performance.now());
+    const now = performance.now();
+    u.probeMs = ok ? now - t0 : undefined;
+    u.health.onProbe(ok, now);
   }
 
   async #check(u: Upstream): Promise<boolean> {

@@ -17,6 +17,12 @@
  * next to 30 ms peers it is not. It needs `minRequests` answers in the window to be
  * judged — except in half-open, right back from an ejection, when one slow answer
  * sends it back out (for twice as long).
+ *
+ * With active health checks on, an ejected node does not come back on a timer alone:
+ * when its ejection is over, its last probe's latency is judged against its peers'
+ * probes by the same rule, and while it is still an outlier it stays out (for twice as
+ * long each time). So the probe, not a user's request, finds out whether it recovered —
+ * a node that stays slow costs users nothing after its first second.
  */
 import type { Logger } from '../../logging.js';
 import type { Upstream } from '../upstream.js';
@@ -28,6 +34,8 @@ export interface LatencyOutlierPolicy {
   factor: number;
   minExcessMs: number;
   minRequests: number;
+  /** Active probes run (their latency gates a return); without them, returns are on a timer. */
+  probes: boolean;
 }
 
 /** Answers of one upstream since the last judgement. */
@@ -72,6 +80,7 @@ export class LatencyOutlierDetector {
   /** Judges every upstream's window, ejects outliers within the cap; returns those ejected. */
   judge(now: number): Upstream[] {
     const all = this.membership.upstreams.filter((u) => !u.health.draining);
+    this.#judgeReturns(all, now);
     const windows = all.map((u) => ({ u, ...u.window.take() }));
     const cap = Math.floor(all.length / 3);
     let out = all.filter((u) => u.state(now) === 'ejected').length;
@@ -82,14 +91,35 @@ export class LatencyOutlierDetector {
       const others = judged.filter((x) => x !== w && !ejected.includes(x.u)).map((x) => x.meanMs);
       if (others.length < 2) continue;
       const base = median(others);
-      if (w.meanMs <= this.policy.factor * base || w.meanMs - base <= this.policy.minExcessMs) continue;
-      w.u.health.ejectAsSlow(now);
+      if (!this.#outlier(w.meanMs, base)) continue;
+      w.u.health.ejectAsSlow(now, this.policy.probes);
       ejected.push(w.u);
       out++;
       this.log.warn({ upstream: w.u.url, meanMs: round(w.meanMs), othersMedianMs: round(base), answers: w.count },
         'upstream ejected: latency outlier');
     }
     return ejected;
+  }
+
+  #outlier(ms: number, peersMs: number): boolean {
+    return ms > this.policy.factor * peersMs && ms - peersMs > this.policy.minExcessMs;
+  }
+
+  /** Upstreams whose latency ejection is over: back if their probe is fast, out again if not. */
+  #judgeReturns(all: Upstream[], now: number): void {
+    for (const u of all) {
+      if (!u.health.awaitingLatencyCheck(now)) continue;
+      const peers = all.filter((x) => x !== u && x.health.eligible(now) && x.probeMs !== undefined).map((x) => x.probeMs!);
+      if (peers.length < 2) {
+        u.health.releaseLatencyHold(); // nothing to compare with: back on the timer, half-open
+      } else if (u.probeMs === undefined || this.#outlier(u.probeMs, median(peers))) {
+        u.health.extendSlowEjection(now);
+        this.log.info({ upstream: u.url, probeMs: u.probeMs === undefined ? null : round(u.probeMs), peersProbeMs: round(median(peers)) },
+          'upstream still slow: ejection extended');
+      } else {
+        u.health.releaseLatencyHold();
+      }
+    }
   }
 }
 

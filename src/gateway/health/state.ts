@@ -36,6 +36,12 @@ export class UpstreamHealth {
    * now ejects it again (for twice as long) instead of waiting for a streak.
    */
   #probation = false;
+  /**
+   * Ejected as a latency outlier and, when its time is up, kept out until its health
+   * probe's latency says it is no longer slow (latency-outliers.ts): the probe, not a
+   * user's request, finds out whether it recovered.
+   */
+  #latencyHold = false;
 
   constructor(
     private readonly policy: HealthPolicy,
@@ -54,7 +60,7 @@ export class UpstreamHealth {
     if (this.draining) return 'draining';
     if (!this.#probeHealthy) return 'unhealthy';
     if (this.#ejectedUntil !== 0) {
-      if (now < this.#ejectedUntil) return 'ejected';
+      if (now < this.#ejectedUntil || this.#latencyHold) return 'ejected';
       this.#ejectedUntil = 0;
       this.#probation = true;
       this.#returningSince = now;
@@ -104,9 +110,28 @@ export class UpstreamHealth {
     return true;
   }
 
-  /** Far slower than its peers (latency-outliers.ts): ejected like a failing node, with the same back-off. */
-  ejectAsSlow(now: number): void {
+  /**
+   * Far slower than its peers (latency-outliers.ts): ejected like a failing node, with
+   * the same back-off; with `hold`, it stays out after that until `releaseLatencyHold`.
+   */
+  ejectAsSlow(now: number, hold: boolean): void {
     if (this.#ejectedUntil !== 0 && now < this.#ejectedUntil) return;
+    this.#eject(now, 'ejected-slow');
+    this.#latencyHold = hold;
+  }
+
+  /** Its latency ejection is over and it waits for a probe to clear it. */
+  awaitingLatencyCheck(now: number): boolean {
+    return this.#latencyHold && this.#ejectedUntil !== 0 && now >= this.#ejectedUntil;
+  }
+
+  /** Its probe answers as fast as its peers': it returns, half-open, through slow start. */
+  releaseLatencyHold(): void {
+    this.#latencyHold = false;
+  }
+
+  /** Its probe is still an outlier: out again, for twice as long, no user request spent on it. */
+  extendSlowEjection(now: number): void {
     this.#eject(now, 'ejected-slow');
   }
 
