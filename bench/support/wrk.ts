@@ -11,6 +11,21 @@ import { startTracked, tempDir } from './processes.js';
 const TIMING = fileURLToPath(new URL('./request-timing.lua', import.meta.url));
 const TAIL = fileURLToPath(new URL('./tail-latency.lua', import.meta.url));
 
+/**
+ * Lua for a request script: seeds each wrk thread's random numbers apart (wrk runs a
+ * Lua state per thread; seeded alike they would send the same keys), as the seed
+ * stack's own scripts do.
+ */
+export const THREAD_SEEDING_LUA = `local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("tid", counter)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + (tid or 0))
+end
+`;
+
 export interface RequestTimes {
   p50Ms: number;
   p90Ms: number;
