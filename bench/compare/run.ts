@@ -152,6 +152,11 @@ async function main(): Promise<void> {
     }
   }
 
+  // Stop the systems the way users do (SIGTERM: `up` drains and stops its nodes, which
+  // live in their own process groups), so none outlives the benchmark; then redis.
+  for (const s of all) await s.stop();
+  await redis.stop();
+
   console.log('');
   const summaries = summarize(rows);
   printTable(summaries);
