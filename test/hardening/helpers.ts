@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { REPO_ROOT, spawnTs } from '../support/processes.js';
+import { listening, REPO_ROOT, spawnTs } from '../support/processes.js';
 
 export interface RawResult {
   /** Every status code the server sent on this connection, in order. */
@@ -61,22 +61,8 @@ export interface GatewayProcess {
 export async function startGatewayProcess(upstreams: string[], extraArgs: string[] = [], env: Record<string, string> = {}): Promise<GatewayProcess> {
   const args = ['gateway', '--port', '0', '--no-access-log', ...upstreams.flatMap((u) => ['--upstream', u]), ...extraArgs];
   const child = spawnTs('src/cli.ts', args, { MINISCALE_LOG_LEVEL: 'warn', ...env });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ready = await new Promise<{ url: string; port: number }>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`gateway did not start in 20 s: ${stderr.slice(-1000)}`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.includes('"event":"listening"'));
-      if (line) {
-        clearTimeout(timer);
-        resolve(JSON.parse(line) as { url: string; port: number });
-      }
-    });
-    void exited.then(() => { clearTimeout(timer); reject(new Error(`gateway exited: ${stderr.slice(-1000)}`)); });
-  });
+  const ready = await listening<{ url: string; port: number }>(child, 'gateway');
   return {
     ...ready,
     pid: child.pid!,

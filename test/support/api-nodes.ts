@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { startWechatEmulator } from '../../src/wechat-emulator/index.js';
-import { spawnTs } from './processes.js';
+import { listening as listeningLine, spawnTs } from './processes.js';
 
 export const TEST_APPID = 'wxtestappid00001';
 export const TEST_SECRET = 'test-secret-0001';
@@ -77,24 +77,7 @@ export async function startApiTopology(opts: TopologyOptions = {}): Promise<ApiT
 
 async function spawnNode(args: string[], env: Record<string, string>): Promise<NodeHandle> {
   const child = spawnTs('src/cli.ts', ['node', ...args], env);
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const listening = await new Promise<{ url: string; nodeId: string }>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`node did not start in 20 s: ${stderr.slice(-2000)}`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.includes('"event":"listening"'));
-      if (line) {
-        clearTimeout(timer);
-        resolve(JSON.parse(line) as { url: string; nodeId: string });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`node exited with ${code}: ${stderr.slice(-2000)}`));
-    });
-  });
+  const listening = await listeningLine<{ url: string; nodeId: string }>(child, 'node');
   const exited = new Promise<number | null>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
     else child.once('exit', (code) => resolve(code));

@@ -50,3 +50,28 @@ export function killAll(): void {
   for (const child of children) child.kill('SIGKILL');
   children.clear();
 }
+
+/**
+ * The `{"event":"listening",…}` line a `miniscale node` or `gateway` prints when ready,
+ * parsed; rejects with the tail of its stderr if it exits first or takes over 20 s.
+ */
+export function listening<T>(child: ChildProcess, what: string, timeoutMs = 20_000): Promise<T> {
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
+  return new Promise<T>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start in ${timeoutMs / 1000} s: ${stderr}`)), timeoutMs);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.includes('"event":"listening"'));
+      if (line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as T);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code}: ${stderr}`));
+    });
+  });
+}
