@@ -1,5 +1,5 @@
 /**
- * `npm run bench:gateway -- [--quick] [--duration S] [--connections N] [--threads N]
+ * `npm run bench:gateway -- [--quick] [--duration S] [--rounds N] [--connections N] [--threads N]
  *    [--profile] [--only a,b,c] [--gateway-args "--ewma-decay 10000 …"]`
  *
  * The built Miniscale gateway (`node dist/cli.js gateway`, p2c-EWMA) next to nginx
@@ -8,11 +8,13 @@
  *   (a) plain proxying: req/s, p50, p99;
  *   (b) one upstream 100 ms slower: client p99, p2c-EWMA vs round-robin;
  *   (c) one upstream SIGKILLed a third into the run: failed requests (non-2xx + socket errors).
- * Each scenario runs the gateway, then nginx, back to back. Prints a markdown table with
- * gateway ÷ nginx ratios and the targets of issue 4; `--profile` then profiles the
+ * Each scenario runs in rounds (3 by default, 1 with --quick); a round runs the gateway
+ * and nginx back to back, in alternating order. Prints a markdown table of medians with
+ * the median and range of the per-round gateway ÷ nginx ratios, and the targets of
+ * issue 4; `--profile` then profiles the
  * gateway (--cpu-prof) under (a)'s load and says where its CPU time goes. Writes
  * bench/results/gateway-latest.json. Every process is stopped by PID (processes.ts),
- * and the whole run is cut off after 5 minutes (../support/processes.ts).
+ * and the whole run is cut off by a watchdog sized to the plan (../support/processes.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -27,14 +29,15 @@ import { writeJson } from '../support/table.js';
 import { wrk, type WrkResult } from '../support/wrk.js';
 import { gatewayBucket } from './profile.js';
 import { setLatency, startGateway, startNginx, startUpstream, type Balancer, type Upstream } from './processes.js';
-import { failed, printTable, printTargets, SCENARIOS, targets, type LbName, type Row, type Scenario } from './report.js';
+import { failed, printTable, printTargets, SCENARIOS, summarize, targets, type LbName, type Row, type Scenario } from './report.js';
 
 const RESULTS = fileURLToPath(new URL('../results/gateway-latest.json', import.meta.url));
-const USAGE = 'usage: npm run bench:gateway -- [--quick] [--duration S] [--connections N] [--threads N] [--profile] [--only a,b,c] [--gateway-args "..."]';
+const USAGE = 'usage: npm run bench:gateway -- [--quick] [--duration S] [--rounds N] [--connections N] [--threads N] [--profile] [--only a,b,c] [--gateway-args "..."]';
 
 const { values } = parseArgs({
   options: {
     duration: { type: 'string' },
+    rounds: { type: 'string' },
     connections: { type: 'string', default: '64' },
     threads: { type: 'string', default: '2' },
     quick: { type: 'boolean', default: false },
@@ -50,9 +53,10 @@ if (values.help) {
 }
 const durationSec = Number(values.duration ?? (values.quick ? 3 : 10));
 const warmSec = values.quick ? 1 : 2;
+const rounds = Number(values.rounds ?? (values.quick ? 1 : 3));
 const connections = Number(values.connections);
 const threads = Number(values.threads);
-for (const [name, v] of [['--duration', durationSec], ['--connections', connections], ['--threads', threads]] as const) {
+for (const [name, v] of [['--duration', durationSec], ['--rounds', rounds], ['--connections', connections], ['--threads', threads]] as const) {
   if (!Number.isInteger(v) || v <= 0 || v > 600) {
     console.error(`${name} must be a positive integer\n${USAGE}`);
     process.exit(2);
@@ -79,11 +83,13 @@ async function main(): Promise<void> {
   let gw = await startGateway(ups, { extraArgs: gatewayArgs });
   const nginx = await startNginx(ups);
   console.log(`gateway ${gw.url} (dist/cli.js), nginx ${nginx.url}, upstreams ${ups.map((u) => u.url).join(' ')}`);
-  console.log(`wrk -t${threads} -c${connections} -d${durationSec}s on ${os.cpus().length} cores; each scenario: gateway, then nginx\n`);
+  console.log(`wrk -t${threads} -c${connections} -d${durationSec}s on ${os.cpus().length} cores; each scenario: ${rounds} round${rounds === 1 ? '' : 's'} of gateway and nginx back to back\n`);
   const rows: Row[] = [];
 
-  const measure = async (scenario: Scenario, during?: () => Promise<void>) => {
-    for (const [lb, name] of [[gw, 'miniscale gateway'], [nginx, 'nginx (keepalive)']] as Array<[Balancer, LbName]>) {
+  const measureOnce = async (scenario: Scenario, round: number, during?: () => Promise<void>) => {
+    const both: Array<[Balancer, LbName]> = [[gw, 'miniscale gateway'], [nginx, 'nginx (keepalive)']];
+    // Alternate who goes first, so neither always runs on the machine the other just warmed.
+    for (const [lb, name] of round % 2 === 1 ? both : both.reverse()) {
       const before = cpuSnapshot();
       await sleep(1_000);
       const foreignCpu = foreignShare(before, cpuSnapshot());
@@ -96,10 +102,13 @@ async function main(): Promise<void> {
         const total = Object.values(delta).reduce((s, n) => s + n, 0);
         shares = Object.fromEntries(Object.entries(delta).map(([id, n]) => [id, total > 0 ? n / total : 0]));
       }
-      rows.push({ scenario, lb: name, ...result, shares, foreignCpu });
+      rows.push({ scenario, lb: name, round, ...result, shares, foreignCpu });
       const busy = foreignCpu !== null && foreignCpu > 0.05 ? ` (other processes were using ${Math.round(foreignCpu * 100)} % of the CPU)` : '';
-      console.log(`  ${scenario} · ${name}: ${Math.round(result.rps)} req/s, p50 ${result.times?.p50Ms.toFixed(2)} ms, p99 ${result.times?.p99Ms.toFixed(2)} ms (wrk ${result.p99Ms.toFixed(2)} ms), ${failed(result)} failed${busy}`);
+      console.log(`  ${scenario} · round ${round} · ${name}: ${Math.round(result.rps)} req/s, p50 ${result.times?.p50Ms.toFixed(2)} ms, p99 ${result.times?.p99Ms.toFixed(2)} ms (wrk ${result.p99Ms.toFixed(2)} ms), ${failed(result)} failed${busy}`);
     }
+  };
+  const measure = async (scenario: Scenario, during?: () => Promise<void>) => {
+    for (let round = 1; round <= rounds; round++) await measureOnce(scenario, round, during);
   };
 
   // Warm both (JIT, pools, keep-alive connections) before anything is measured.
@@ -154,10 +163,12 @@ async function main(): Promise<void> {
   }
   writeJson(RESULTS, {
     date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(),
-    gateway: 'node dist/cli.js gateway (p2c-ewma)', gatewayArgs, durationSec, connections, threads,
-    rows, targets: list, profile,
+    gateway: 'node dist/cli.js gateway (p2c-ewma)', gatewayArgs, durationSec, rounds, connections, threads,
+    summary: summarize(rows), rows, targets: list, profile,
   });
   console.log(`\nresults written to ${path.relative(process.cwd(), RESULTS)}`);
 }
 
-runBenchmark(main);
+// Each run: the load, a second of CPU sampling before it, the admin API calls and (c)'s restart.
+const planMs = only.size * rounds * 2 * (durationSec + 3) * 1000 + (values.profile ? 2 * (durationSec + warmSec) * 1000 : 0);
+runBenchmark(main, Math.max(5 * 60_000, planMs + 2 * 60_000));
