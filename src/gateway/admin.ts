@@ -73,29 +73,39 @@ export async function handleAdmin(gw: GatewayRuntime, req: IncomingMessage, res:
   const path = (req.url ?? '').split('?')[0]!.replace(/\/+$/, '');
   const method = req.method ?? 'GET';
   if (path === ADMIN_PREFIX) return only(method, 'GET', res, () => send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML));
-  if (path === `${ADMIN_PREFIX}/upstreams`) return only(method, 'GET', res, () => sendJson(res, 200, upstreamsView(gw)));
+  // In a multi-worker gateway these three answer for all workers, through the primary.
+  if (path === `${ADMIN_PREFIX}/upstreams`) {
+    return only(method, 'GET', res, async () => sendJson(res, 200, gw.cluster ? await gw.cluster.view() : upstreamsView(gw)));
+  }
   if (path === `${ADMIN_PREFIX}/metrics`) {
-    if (method !== 'GET') return only(method, 'GET', res, () => undefined);
-    send(res, 200, gw.metrics.registry.contentType, await gw.metrics.registry.metrics());
-    return;
+    return only(method, 'GET', res, async () => send(res, 200, gw.metrics.registry.contentType, gw.cluster ? await gw.cluster.metrics() : await gw.metrics.registry.metrics()));
   }
   const m = /^\/_gateway\/upstreams\/([^/]+)\/(drain|undrain)$/.exec(path);
   if (m) {
-    return only(method, 'POST', res, () => {
+    return only(method, 'POST', res, async () => {
       const ref = safeDecode(m[1]!);
-      const u = ref === undefined ? undefined : gw.membership.find(ref);
-      if (!u) return sendError(res, 'NOT_FOUND', `no upstream "${m[1]}" (use host:port, the URL, or the node id)`);
-      u.health.drainingByAdmin = m[2] === 'drain';
-      gw.log.info({ upstream: u.url, draining: u.health.drainingByAdmin, inflight: u.inflight }, `upstream ${m[2]}ed by the admin API`);
-      sendJson(res, 200, view(u, performance.now()));
+      const draining = m[2] === 'drain';
+      let found: UpstreamView | undefined;
+      if (ref !== undefined) found = gw.cluster ? await gw.cluster.setDraining(ref, draining) : setDraining(gw, ref, draining);
+      if (!found) return sendError(res, 'NOT_FOUND', `no upstream "${m[1]}" (use host:port, the URL, or the node id)`);
+      sendJson(res, 200, found);
     });
   }
   sendError(res, 'NOT_FOUND', `no admin route ${method} ${path}`);
 }
 
-function only(method: string, allowed: string, res: ServerResponse, then: () => void): void {
+/** Marks an upstream draining (or not) in this process; its view, or undefined when there is no such upstream. */
+export function setDraining(gw: GatewayRuntime, ref: string, draining: boolean): UpstreamView | undefined {
+  const u = gw.membership.find(ref);
+  if (!u) return undefined;
+  u.health.drainingByAdmin = draining;
+  gw.log.info({ upstream: u.url, draining, inflight: u.inflight }, `upstream ${draining ? 'drained' : 'undrained'} by the admin API`);
+  return view(u, performance.now());
+}
+
+async function only(method: string, allowed: string, res: ServerResponse, then: () => void | Promise<void>): Promise<void> {
   if (method === allowed || (allowed === 'GET' && method === 'HEAD')) {
-    then();
+    await then();
     return;
   }
   res.setHeader('allow', allowed === 'GET' ? 'GET, HEAD' : allowed);

@@ -57,6 +57,11 @@ describe('admin API', () => {
     ]) assert.ok(text.includes(name), `${name} is exported`);
     assert.match(text, new RegExp(`miniscale_gateway_requests_total\\{upstream="${ups[0]!.url}",status="200"\\} \\d+`));
     assert.match(text, new RegExp(`miniscale_gateway_upstream_state\\{upstream="${ups[0]!.url}",state="healthy"\\} 1`));
+    // HEAD is answered like GET, without a body (it once got no answer at all).
+    const head = await request(`${gw.url}/_gateway/metrics`, { method: 'HEAD', headersTimeout: 5_000 });
+    assert.equal(head.statusCode, 200);
+    assert.match(String(head.headers['content-type']), /^text\/plain/);
+    assert.equal(await head.body.text(), '');
   });
 
   it('GET /_gateway/ is a dashboard page; unknown admin routes are 404, wrong methods 405', async () => {
