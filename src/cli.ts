@@ -51,8 +51,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`miniscale: ${isMiniscaleError(err) ? `${err.code}: ` : ''}${message.split('\n')[0]}\n`);
-    // A setting that cannot work (flag or environment) is a usage error, like a bad flag.
-    return isMiniscaleError(err) && err.code === 'CONFIG_INVALID' ? USAGE_EXIT_CODE : 1;
+    // A setting that cannot work (flag or environment) is a usage error, like a bad flag;
+    // an error that knows its exit code (a child's that failed) keeps it.
+    if (isMiniscaleError(err) && err.code === 'CONFIG_INVALID') return USAGE_EXIT_CODE;
+    const own = (err as { exitCode?: unknown }).exitCode;
+    return isMiniscaleError(err) && typeof own === 'number' && own > 0 ? own : 1;
   }
 }
 
