@@ -56,6 +56,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     balancer: new Balancer(membership, createPicker(o.algorithm, o), metrics),
     budget: new RetryBudget({ ratio: o.retryBudgetRatio, min: o.retryBudgetMin, windowMs: o.retryBudgetWindowMs }),
     trusted: new TrustedProxies(o.trustProxy),
+    cluster: options.cluster,
   };
   let store: Store | undefined;
   let discovery: RegistryDiscovery | undefined;
@@ -77,6 +78,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       store = await openStore(o.discover);
       discovery = new RegistryDiscovery(store, membership, o.discoverIntervalMs, log);
       await discovery.start();
+    }
+    for (const ref of options.drained ?? []) {
+      const u = membership.find(ref);
+      if (u) u.health.drainingByAdmin = true;
     }
     health.start();
     outliers.start();

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { StoreConfig } from '../store/index.js';
+import type { ClusterLink } from './runtime.js';
 
 export const ALGORITHMS = ['p2c-ewma', 'round-robin', 'least-conn', 'hash'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
@@ -126,9 +127,17 @@ export interface GatewayOptions {
   /** One info line per request. @default true */
   accessLog?: boolean;
   logger?: Logger;
+  /** Set in each worker of a multi-worker gateway (`--workers`): how admin routes reach the others. */
+  cluster?: ClusterLink;
+  /**
+   * Upstreams (URL, host:port or node id) drained by the admin API before this process
+   * started: a restarted worker of a multi-worker gateway takes them over before it
+   * listens, so it never sends a drained upstream a request.
+   */
+  drained?: readonly string[];
 }
 
-export type ResolvedOptions = Required<Omit<GatewayOptions, 'discover' | 'adminKey' | 'logger'>> &
+export type ResolvedOptions = Required<Omit<GatewayOptions, 'discover' | 'adminKey' | 'logger' | 'cluster' | 'drained'>> &
   Pick<GatewayOptions, 'discover' | 'adminKey'>;
 
 export function resolveOptions(o: GatewayOptions): ResolvedOptions {

@@ -1,11 +1,13 @@
 /** The parts of a running gateway that the request path shares. */
 import type { Logger } from '../logging.js';
+import type { UpstreamView } from './admin.js';
 import type { Balancer } from './balancer.js';
 import type { Membership } from './membership.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import type { TrustedProxies } from './proxy/forwarded.js';
 import type { RetryBudget } from './retry-budget.js';
+import type { UpstreamsView } from './workers/protocol.js';
 
 export interface GatewayRuntime {
   readonly options: ResolvedOptions;
@@ -15,4 +17,18 @@ export interface GatewayRuntime {
   readonly balancer: Balancer;
   readonly budget: RetryBudget;
   readonly trusted: TrustedProxies;
+  readonly cluster?: ClusterLink;
+}
+
+/**
+ * A multi-worker gateway's line to the other workers (workers/link.ts), for the admin
+ * routes whose answer no single worker has; absent when the gateway is one process.
+ */
+export interface ClusterLink {
+  /** The upstreams as all workers see them, merged. */
+  view(): Promise<UpstreamsView>;
+  /** Applied by every worker; the merged view of the upstream, or undefined when none has it. */
+  setDraining(ref: string, draining: boolean): Promise<UpstreamView | undefined>;
+  /** Every worker's metrics, summed (Prometheus text). */
+  metrics(): Promise<string>;
 }
