@@ -3,9 +3,13 @@
  * `{"event":"listening","url",...}` when ready (the same shape as `miniscale node`);
  * SIGTERM/SIGINT let in-flight requests finish, then exit. Numbers are checked while
  * parsing and the rest by the gateway's own option checks, so every bad flag is a
- * one-line usage error (exit 2).
+ * one-line usage error (exit 2). With `--workers N` this process becomes the primary
+ * (gateway/workers/primary.ts) and N forked copies of this command serve the port; a
+ * worker that cannot start (port taken, bad setting) ends it with the worker's exit code.
  */
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { portFromEnv } from '../env-port.js';
 import { ConfigError } from '../errors.js';
@@ -13,8 +17,9 @@ import {
   ALGORITHMS, DEFAULT_EWMA_DECAY_MS, DEFAULT_LATENCY_EJECTION_FACTOR, DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_PATH, DEFAULT_HEALTH_TIMEOUT_MS,
   DEFAULT_HOST, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_BODY_BYTES, DEFAULT_RETRY_BUDGET_RATIO,
   DEFAULT_SLOW_START_MS, DEFAULT_TOTAL_TIMEOUT_MS, DEFAULT_TRY_TIMEOUT_MS,
-  parseHashKey, type Algorithm, type GatewayOptions,
+  parseHashKey, resolveOptions, type Algorithm, type GatewayOptions,
 } from '../gateway/options.js';
+import { createLogger } from '../logging.js';
 import { resolveStoreConfig, STORE_DRIVERS } from '../store/index.js';
 
 interface GatewayFlags {
@@ -48,6 +53,7 @@ interface GatewayFlags {
   maxBody: number;
   poolConnections?: number;
   accessLog: boolean;
+  workers: number;
 }
 
 export function registerGatewayCommand(program: Command): void {
@@ -84,19 +90,64 @@ export function registerGatewayCommand(program: Command): void {
     .option('--max-body <bytes>', 'largest request body accepted', int('--max-body', 0, 2 ** 40), DEFAULT_MAX_BODY_BYTES)
     .option('--pool-connections <n>', 'connections per upstream (default 128)', int('--pool-connections', 1, 100_000))
     .option('--no-access-log', 'no log line per request')
+    .option('--workers <n>', 'processes serving traffic on the one port, each with its own health state ("auto": one per CPU core)', workersArg, 1)
     .action(async (flags: GatewayFlags) => {
       const options = toOptions(flags);
+      if (flags.workers > 1 && cluster.isPrimary) return runPrimary(flags.workers, options);
+      // Loaded here, not at the top: every other `miniscale` command would pay for them.
+      const { WorkerLink, workerEnv } = await import('../gateway/workers/link.js');
+      const link = cluster.isWorker ? new WorkerLink() : undefined;
+      const { worker, drained } = workerEnv();
       const { startGateway } = await import('../gateway/index.js');
-      const gw = await startGateway(options);
-      process.stdout.write(`${JSON.stringify({ event: 'listening', url: gw.url, port: gw.port, pid: process.pid, algorithm: gw.runtime.options.algorithm })}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => void gw.close().then(resolve, resolve);
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-        if (process.connected) process.once('disconnect', stop);
+      const gw = await startGateway({
+        ...options,
+        cluster: link,
+        drained: link ? drained : undefined,
+        logger: link ? createLogger({ component: 'gateway', worker }) : undefined,
+      }).catch((err: unknown) => {
+        // An open IPC channel (a cluster worker's, a supervisor's) would keep this
+        // process alive after the error is printed; the parent learns from the exit.
+        // A cluster worker leaves through cluster's own disconnect, which (unlike a bare
+        // process.disconnect()) does not make it exit 0 at once.
+        if (cluster.isWorker) cluster.worker!.disconnect();
+        else if (process.connected) process.disconnect();
+        throw err;
       });
+      if (link) {
+        link.attach(gw.runtime);
+        link.ready(gw.url, gw.port, gw.runtime.options.algorithm);
+      } else {
+        process.stdout.write(`${JSON.stringify({ event: 'listening', url: gw.url, port: gw.port, pid: process.pid, algorithm: gw.runtime.options.algorithm })}\n`);
+      }
+      await untilStopped(() => gw.close());
       if (process.connected) process.disconnect();
     });
+}
+
+/**
+ * The primary of `--workers N`: forks the workers (each re-runs this command), prints
+ * the listening line once all of them listen, and stops them on SIGTERM/SIGINT. A
+ * worker that fails to start has printed why; the primary then fails with its exit code.
+ */
+async function runPrimary(workers: number, options: GatewayOptions): Promise<void> {
+  const resolved = resolveOptions(options); // every setting checked once, before forking N copies
+  const log = createLogger({ component: 'gateway' });
+  const { GatewayPrimary } = await import('../gateway/workers/primary.js');
+  const primary = new GatewayPrimary({ workers, log, stopGraceMs: resolved.closeGraceMs + 5_000 });
+  const info = await primary.start(); // a GatewayWorkerStartError carries the worker's exit code to main()
+  process.stdout.write(`${JSON.stringify({ event: 'listening', url: info.url, port: info.port, pid: process.pid, algorithm: info.algorithm, workers, workerPids: primary.pids() })}\n`);
+  await untilStopped(() => primary.stop());
+  log.info('gateway stopped');
+}
+
+/** Resolves once `stop` has run after SIGTERM, SIGINT, or the loss of the parent's IPC channel. */
+function untilStopped(stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const once = () => void stop().then(resolve, resolve);
+    process.once('SIGTERM', once);
+    process.once('SIGINT', once);
+    if (process.connected) process.once('disconnect', once);
+  });
 }
 
 function toOptions(f: GatewayFlags): GatewayOptions {
@@ -135,6 +186,14 @@ function adminKey(file: string | undefined): string | undefined {
   }
   if (key.length < MIN_ADMIN_KEY_LENGTH) throw new ConfigError(`--admin-key-file: the key in ${file} is shorter than ${MIN_ADMIN_KEY_LENGTH} characters`);
   return key;
+}
+
+/** Beyond this, workers only take CPU from each other (and each opens its own upstream pools). */
+const MAX_WORKERS = 64;
+
+function workersArg(raw: string): number {
+  if (raw.trim() === 'auto') return Math.min(MAX_WORKERS, availableParallelism());
+  return int('--workers', 1, MAX_WORKERS)(raw);
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -24,6 +24,9 @@ const BAD: Array<[string, string[], RegExp]> = [
   ['store flags without --discover', ['--upstream', 'http://127.0.0.1:1', '--store', 'redis'], /--discover/],
   ['a missing admin key file', ['--upstream', 'http://127.0.0.1:1', '--admin-key-file', '/nonexistent/key'], /admin-key-file/],
   ['an unknown flag', ['--upstream', 'http://127.0.0.1:1', '--bogus'], /bogus/],
+  ['zero workers', ['--upstream', 'http://127.0.0.1:1', '--workers', '0'], /--workers/],
+  ['workers that are not a number', ['--upstream', 'http://127.0.0.1:1', '--workers', 'many'], /--workers/],
+  ['a bad setting with several workers (checked before forking)', ['--upstream', 'ftp://127.0.0.1:1', '--workers', '2'], /http:\/\//],
 ];
 
 describe('miniscale gateway (CLI)', () => {

@@ -1,0 +1,168 @@
+/**
+ * `miniscale gateway --workers N` as real processes: one port served by N forked
+ * workers, admin routes that answer for all of them (the merged view, a drain every
+ * worker applies — also one restarted after a crash — and summed metrics), a worker
+ * that dies is replaced, SIGTERM lets in-flight requests finish, and a worker that
+ * cannot start stops the whole gateway with its exit code.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { request } from 'undici';
+import type { ChildProcess } from 'node:child_process';
+import { finished, killAll, listening, spawnTs } from '../support/processes.js';
+import { startUpstreams, waitFor, type UpstreamHandle } from './helpers.js';
+
+interface Listening { url: string; port: number; pid: number; workers: number; workerPids: number[] }
+interface View { workers?: number; upstreams: Array<{ url: string; state: string; states: Record<string, number>; requests: number }> }
+
+function startWorkers(ups: UpstreamHandle[], extra: string[] = []): { child: ChildProcess; ready: Promise<Listening>; lines: string[] } {
+  const child = spawnTs('src/cli.ts', ['gateway', '--port', '0', '--host', '127.0.0.1', '--workers', '2', '--health-interval', '200', ...ups.flatMap((u) => ['--upstream', u.url]), ...extra]);
+  const lines: string[] = [];
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts);
+  });
+  return { child, ready: listening<Listening>(child, 'gateway --workers 2', 60_000), lines };
+}
+
+/** Parent PID of a process, from /proc (undefined once it is gone). */
+function ppidOf(pid: number): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** PIDs whose parent is `pid`. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** One GET on its own connection, so the primary hands each to the next worker. */
+async function getFresh(url: string): Promise<number> {
+  const res = await request(url, { reset: true });
+  await res.body.dump();
+  return res.statusCode;
+}
+
+async function view(url: string): Promise<View> {
+  const res = await request(`${url}/_gateway/upstreams`);
+  assert.equal(res.statusCode, 200);
+  return await res.body.json() as View;
+}
+
+describe('gateway --workers', { timeout: 180_000 }, () => {
+  let ups: UpstreamHandle[];
+  before(async () => {
+    ups = await startUpstreams(3);
+  });
+  after(() => killAll());
+
+  it('serves one port from two workers; the admin routes answer for both', async () => {
+    const gw = startWorkers(ups);
+    const info = await gw.ready;
+    assert.equal(info.workers, 2);
+    assert.equal(new Set(info.workerPids).size, 2);
+    for (const pid of info.workerPids) assert.equal(ppidOf(pid), info.pid, `worker ${pid} is a child of the primary`);
+
+    const statuses = await Promise.all(Array.from({ length: 120 }, () => getFresh(`${info.url}/`)));
+    assert.deepEqual([...new Set(statuses)], [200]);
+    // The access log says which worker answered: connections went to both.
+    const byWorker: Record<string, number> = {};
+    await waitFor('120 access log lines', () => gw.lines.filter((l) => l.includes('"msg":"request"')).length >= 120, 5_000);
+    for (const l of gw.lines.filter((x) => x.includes('"msg":"request"'))) {
+      const w = (JSON.parse(l) as { worker: string }).worker;
+      byWorker[w] = (byWorker[w] ?? 0) + 1;
+    }
+    assert.deepEqual(Object.keys(byWorker).sort(), ['1', '2'], JSON.stringify(byWorker));
+    assert.ok(Math.min(...Object.values(byWorker)) >= 30, `round-robin over the workers: ${JSON.stringify(byWorker)}`);
+
+    const v = await view(info.url);
+    assert.equal(v.workers, 2);
+    assert.equal(v.upstreams.reduce((n, u) => n + u.requests, 0), 120, 'requests summed over the workers');
+    for (const u of v.upstreams) assert.deepEqual(u.states, { healthy: 2 });
+
+    const metrics = await (await request(`${info.url}/_gateway/metrics`)).body.text();
+    const answered = [...metrics.matchAll(/^miniscale_gateway_requests_total\{[^}]*status="200"[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    assert.equal(answered, 120, 'metrics summed over the workers');
+
+    gw.child.kill('SIGTERM');
+    const r = await finished(gw.child, 30_000);
+    assert.equal(r.code, 0);
+    for (const pid of info.workerPids) await waitFor(`worker ${pid} gone`, () => ppidOf(pid) === undefined, 5_000);
+  });
+
+  it('a drain reaches every worker, and a worker restarted after a crash gets it too', async () => {
+    const gw = startWorkers(ups, ['--no-access-log']);
+    const info = await gw.ready;
+    const drained = ups[1]!;
+    const res = await request(`${info.url}/_gateway/upstreams/${encodeURIComponent(drained.url)}/drain`, { method: 'POST' });
+    const body = await res.body.json() as { state: string; states: Record<string, number> };
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(body.states, { draining: 2 });
+
+    const before = (await drained.stats()).total;
+    await Promise.all(Array.from({ length: 60 }, () => getFresh(`${info.url}/`)));
+    assert.equal((await drained.stats()).total, before, 'no worker sent the drained upstream anything');
+
+    // A worker dies; the primary starts another, which must not forget the drain.
+    process.kill(info.workerPids[0]!, 'SIGKILL');
+    await waitFor('a replacement worker', () => {
+      const now = childrenOf(info.pid);
+      return now.length === 2 && !now.includes(info.workerPids[0]!);
+    }, 15_000);
+    await waitFor('both workers answering', async () => (await view(info.url)).workers === 2, 15_000);
+    const after = (await view(info.url)).upstreams.find((u) => u.url === drained.url)!;
+    assert.deepEqual(after.states, { draining: 2 });
+    await Promise.all(Array.from({ length: 60 }, () => getFresh(`${info.url}/`)));
+    assert.equal((await drained.stats()).total, before, 'the replacement worker honours the drain');
+
+    const unknown = await request(`${info.url}/_gateway/upstreams/127.0.0.1:1/drain`, { method: 'POST' });
+    assert.equal(unknown.statusCode, 404);
+    await unknown.body.dump();
+    await (await request(`${info.url}/_gateway/upstreams/${encodeURIComponent(drained.url)}/undrain`, { method: 'POST' })).body.dump();
+    gw.child.kill('SIGTERM');
+    assert.equal((await finished(gw.child, 30_000)).code, 0);
+  });
+
+  it('SIGTERM lets in-flight requests finish, then every worker exits', async () => {
+    const gw = startWorkers(ups, ['--no-access-log']);
+    const info = await gw.ready;
+    await Promise.all(ups.map((u) => u.knobs({ latencyMs: 800 })));
+    try {
+      const inFlight = Promise.all(Array.from({ length: 6 }, () => getFresh(`${info.url}/slow`)));
+      await new Promise((r) => setTimeout(r, 300));
+      gw.child.kill('SIGTERM');
+      assert.deepEqual(await inFlight, [200, 200, 200, 200, 200, 200]);
+      assert.equal((await finished(gw.child, 30_000)).code, 0);
+      for (const pid of info.workerPids) assert.equal(ppidOf(pid), undefined, `worker ${pid} exited`);
+    } finally {
+      await Promise.all(ups.map((u) => u.knobs({ latencyMs: 0 })));
+    }
+  });
+
+  it('a worker that cannot listen stops the gateway with its exit code', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const child = spawnTs('src/cli.ts', ['gateway', '--port', String(port), '--host', '127.0.0.1', '--workers', '2', '--upstream', ups[0]!.url]);
+      const r = await finished(child, 60_000);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr + r.stdout, /EADDRINUSE/);
+      assert.deepEqual(childrenOf(child.pid!), [], 'no worker left behind');
+    } finally {
+      taken.close();
+    }
+  });
+});
