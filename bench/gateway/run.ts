@@ -1,6 +1,6 @@
 /**
  * `npm run bench:gateway -- [--quick] [--duration S] [--rounds N] [--connections N] [--threads N]
- *    [--profile] [--only a,b,c] [--gateway-args "--ewma-decay 10000 …"]`
+ *    [--profile] [--only a,b,c] [--gateway-args="--workers 2 …"]`
  *
  * The built Miniscale gateway (`node dist/cli.js gateway`, p2c-EWMA) next to nginx
  * configured as the seed's load balancer with upstream keepalive (round-robin), on the
@@ -32,21 +32,9 @@ import { setLatency, startGateway, startNginx, startUpstream, type Balancer, typ
 import { failed, printTable, printTargets, SCENARIOS, summarize, targets, type LbName, type Row, type Scenario } from './report.js';
 
 const RESULTS = fileURLToPath(new URL('../results/gateway-latest.json', import.meta.url));
-const USAGE = 'usage: npm run bench:gateway -- [--quick] [--duration S] [--rounds N] [--connections N] [--threads N] [--profile] [--only a,b,c] [--gateway-args "..."]';
+const USAGE = 'usage: npm run bench:gateway -- [--quick] [--duration S] [--rounds N] [--connections N] [--threads N] [--profile] [--only a,b,c] [--gateway-args="--workers 2 ..."]';
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string' },
-    rounds: { type: 'string' },
-    connections: { type: 'string', default: '64' },
-    threads: { type: 'string', default: '2' },
-    quick: { type: 'boolean', default: false },
-    profile: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'a,b,c' },
-    'gateway-args': { type: 'string', default: '' },
-    help: { type: 'boolean', default: false },
-  },
-});
+const { values } = parseCommandLine();
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
@@ -172,3 +160,25 @@ async function main(): Promise<void> {
 // Each run: the load, a second of CPU sampling before it, the admin API calls and (c)'s restart.
 const planMs = only.size * rounds * 2 * (durationSec + 3) * 1000 + (values.profile ? 2 * (durationSec + warmSec) * 1000 : 0);
 runBenchmark(main, Math.max(5 * 60_000, planMs + 2 * 60_000));
+
+/** The command line, or the usage and exit code 2 (a value starting with a dash needs `=`). */
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      options: {
+        duration: { type: 'string' },
+        rounds: { type: 'string' },
+        connections: { type: 'string', default: '64' },
+        threads: { type: 'string', default: '2' },
+        quick: { type: 'boolean', default: false },
+        profile: { type: 'boolean', default: false },
+        only: { type: 'string', default: 'a,b,c' },
+        'gateway-args': { type: 'string', default: '' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (err) {
+    console.error(`${(err as Error).message.split('\n')[0]}\n${USAGE}`);
+    process.exit(2);
+  }
+}
