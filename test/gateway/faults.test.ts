@@ -2,7 +2,7 @@
  * Faults on real upstream processes, Jepsen-style: each test records what every
  * request saw and asserts on the record. SIGKILL under load, an upstream that dies
  * holding a POST, a node answering 503 (ejection, then slow start), and a total
- * outage (the retry budget).
+ * outage (the retry budget), and every health check failing (panic mode).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -131,5 +131,37 @@ describe('a total outage', () => {
     const metrics = await (await request(`${gw.url}/_gateway/metrics`)).body.text();
     const exhausted = Number(/miniscale_gateway_retry_budget_exhausted_total (\d+)/.exec(metrics)?.[1]);
     assert.ok(exhausted > 0, 'budget exhaustion is counted');
+  });
+});
+
+describe('every upstream failing its health checks (panic mode)', () => {
+  let ups: UpstreamHandle[];
+  let gw: RunningGateway;
+  before(async () => {
+    ups = await startUpstreams(3);
+    gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'round-robin', healthIntervalMs: 100, unhealthyThreshold: 2 });
+  });
+  after(async () => {
+    await gw.close();
+    killAll();
+  });
+
+  it('still tries every non-draining upstream rather than refusing everything', async () => {
+    // A bad deploy of the health endpoint: /readyz says 503 everywhere, yet requests succeed.
+    await Promise.all(ups.map((u) => u.knobs({ ready: false })));
+    await waitFor('every upstream to be marked unhealthy',
+      async () => (await upstreamsOf(gw)).upstreams.every((u) => u.state === 'unhealthy'), 5_000);
+    const drained = ups[2]!;
+    const drain = await request(`${gw.url}/_gateway/upstreams/${new URL(drained.url).host}/drain`, { method: 'POST' });
+    assert.equal(drain.statusCode, 200);
+    await drain.body.dump();
+
+    const out = await load(gw.url, { concurrency: 6, total: 120 });
+    assert.deepEqual(countBy(out, (o) => String(o.status)), { 200: 120 }, 'panic mode served every request');
+    const by = countBy(out, (o) => o.upstream);
+    assert.equal(by[drained.id] ?? 0, 0, `a draining upstream stays out even in panic: ${JSON.stringify(by)}`);
+    assert.ok((by[ups[0]!.id] ?? 0) > 20 && (by[ups[1]!.id] ?? 0) > 20, `both others were tried: ${JSON.stringify(by)}`);
+    const metrics = await (await request(`${gw.url}/_gateway/metrics`)).body.text();
+    assert.ok(Number(/miniscale_gateway_panic_total (\d+)/.exec(metrics)?.[1]) >= 120, 'panic picks are counted');
   });
 });
