@@ -2,9 +2,11 @@
  * Faults on real upstream processes, Jepsen-style: each test records what every
  * request saw and asserts on the record. SIGKILL under load, an upstream that dies
  * holding a POST, a node answering 503 (ejection, then slow start), and a total
- * outage (the retry budget), and every health check failing (panic mode).
+ * outage (the retry budget), every health check failing (panic mode), and PUT/DELETE
+ * replayed only with an Idempotency-Key.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import type { RunningGateway } from '../../src/gateway/index.js';
@@ -163,5 +165,65 @@ describe('every upstream failing its health checks (panic mode)', () => {
     assert.ok((by[ups[0]!.id] ?? 0) > 20 && (by[ups[1]!.id] ?? 0) > 20, `both others were tried: ${JSON.stringify(by)}`);
     const metrics = await (await request(`${gw.url}/_gateway/metrics`)).body.text();
     assert.ok(Number(/miniscale_gateway_panic_total (\d+)/.exec(metrics)?.[1]) >= 120, 'panic picks are counted');
+  });
+});
+
+describe('a PUT or DELETE to a failing upstream', () => {
+  let ups: UpstreamHandle[];
+  let gw: RunningGateway;
+  before(async () => {
+    ups = await startUpstreams(3);
+    // Never ejected, so every third request keeps reaching the failing node; a budget
+    // roomy enough that these few requests' retries are never refused.
+    gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'round-robin', healthIntervalMs: 0, ejectAfterFailures: 1000, retryBudgetRatio: 0.5 });
+  });
+  after(async () => {
+    await gw.close();
+    killAll();
+  });
+
+  const body = JSON.stringify({ score: 42, pad: 'x'.repeat(2_000) });
+  const sha = createHash('sha256').update(body).digest('hex');
+  const send = async (method: string, headers: Record<string, string>) => {
+    const res = await request(`${gw.url}/items/1`, { method, body: method === 'DELETE' ? undefined : body, headers: { 'content-type': 'application/json', ...headers } });
+    return { status: res.statusCode, body: await res.body.json() as { id: string; sha256?: string } };
+  };
+
+  it('is replayed on another upstream, same bytes, when the client sends an Idempotency-Key', async () => {
+    const sick = ups[0]!;
+    await sick.knobs({ failRate: 1, failStatus: 503 });
+    const before = (await sick.stats()).total;
+    for (let i = 0; i < 12; i++) {
+      const put = await send('PUT', { 'idempotency-key': `put-${i}` });
+      assert.equal(put.status, 200, `PUT ${i} answered by ${put.body.id}`);
+      assert.notEqual(put.body.id, sick.id);
+      assert.equal(put.body.sha256, sha, 'the replay carried the same body');
+      const del = await send('DELETE', { 'idempotency-key': `del-${i}` });
+      assert.equal(del.status, 200);
+    }
+    assert.ok((await sick.stats()).total - before >= 4, 'the failing node was tried, and its requests replayed');
+
+    // A reset after the upstream read the body (sent, not answered): replayed too.
+    await sick.knobs({ failRate: 0, resetRate: 1 });
+    for (let i = 0; i < 6; i++) {
+      const put = await send('PUT', { 'idempotency-key': `reset-${i}` });
+      assert.equal(put.status, 200);
+      assert.equal(put.body.sha256, sha);
+    }
+    await sick.knobs({ resetRate: 0 });
+  });
+
+  it('is not replayed without one, and a POST never is', async () => {
+    const sick = ups[0]!;
+    await sick.knobs({ failRate: 1, failStatus: 503 });
+    for (const [method, headers] of [['PUT', {}], ['DELETE', {}], ['POST', { 'idempotency-key': 'post' }]] as const) {
+      const before = (await sick.stats()).total;
+      const statuses: number[] = [];
+      for (let i = 0; i < 9; i++) statuses.push((await send(method, headers)).status);
+      const reached = (await sick.stats()).total - before;
+      assert.ok(reached >= 2, `${method}: the failing node got its share (${reached})`);
+      assert.equal(statuses.filter((s) => s === 503).length, reached, `${method}: every request it got came back 503, none replayed: ${statuses}`);
+    }
+    await sick.knobs({ failRate: 0 });
   });
 });

@@ -3,6 +3,7 @@
  * retry budget, header passes, trust-proxy resolution, option checks. No network.
  */
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { PeakEwma } from '../../src/gateway/ewma.js';
 import { LatencyOutlierDetector } from '../../src/gateway/health/latency-outliers.js';
@@ -14,6 +15,7 @@ import { ConsistentHashPicker, LeastConnPicker, P2cEwmaPicker, RoundRobinPicker 
 import { cost } from '../../src/gateway/pickers/p2c-ewma.js';
 import { resolveClient, TrustedProxies } from '../../src/gateway/proxy/forwarded.js';
 import { connectionNamed, responseHeaders } from '../../src/gateway/proxy/hop-by-hop.js';
+import { idempotent, REPLAYABLE_BODY_BYTES } from '../../src/gateway/proxy/passes.js';
 import { mayReplay } from '../../src/gateway/proxy/retry-policy.js';
 import type { ProxyContext } from '../../src/gateway/proxy/context.js';
 import { RetryBudget } from '../../src/gateway/retry-budget.js';
@@ -301,7 +303,7 @@ describe('trust proxy', () => {
 });
 
 describe('retry policy', () => {
-  const ctx = (method: string, body: boolean) => ({ method, body: body ? {} : null }) as unknown as ProxyContext;
+  const ctx = (method: string, body: boolean) => ({ method, body: body ? Readable.from([]) : null, idempotent: false }) as unknown as ProxyContext;
 
   it('replays a request that never reached an upstream, whatever its method', () => {
     assert.equal(mayReplay(ctx('POST', true), false, true), true);
@@ -314,6 +316,31 @@ describe('retry policy', () => {
     assert.equal(mayReplay(ctx('PUT', true), true, false), false);
     assert.equal(mayReplay(ctx('DELETE', false), true, false), false);
     assert.equal(mayReplay(ctx('GET', true), true, false), false);
+  });
+  it('replays a PUT or DELETE the client marked idempotent, once its body is held whole', () => {
+    const marked = (method: string, body: Buffer | Readable | null) => ({ method, body, idempotent: true }) as unknown as ProxyContext;
+    assert.equal(mayReplay(marked('PUT', Buffer.from('{"a":1}')), true, false), true);
+    assert.equal(mayReplay(marked('DELETE', null), true, false), true);
+    assert.equal(mayReplay(marked('PUT', Readable.from([])), true, false), false, 'a streamed body is gone once sent');
+  });
+
+  it('marks PUT and DELETE with an Idempotency-Key and a small declared body, nothing else', () => {
+    const marks = (method: string, headers: Record<string, string>): boolean => {
+      const hasBody = headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined;
+      const c = { method, req: { headers }, body: hasBody ? Readable.from([]) : null, idempotent: false } as unknown as ProxyContext;
+      assert.equal(idempotent.run(c, undefined as never), true, 'the pass never answers the client');
+      return c.idempotent;
+    };
+    const key = { 'idempotency-key': 'k-1' };
+    assert.equal(marks('PUT', { ...key, 'content-length': '10' }), true);
+    assert.equal(marks('PUT', { ...key, 'content-length': String(REPLAYABLE_BODY_BYTES) }), true);
+    assert.equal(marks('DELETE', key), true);
+    assert.equal(marks('PUT', { ...key, 'content-length': String(REPLAYABLE_BODY_BYTES + 1) }), false, 'too large to hold');
+    assert.equal(marks('PUT', { ...key, 'transfer-encoding': 'chunked' }), false, 'no declared length');
+    assert.equal(marks('PUT', { 'content-length': '10' }), false, 'no key');
+    assert.equal(marks('PUT', { 'idempotency-key': ' ', 'content-length': '10' }), false, 'an empty key');
+    assert.equal(marks('POST', { ...key, 'content-length': '10' }), false, 'a POST never');
+    assert.equal(marks('PATCH', { ...key, 'content-length': '10' }), false);
   });
 });
 

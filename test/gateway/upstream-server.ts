@@ -9,7 +9,8 @@
  * then SIGKILLs itself: an upstream that dies mid-request); /hang (never answers);
  * /stream?bytes=N (N bytes, honouring backpressure); /upload (consumes the body, answers
  * its size and sha256); /hop (answers with hop-by-hop headers); /echo: JSON
- * `{id, method, url, headers, rawHeaders}`; anything else: `{id}` — both after the
+ * `{id, method, url, headers, rawHeaders}`; anything else: `{id}` (plus `bytes` and
+ * `sha256` of a body, if any) — both after the
  * configured latency and subject to the failure knobs. Every answer carries
  * `x-upstream-id`, and echoes an `x-bench-sent` request header. WebSocket upgrades are echoed back prefixed with the id.
  */
@@ -101,8 +102,8 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string): P
       res.addTrailers({ 'x-checksum': 'abc' });
       res.end();
       return;
-    default:
-      await readBody(req);
+    default: {
+      const body = await readBody(req);
       if (knobs.latencyMs > 0) await new Promise((r) => setTimeout(r, knobs.latencyMs));
       if (knobs.resetRate > 0 && Math.random() < knobs.resetRate) {
         req.socket.resetAndDestroy();
@@ -110,7 +111,9 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string): P
       }
       if (knobs.failRate > 0 && Math.random() < knobs.failRate) return json(res, knobs.failStatus, { id, failed: true });
       if (path === '/echo') return json(res, 200, { id, method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders });
-      return json(res, 200, { id });
+      // A body is acknowledged by its size and digest, so a replay can be checked byte for byte.
+      return json(res, 200, body.length > 0 ? { id, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') } : { id });
+    }
   }
 }
 

@@ -24,8 +24,16 @@ export interface ProxyContext {
   client: ClientAddress;
   /** Headers for the upstream as a flat [name, value, …] list. */
   upstreamHeaders: string[];
-  /** The request body to stream upstream, or null when there is none. */
-  body: Readable | null;
+  /**
+   * The request body: a stream read as the upstream takes it, a Buffer when it is held
+   * whole so it can be replayed (an idempotent PUT/DELETE, see `idempotent`), or null.
+   */
+  body: Readable | Buffer | null;
+  /**
+   * The client marked this PUT or DELETE safe to repeat (an `Idempotency-Key`) and its
+   * body is small enough to hold, so it may be replayed like a GET.
+   */
+  idempotent: boolean;
   hashKey: string | undefined;
   /** Attempts made so far (1 + retries). */
   attempts: number;

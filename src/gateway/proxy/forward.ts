@@ -5,6 +5,7 @@
  * the retry budget — taken last, so a retry that could not happen anyway costs none.
  * Every attempt's outcome feeds the upstream's counters, latency and health.
  */
+import { buffer } from 'node:stream/consumers';
 import { BodyTooLargeError } from '../errors.js';
 import type { GatewayRuntime } from '../runtime.js';
 import type { Upstream } from '../upstream.js';
@@ -14,6 +15,7 @@ import { sendError } from './respond.js';
 import { mayReplay, type RetryReason } from './retry-policy.js';
 
 export async function forward(gw: GatewayRuntime, ctx: ProxyContext): Promise<void> {
+  if (!(await holdReplayableBody(ctx))) return;
   gw.budget.recordRequest(ctx.startedAt);
   const tried: Upstream[] = [];
   let next = gw.balancer.pick({ now: ctx.startedAt, hashKey: ctx.hashKey }, tried);
@@ -60,6 +62,22 @@ export async function forward(gw: GatewayRuntime, ctx: ProxyContext): Promise<vo
     }
   }
   answerFailure(gw, ctx, tried.length, timedOut, lastError);
+}
+
+/**
+ * Reads the (small, declared-length) body of an idempotent PUT/DELETE whole, so every
+ * attempt sends the same bytes. False when the client left or broke off mid-body (then
+ * it has been answered, or there is nobody to answer).
+ */
+async function holdReplayableBody(ctx: ProxyContext): Promise<boolean> {
+  if (!ctx.idempotent || ctx.body === null || Buffer.isBuffer(ctx.body)) return true;
+  try {
+    ctx.body = await buffer(ctx.body);
+    return true;
+  } catch {
+    if (!ctx.clientGone) sendError(ctx.res, 'VALIDATION_FAILED', 'the request body broke off', { requestId: ctx.id, close: true });
+    return false;
+  }
 }
 
 function planRetry(gw: GatewayRuntime, ctx: ProxyContext, tried: readonly Upstream[], reason: RetryReason): Upstream | undefined {

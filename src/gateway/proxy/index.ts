@@ -21,7 +21,7 @@ export function proxyRequest(gw: GatewayRuntime, req: IncomingMessage, res: Serv
   const ctx: ProxyContext = {
     req, res, id: '', method: req.method ?? 'GET', path: '/',
     startedAt: now, deadlineAt: now + total, deadlineEpochMs: Date.now() + total,
-    client: NO_CLIENT, upstreamHeaders: [], body: null, hashKey: undefined,
+    client: NO_CLIENT, upstreamHeaders: [], body: null, idempotent: false, hashKey: undefined,
     attempts: 0, upstream: undefined, status: 0, clientGone: false, abortAttempt: undefined,
   };
   active.count++;

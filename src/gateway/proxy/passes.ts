@@ -78,8 +78,9 @@ export const bodyLimit: RequestPass = {
     const max = gw.options.maxBodyBytes;
     const headers = ctx.req.headers;
     if (headers['transfer-encoding'] !== undefined) {
-      ctx.body = ctx.req.pipe(new BodyLimit(max));
-      ctx.req.once('error', (err) => ctx.body?.destroy(err));
+      const limited = ctx.req.pipe(new BodyLimit(max));
+      ctx.body = limited;
+      ctx.req.once('error', (err) => limited.destroy(err));
       return true;
     }
     const length = Number(headers['content-length'] ?? 0);
@@ -88,6 +89,31 @@ export const bodyLimit: RequestPass = {
       return false;
     }
     ctx.body = length > 0 ? ctx.req : null;
+    return true;
+  },
+};
+
+/** The largest body an idempotent PUT/DELETE may have and still be held for a replay. */
+export const REPLAYABLE_BODY_BYTES = 64 * 1024;
+const IDEMPOTENT_WITH_KEY: ReadonlySet<string> = new Set(['PUT', 'DELETE']);
+
+/**
+ * A PUT or DELETE the client marks safe to repeat with an `Idempotency-Key` (IETF
+ * draft-ietf-httpapi-idempotency-key-header) may be retried on another upstream like a
+ * GET — if its body has a declared length of at most 64 KiB, which forward.ts then
+ * reads whole before the first attempt so a replay sends the same bytes. A chunked or
+ * larger body streams as usual and is not replayed once sent. A POST never is.
+ */
+export const idempotent: RequestPass = {
+  name: 'idempotent',
+  run(ctx) {
+    if (!IDEMPOTENT_WITH_KEY.has(ctx.method)) return true;
+    const key = ctx.req.headers['idempotency-key'];
+    if (typeof key !== 'string' || key.trim() === '') return true;
+    if (ctx.body === null) ctx.idempotent = true;
+    else if (ctx.req.headers['transfer-encoding'] === undefined) {
+      ctx.idempotent = Number(ctx.req.headers['content-length']) <= REPLAYABLE_BODY_BYTES;
+    }
     return true;
   },
 };
@@ -161,7 +187,7 @@ export const hashKey: RequestPass = {
 };
 
 export const REQUEST_PASSES: readonly RequestPass[] = [
-  requestId, targetPath, framing, bodyLimit, clientAddress, upstreamHeaders, hashKey,
+  requestId, targetPath, framing, bodyLimit, idempotent, clientAddress, upstreamHeaders, hashKey,
 ];
 
 class BodyLimit extends Transform {
