@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { killAll } from '../support/processes.js';
-import { countBy, gateway, load, startUpstreams, upstreamsOf, waitFor, type UpstreamHandle } from './helpers.js';
+import { countBy, gateway, load, parseRaw, rawExchange, startUpstreams, upstreamsOf, waitFor, type UpstreamHandle } from './helpers.js';
 
 describe('an upstream SIGKILLed under GET load', () => {
   let ups: UpstreamHandle[];
@@ -175,7 +175,7 @@ describe('a PUT or DELETE to a failing upstream', () => {
     ups = await startUpstreams(3);
     // Never ejected, so every third request keeps reaching the failing node; a budget
     // roomy enough that these few requests' retries are never refused.
-    gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'round-robin', healthIntervalMs: 0, ejectAfterFailures: 1000, retryBudgetRatio: 0.5 });
+    gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'round-robin', healthIntervalMs: 0, ejectAfterFailures: 1000, retryBudgetRatio: 0.5, totalTimeoutMs: 2_000, tryTimeoutMs: 2_000 });
   });
   after(async () => {
     await gw.close();
@@ -225,5 +225,18 @@ describe('a PUT or DELETE to a failing upstream', () => {
       assert.equal(statuses.filter((s) => s === 503).length, reached, `${method}: every request it got came back 503, none replayed: ${statuses}`);
     }
     await sick.knobs({ failRate: 0 });
+  });
+
+  it('answers 408 to a client too slow to send the body it holds, and sends upstream nothing', async () => {
+    const seen = async () => (await Promise.all(ups.map((u) => u.stats()))).reduce((n, st) => n + st.total, 0);
+    const before = await seen();
+    const started = Date.now();
+    const { text, closed } = await rawExchange(gw.port, 'PUT /items/1 HTTP/1.1\r\nHost: x\r\nIdempotency-Key: slow-1\r\nContent-Length: 100\r\n\r\n{"only":"part', 4_000);
+    const res = parseRaw(text);
+    assert.equal(res.status, 408, text);
+    assert.equal((JSON.parse(res.body) as { error: { code: string } }).error.code, 'REQUEST_TIMEOUT');
+    assert.ok(closed, 'the connection is closed (the rest of the body would be out of sync)');
+    assert.ok(Date.now() - started < 3_500, 'answered at the request deadline (2 s), not the client timeout');
+    assert.equal(await seen(), before, 'no upstream saw it');
   });
 });

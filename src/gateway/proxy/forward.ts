@@ -66,18 +66,28 @@ export async function forward(gw: GatewayRuntime, ctx: ProxyContext): Promise<vo
 
 /**
  * Reads the (small, declared-length) body of an idempotent PUT/DELETE whole, so every
- * attempt sends the same bytes. False when the client left or broke off mid-body (then
- * it has been answered, or there is nobody to answer).
+ * attempt sends the same bytes. False when the client left, broke off mid-body, or was
+ * too slow to send it before the request's deadline — then it has been answered (408,
+ * the client's doing, not an upstream's), or there is nobody to answer.
  */
 async function holdReplayableBody(ctx: ProxyContext): Promise<boolean> {
   if (!ctx.idempotent || ctx.body === null || Buffer.isBuffer(ctx.body)) return true;
+  const body = ctx.body;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), Math.max(0, ctx.deadlineAt - performance.now())); });
   try {
-    ctx.body = await buffer(ctx.body);
-    return true;
+    const held = await Promise.race([buffer(body), late]);
+    if (held !== 'late') {
+      ctx.body = held;
+      return true;
+    }
+    if (!ctx.clientGone) sendError(ctx.res, 'REQUEST_TIMEOUT', 'the request body did not arrive in time', { requestId: ctx.id, close: true });
   } catch {
     if (!ctx.clientGone) sendError(ctx.res, 'VALIDATION_FAILED', 'the request body broke off', { requestId: ctx.id, close: true });
-    return false;
+  } finally {
+    clearTimeout(timer);
   }
+  return false;
 }
 
 function planRetry(gw: GatewayRuntime, ctx: ProxyContext, tried: readonly Upstream[], reason: RetryReason): Upstream | undefined {
