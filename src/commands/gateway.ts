@@ -119,7 +119,7 @@ export function registerGatewayCommand(program: Command): void {
       } else {
         process.stdout.write(`${JSON.stringify({ event: 'listening', url: gw.url, port: gw.port, pid: process.pid, algorithm: gw.runtime.options.algorithm })}\n`);
       }
-      await untilStopped(() => gw.close());
+      await untilStopped(() => gw.close()).done;
       if (process.connected) process.disconnect();
     });
 }
@@ -134,20 +134,42 @@ async function runPrimary(workers: number, options: GatewayOptions): Promise<voi
   const log = createLogger({ component: 'gateway' });
   const { GatewayPrimary } = await import('../gateway/workers/primary.js');
   const primary = new GatewayPrimary({ workers, log, stopGraceMs: resolved.closeGraceMs + 5_000 });
-  const info = await primary.start(); // a GatewayWorkerStartError carries the worker's exit code to main()
-  process.stdout.write(`${JSON.stringify({ event: 'listening', url: info.url, port: info.port, pid: process.pid, algorithm: info.algorithm, workers, workerPids: primary.pids() })}\n`);
-  await untilStopped(() => primary.stop());
-  log.info('gateway stopped');
+  // Listening for signals from the start: a SIGTERM while workers start stops them too.
+  const stopped = untilStopped(() => primary.stop());
+  try {
+    const info = await primary.start(); // a GatewayWorkerStartError carries the worker's exit code to main()
+    if (info) process.stdout.write(`${JSON.stringify({ event: 'listening', url: info.url, port: info.port, pid: process.pid, algorithm: info.algorithm, workers, workerPids: primary.pids() })}\n`);
+    await stopped.done;
+    log.info('gateway stopped');
+  } finally {
+    stopped.dispose();
+    // A parent's IPC channel would keep this process alive.
+    if (process.connected) process.disconnect();
+  }
 }
 
-/** Resolves once `stop` has run after SIGTERM, SIGINT, or the loss of the parent's IPC channel. */
-function untilStopped(stop: () => Promise<void>): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const once = () => void stop().then(resolve, resolve);
+/**
+ * `done` resolves once `stop` has run after SIGTERM, SIGINT, or the loss of the parent's
+ * IPC channel; `dispose` removes those listeners (a listener on `disconnect` alone keeps
+ * the IPC channel, and so the process, alive).
+ */
+function untilStopped(stop: () => Promise<void>): { done: Promise<void>; dispose: () => void } {
+  let once: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    once = () => {
+      dispose();
+      void stop().then(resolve, resolve);
+    };
     process.once('SIGTERM', once);
     process.once('SIGINT', once);
     if (process.connected) process.once('disconnect', once);
   });
+  const dispose = () => {
+    process.off('SIGTERM', once);
+    process.off('SIGINT', once);
+    process.off('disconnect', once);
+  };
+  return { done, dispose };
 }
 
 function toOptions(f: GatewayFlags): GatewayOptions {

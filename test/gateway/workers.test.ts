@@ -17,8 +17,8 @@ import { startUpstreams, waitFor, type UpstreamHandle } from './helpers.js';
 interface Listening { url: string; port: number; pid: number; workers: number; workerPids: number[] }
 interface View { workers?: number; upstreams: Array<{ url: string; state: string; states: Record<string, number>; requests: number }> }
 
-function startWorkers(ups: UpstreamHandle[], extra: string[] = []): { child: ChildProcess; ready: Promise<Listening>; lines: string[] } {
-  const child = spawnTs('src/cli.ts', ['gateway', '--port', '0', '--host', '127.0.0.1', '--workers', '2', '--health-interval', '200', ...ups.flatMap((u) => ['--upstream', u.url]), ...extra]);
+function startWorkers(ups: UpstreamHandle[], extra: string[] = [], opts: { ipc?: boolean } = {}): { child: ChildProcess; ready: Promise<Listening>; lines: string[] } {
+  const child = spawnTs('src/cli.ts', ['gateway', '--port', '0', '--host', '127.0.0.1', '--workers', '2', '--health-interval', '200', ...ups.flatMap((u) => ['--upstream', u.url]), ...extra], {}, opts);
   const lines: string[] = [];
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -130,13 +130,32 @@ describe('gateway --workers', { timeout: 180_000 }, () => {
     const unknown = await request(`${info.url}/_gateway/upstreams/127.0.0.1:1/drain`, { method: 'POST' });
     assert.equal(unknown.statusCode, 404);
     await unknown.body.dump();
-    await (await request(`${info.url}/_gateway/upstreams/${encodeURIComponent(drained.url)}/undrain`, { method: 'POST' })).body.dump();
+
+    // Undrained while a worker restarts (forked with the drain, not yet listening): the
+    // replacement must not keep it drained. Metrics scraped meanwhile answer at once.
+    const [survivor] = childrenOf(info.pid).filter((p) => p !== info.workerPids[0]);
+    const victim = childrenOf(info.pid).find((p) => p !== survivor)!;
+    process.kill(victim, 'SIGKILL');
+    await waitFor('the replacement to be forked', () => childrenOf(info.pid).some((p) => p !== survivor && p !== victim), 15_000, 20);
+    const undrain = await request(`${info.url}/_gateway/upstreams/${encodeURIComponent(drained.url)}/undrain`, { method: 'POST' });
+    assert.equal(undrain.statusCode, 200);
+    await undrain.body.dump();
+    const scrapeStarted = Date.now();
+    const scrape = await request(`${info.url}/_gateway/metrics`);
+    assert.equal(scrape.statusCode, 200, 'a starting worker does not fail the scrape');
+    await scrape.body.dump();
+    assert.ok(Date.now() - scrapeStarted < 2_000, `the scrape did not wait for the starting worker (${Date.now() - scrapeStarted} ms)`);
+    await waitFor('the undrain to reach both workers', async () => {
+      const v = await view(info.url);
+      return v.workers === 2 && v.upstreams.find((u) => u.url === drained.url)!.states.draining === undefined;
+    }, 15_000, 100);
     gw.child.kill('SIGTERM');
     assert.equal((await finished(gw.child, 30_000)).code, 0);
   });
 
-  it('SIGTERM lets in-flight requests finish, then every worker exits', async () => {
-    const gw = startWorkers(ups, ['--no-access-log']);
+  it('SIGTERM lets in-flight requests finish, then every worker exits (an IPC parent too)', async () => {
+    // Started with an IPC channel, as by a supervisor: the channel must not keep it alive.
+    const gw = startWorkers(ups, ['--no-access-log'], { ipc: true });
     const info = await gw.ready;
     await Promise.all(ups.map((u) => u.knobs({ latencyMs: 800 })));
     try {

@@ -12,12 +12,15 @@ const children = new Set<ChildProcess>();
 
 export interface RunResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-/** Starts `node --import tsx <script> ...args` from the repository root. */
-export function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+/**
+ * Starts `node --import tsx <script> ...args` from the repository root; with `ipc`, with
+ * an IPC channel too, as a supervisor that forks it would.
+ */
+export function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv = {}, opts: { ipc?: boolean } = {}): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, script), ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
   child.once('exit', () => children.delete(child));

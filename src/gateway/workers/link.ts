@@ -1,12 +1,10 @@
 /**
  * A worker's side of a multi-worker gateway: it asks the primary what only all workers
  * together know (`ClusterLink`, used by the admin routes), and answers the primary's
- * `local` requests from its own membership. prom-client's AggregatorRegistry answers
- * the primary's metric requests on the same channel once told which registry is ours.
+ * `local` requests from its own membership and metrics registry.
  */
-import { AggregatorRegistry } from 'prom-client';
 import { MiniscaleError } from '../../errors.js';
-import { setDraining, upstreamsView, type UpstreamView } from '../admin.js';
+import { setDraining, syncDrained, upstreamsView, type UpstreamView } from '../admin.js';
 import type { ClusterLink, GatewayRuntime } from '../runtime.js';
 import { DRAINED_ENV, WORKER_ENV, isPrimaryMessage, type AskOp, type LocalOp, type PrimaryMessage, type UpstreamsView, type WorkerMessage } from './protocol.js';
 
@@ -24,9 +22,6 @@ export class WorkerLink implements ClusterLink {
   #gw: GatewayRuntime | undefined;
 
   constructor(private readonly send: (m: WorkerMessage) => void = (m) => process.send!(m)) {
-    // Constructing one installs prom-client's worker-side listener at once, so the
-    // primary's metric requests are answered (empty) even before the gateway is up.
-    new AggregatorRegistry();
     process.on('message', (m: unknown) => {
       if (isPrimaryMessage(m)) this.onMessage(m);
     });
@@ -35,7 +30,6 @@ export class WorkerLink implements ClusterLink {
   /** Starts answering the primary for this worker's gateway. */
   attach(gw: GatewayRuntime): void {
     this.#gw = gw;
-    AggregatorRegistry.setRegistries([gw.metrics.registry]);
   }
 
   ready(url: string, port: number, algorithm: string): void {
@@ -56,7 +50,12 @@ export class WorkerLink implements ClusterLink {
 
   onMessage(m: PrimaryMessage): void {
     if (m.ms === 'local') {
-      this.send({ ms: 'local-answer', id: m.id, result: this.#local(m) });
+      const { id } = m;
+      this.#local(m).then(
+        (result) => this.send({ ms: 'local-answer', id, result }),
+        // The primary leaves a worker that does not answer out of the merged answer.
+        () => undefined,
+      );
       return;
     }
     const p = this.#pending.get(m.id);
@@ -67,10 +66,17 @@ export class WorkerLink implements ClusterLink {
     else p.reject(new WorkerLinkError(m.error));
   }
 
-  #local(op: LocalOp): UpstreamsView | UpstreamView | null {
+  async #local(op: LocalOp): Promise<unknown> {
     const gw = this.#gw;
     if (!gw) return null;
-    return op.op === 'view' ? upstreamsView(gw) : setDraining(gw, op.ref, op.draining) ?? null;
+    switch (op.op) {
+      case 'view': return upstreamsView(gw);
+      case 'drain': return setDraining(gw, op.ref, op.draining) ?? null;
+      case 'metrics': return await gw.metrics.registry.getMetricsAsJSON();
+      case 'sync-drained':
+        syncDrained(gw, op.drained);
+        return null;
+    }
   }
 
   #ask(op: AskOp): Promise<unknown> {

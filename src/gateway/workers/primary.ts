@@ -5,10 +5,11 @@
  *   the primary accepts connections and hands them round-robin to the workers, so one
  *   busy worker does not collect every new client;
  * - restarts a worker that dies, with the node supervisor's back-off (0.5 s doubling to
- *   10 s), and replays the admin drains the new worker missed;
+ *   10 s), and hands every worker that becomes ready the current set of admin drains;
  * - answers the admin routes' questions that need every worker (protocol.ts): the
- *   merged upstream view, a drain applied everywhere, metrics summed by prom-client's
- *   AggregatorRegistry;
+ *   merged upstream view, a drain applied everywhere, the workers' metrics summed by
+ *   prom-client's `AggregatorRegistry.aggregate` (asked over our own protocol, and only
+ *   of ready workers, so a worker that is starting cannot stall a scrape);
  * - on SIGTERM/SIGINT, has every worker finish its in-flight requests and exit.
  *
  * Each worker keeps its own health state, EWMA latencies and retry budget from its own
@@ -52,13 +53,13 @@ const LOCAL_TIMEOUT_MS = 5_000;
 export class GatewayPrimary {
   readonly #o: PrimaryOptions;
   readonly #slots: Slot[];
-  readonly #metrics = new AggregatorRegistry();
-  /** Upstreams drained through the admin API, by URL: replayed to restarted workers. */
+  /** Upstreams drained through the admin API, by URL: handed to every worker that becomes ready. */
   readonly #drained = new Set<string>();
-  readonly #localWaits = new Map<number, { results: Map<Worker, unknown>; expect: number; done: () => void }>();
+  /** Asks in progress: the workers asked (a worker that exits is taken out) and what they answered. */
+  readonly #localWaits = new Map<number, { asked: Set<Worker>; results: Map<Worker, unknown>; done: () => void }>();
   #nextLocalId = 1;
   #stopping = false;
-  #starting: { resolve: (r: GatewayReady) => void; reject: (e: Error) => void; ready: number } | undefined;
+  #starting: { resolve: (r: GatewayReady | undefined) => void; reject: (e: Error) => void; ready: number; timer: NodeJS.Timeout } | undefined;
   #info: GatewayReady | undefined;
 
   constructor(o: PrimaryOptions) {
@@ -70,22 +71,28 @@ export class GatewayPrimary {
     cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
   }
 
-  /** Forks every worker; resolves once all listen, rejects (having stopped the rest) if one fails to. */
-  start(): Promise<GatewayReady> {
+  /**
+   * Forks every worker; resolves once all listen, rejects (having stopped the rest) if
+   * one fails to, and resolves undefined if stop() is called first.
+   */
+  start(): Promise<GatewayReady | undefined> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => fail(new GatewayWorkerStartError(`the gateway workers did not all listen within ${(this.#o.readyTimeoutMs ?? 30_000) / 1000} s`, 1)), this.#o.readyTimeoutMs ?? 30_000);
+      const readyTimeoutMs = this.#o.readyTimeoutMs ?? 30_000;
       const fail = (err: Error) => {
         clearTimeout(timer);
         this.#starting = undefined;
         void this.stop().then(() => reject(err));
       };
+      const timer = setTimeout(() => fail(new GatewayWorkerStartError(`the gateway workers did not all listen within ${readyTimeoutMs / 1000} s`, 1)), readyTimeoutMs);
       this.#starting = {
         resolve: (r) => {
           clearTimeout(timer);
+          this.#starting = undefined;
           resolve(r);
         },
         reject: fail,
         ready: 0,
+        timer,
       };
       for (const slot of this.#slots) this.#fork(slot);
     });
@@ -98,6 +105,7 @@ export class GatewayPrimary {
   /** SIGTERM to every worker (each finishes its in-flight requests), SIGKILL after the grace. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#starting?.resolve(undefined);
     const live = this.#slots.flatMap((s) => {
       clearTimeout(s.timer);
       return s.worker && !s.worker.isDead() ? [s.worker] : [];
@@ -129,8 +137,9 @@ export class GatewayPrimary {
     if (m.ms === 'local-answer') {
       const wait = this.#localWaits.get(m.id);
       if (!wait) return;
+      if (!wait.asked.has(worker)) return;
       wait.results.set(worker, m.result);
-      if (wait.results.size >= wait.expect) wait.done();
+      if (wait.results.size >= wait.asked.size) wait.done();
       return;
     }
     const { id, ms: _ms, ...op } = m;
@@ -145,30 +154,36 @@ export class GatewayPrimary {
     if (!slot) return;
     slot.readyAt = Date.now();
     this.#info ??= { url: m.url, port: m.port, algorithm: m.algorithm };
-    // Drains made after it was forked and before it listened.
-    for (const url of this.#drained) send(worker, { ms: 'local', id: 0, op: 'drain', ref: url, draining: true });
+    // Drains and undrains made after it was forked (with the set of that moment) and before it listened.
+    send(worker, { ms: 'local', id: 0, op: 'sync-drained', drained: [...this.#drained] });
     if (this.#starting && ++this.#starting.ready === this.#slots.length) {
       this.#starting.resolve(this.#info);
-      this.#starting = undefined;
     } else if (!this.#starting) {
       this.#o.log.info({ worker: slot.index + 1, pid: worker.process.pid }, 'gateway worker back');
     }
   }
 
   async #answer(op: AskOp): Promise<unknown> {
-    if (op.op === 'metrics') return this.#metrics.clusterMetrics();
+    if (op.op === 'metrics') return AggregatorRegistry.aggregate(await this.#askWorkers(op) as object[]).metrics();
     if (op.op === 'view') return mergeViews(await this.#askWorkers(op) as UpstreamsView[]);
     const views = (await this.#askWorkers(op) as Array<UpstreamView | null>).filter((v): v is UpstreamView => v !== null);
     if (views.length === 0) return null;
     const merged = mergeUpstream(views);
     if (op.draining) this.#drained.add(merged.url);
     else this.#drained.delete(merged.url);
+    // A worker that became ready while the others were asked was not: the whole set
+    // again, to every ready worker, leaves none behind.
+    for (const w of this.#readyWorkers()) send(w, { ms: 'local', id: 0, op: 'sync-drained', drained: [...this.#drained] });
     return merged;
+  }
+
+  #readyWorkers(): Worker[] {
+    return this.#slots.flatMap((s) => (s.worker && s.readyAt !== undefined && !s.worker.isDead() ? [s.worker] : []));
   }
 
   /** Sends `op` to every listening worker; what they answered within the timeout (a stuck worker is logged and left out). */
   #askWorkers(op: LocalOp): Promise<unknown[]> {
-    const workers = this.#slots.flatMap((s) => (s.worker && s.readyAt !== undefined && !s.worker.isDead() ? [s.worker] : []));
+    const workers = this.#readyWorkers();
     if (workers.length === 0) return Promise.reject(new Error('no gateway worker is running'));
     const id = this.#nextLocalId++;
     return new Promise((resolve) => {
@@ -181,20 +196,20 @@ export class GatewayPrimary {
         resolve([...results.values()]);
       };
       const timer = setTimeout(done, LOCAL_TIMEOUT_MS);
-      this.#localWaits.set(id, { results, expect: workers.length, done });
+      this.#localWaits.set(id, { asked: new Set(workers), results, done });
       for (const w of workers) send(w, { ms: 'local', id, ...op });
     });
   }
 
   #onExit(worker: Worker, code: number | null, signal: string | null): void {
+    // Do not wait for an answer it will never give (and only where it was asked).
+    for (const wait of this.#localWaits.values()) {
+      if (!wait.asked.has(worker) || wait.results.has(worker)) continue;
+      wait.asked.delete(worker);
+      if (wait.results.size >= wait.asked.size) wait.done();
+    }
     const slot = this.#slotOf(worker);
     if (!slot || this.#stopping) return;
-    // Do not wait for an answer it will never give.
-    for (const wait of this.#localWaits.values()) {
-      if (wait.results.has(worker)) continue;
-      wait.expect--;
-      if (wait.results.size >= wait.expect) wait.done();
-    }
     slot.worker = undefined;
     if (this.#starting) {
       this.#starting.reject(new GatewayWorkerStartError(`gateway worker ${slot.index + 1} exited with ${signal ?? code} while starting`, code ?? 1));

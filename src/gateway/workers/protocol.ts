@@ -10,6 +10,9 @@
  *   metrics summed over the workers. The primary `answer`s it.
  * - To build that answer the primary sends every worker a `local` request and collects
  *   their `local-answer`s.
+ * - The primary keeps the upstreams drained through the admin API and sends a worker
+ *   the whole set (`local` `sync-drained`) when it becomes ready and after every drain
+ *   or undrain, so a worker that was starting during one cannot keep a stale state.
  */
 import type { UpstreamView } from '../admin.js';
 
@@ -31,15 +34,22 @@ export type AskOp =
   | { op: 'drain'; ref: string; draining: boolean }
   | { op: 'metrics' };
 
-/** What the primary asks each worker. `drain` answers the upstream's view, or null when that worker has no such upstream. */
+/**
+ * What the primary asks each worker. `drain` answers the upstream's view, or null when
+ * that worker has no such upstream; `metrics` answers prom-client's JSON form
+ * (`getMetricsAsJSON`); `sync-drained` makes exactly these upstreams (URLs) the ones
+ * drained by the admin API, and answers nothing.
+ */
 export type LocalOp =
   | { op: 'view' }
-  | { op: 'drain'; ref: string; draining: boolean };
+  | { op: 'drain'; ref: string; draining: boolean }
+  | { op: 'metrics' }
+  | { op: 'sync-drained'; drained: string[] };
 
 export type WorkerMessage =
   | { ms: 'ready'; url: string; port: number; algorithm: string }
   | ({ ms: 'ask'; id: number } & AskOp)
-  | { ms: 'local-answer'; id: number; result: UpstreamsView | UpstreamView | null };
+  | { ms: 'local-answer'; id: number; result: unknown };
 
 export type PrimaryMessage =
   | { ms: 'answer'; id: number; ok: true; result: unknown }
