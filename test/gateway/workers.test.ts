@@ -3,7 +3,8 @@
  * workers, admin routes that answer for all of them (the merged view, a drain every
  * worker applies — also one restarted after a crash — and summed metrics), a worker
  * that dies is replaced, SIGTERM lets in-flight requests finish, and a worker that
- * cannot start stops the whole gateway with its exit code.
+ * cannot start stops the whole gateway with its exit code, and a SIGTERM while the
+ * workers start stops them all.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -182,6 +183,29 @@ describe('gateway --workers', { timeout: 180_000 }, () => {
       assert.deepEqual(childrenOf(child.pid!), [], 'no worker left behind');
     } finally {
       taken.close();
+    }
+  });
+
+  it('SIGTERM while the workers are still starting stops them all, and the primary exits 0', async () => {
+    // A "Redis" that accepts connections and never answers keeps the workers starting.
+    const sockets = new Set<net.Socket>();
+    const blackhole = net.createServer((s) => { sockets.add(s); s.on('error', () => undefined); });
+    await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', () => r()));
+    const storeUrl = `redis://127.0.0.1:${(blackhole.address() as net.AddressInfo).port}`;
+    try {
+      const child = spawnTs('src/cli.ts', ['gateway', '--port', '0', '--host', '127.0.0.1', '--workers', '2', '--discover', '--store', 'redis', '--store-url', storeUrl]);
+      const exit = finished(child, 30_000);
+      await waitFor('two workers forked', () => childrenOf(child.pid!).length === 2, 20_000, 20);
+      await waitFor('the workers to reach the store', () => sockets.size >= 2, 20_000, 20);
+      const workers = childrenOf(child.pid!);
+      child.kill('SIGTERM');
+      const r = await exit;
+      assert.equal(r.code, 0, `the primary stopped cleanly (signal ${r.signal}); stderr: ${r.stderr.slice(-500)}`);
+      assert.doesNotMatch(r.stdout, /"listening"/, 'it never claimed to listen');
+      for (const pid of workers) await waitFor(`worker ${pid} gone`, () => ppidOf(pid) === undefined, 5_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      blackhole.close();
     }
   });
 });
