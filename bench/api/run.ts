@@ -23,9 +23,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createLogger } from '../../src/logging.js';
 import { startWechatEmulator } from '../../src/wechat-emulator/index.js';
+import { LOAD_OPTIONS, parseCommandLine } from '../support/command-line.js';
 import { printProfile, summarizeProfileDir, type ProfileSummary } from '../support/cpu-profile.js';
 import { cpuBetween, cpuSnapshot, foreignShare, processCpu } from '../support/machine-load.js';
 import { runBenchmark, tempDir } from '../support/processes.js';
@@ -43,23 +43,12 @@ const PROFILE_TARGETS = ['embedded-get', 'embedded-put', 'redis-get', 'redis-put
 type ProfileTarget = (typeof PROFILE_TARGETS)[number];
 const USAGE = `usage: npm run bench:api -- [--quick] [--duration S] [--rounds N] [--connections N] [--threads N] [--profile [--profile-target ${PROFILE_TARGETS.join('|')}] [--profile-dir DIR]]`;
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string' },
-    rounds: { type: 'string' },
-    connections: { type: 'string', default: '64' },
-    threads: { type: 'string', default: '2' },
-    quick: { type: 'boolean', default: false },
-    profile: { type: 'boolean', default: false },
-    'profile-target': { type: 'string', default: 'embedded-get' },
-    'profile-dir': { type: 'string' },
-    help: { type: 'boolean', default: false },
-  },
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values } = parseCommandLine({
+  ...LOAD_OPTIONS,
+  profile: { type: 'boolean', default: false },
+  'profile-target': { type: 'string', default: 'embedded-get' },
+  'profile-dir': { type: 'string' },
+}, USAGE);
 const durationSec = Number(values.duration ?? (values.quick ? 3 : 10));
 const rounds = Number(values.rounds ?? (values.quick ? 1 : 2));
 const warmSec = values.quick ? 1 : 2;

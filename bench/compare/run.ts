@@ -18,10 +18,10 @@
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createLogger } from '../../src/logging.js';
 import { startWechatEmulator } from '../../src/wechat-emulator/index.js';
 import { startRedis } from '../api/processes.js';
+import { LOAD_OPTIONS, parseCommandLine } from '../support/command-line.js';
 import { requireBuilt, runBenchmark } from '../support/processes.js';
 import { fmt, writeJson } from '../support/table.js';
 import { describe, measure, warm, type LoadShape, type RunRow } from './measure.js';
@@ -37,21 +37,7 @@ const PARTS = ['read', 'write', 'mixed', 'counter', 'leaderboard', 'slow-node', 
 type Part = (typeof PARTS)[number];
 const USAGE = `usage: npm run bench -- [--quick] [--duration S] [--rounds N] [--connections N] [--threads N] [--only ${PARTS.join(',')}]`;
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    duration: { type: 'string' },
-    rounds: { type: 'string' },
-    connections: { type: 'string', default: '64' },
-    threads: { type: 'string', default: '2' },
-    only: { type: 'string' },
-    help: { type: 'boolean', default: false },
-  },
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values } = parseCommandLine({ ...LOAD_OPTIONS, only: { type: 'string' } }, USAGE);
 const shape: LoadShape = {
   threads: Number(values.threads),
   connections: Number(values.connections),

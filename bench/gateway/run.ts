@@ -20,8 +20,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { request } from 'undici';
+import { LOAD_OPTIONS, parseCommandLine } from '../support/command-line.js';
 import { printProfile, summarizeProfileDir, type ProfileSummary } from '../support/cpu-profile.js';
 import { cpuBetween, cpuSnapshot, foreignShare, processCpu } from '../support/machine-load.js';
 import { runBenchmark, stop } from '../support/processes.js';
@@ -34,11 +34,12 @@ import { failed, printTable, printTargets, SCENARIOS, summarize, targets, type L
 const RESULTS = fileURLToPath(new URL('../results/gateway-latest.json', import.meta.url));
 const USAGE = 'usage: npm run bench:gateway -- [--quick] [--duration S] [--rounds N] [--connections N] [--threads N] [--profile] [--only a,b,c] [--gateway-args="--workers 2 ..."]';
 
-const { values } = parseCommandLine();
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values } = parseCommandLine({
+  ...LOAD_OPTIONS,
+  profile: { type: 'boolean', default: false },
+  only: { type: 'string', default: 'a,b,c' },
+  'gateway-args': { type: 'string', default: '' },
+}, USAGE);
 const durationSec = Number(values.duration ?? (values.quick ? 3 : 10));
 const warmSec = values.quick ? 1 : 2;
 const rounds = Number(values.rounds ?? (values.quick ? 1 : 3));
@@ -161,24 +162,3 @@ async function main(): Promise<void> {
 const planMs = only.size * rounds * 2 * (durationSec + 3) * 1000 + (values.profile ? 2 * (durationSec + warmSec) * 1000 : 0);
 runBenchmark(main, Math.max(5 * 60_000, planMs + 2 * 60_000));
 
-/** The command line, or the usage and exit code 2 (a value starting with a dash needs `=`). */
-function parseCommandLine() {
-  try {
-    return parseArgs({
-      options: {
-        duration: { type: 'string' },
-        rounds: { type: 'string' },
-        connections: { type: 'string', default: '64' },
-        threads: { type: 'string', default: '2' },
-        quick: { type: 'boolean', default: false },
-        profile: { type: 'boolean', default: false },
-        only: { type: 'string', default: 'a,b,c' },
-        'gateway-args': { type: 'string', default: '' },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (err) {
-    console.error(`${(err as Error).message.split('\n')[0]}\n${USAGE}`);
-    process.exit(2);
-  }
-}
