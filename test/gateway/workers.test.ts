@@ -13,7 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import type { ChildProcess } from 'node:child_process';
 import { finished, killAll, listening, spawnTs } from '../support/processes.js';
-import { startUpstreams, waitFor, type UpstreamHandle } from './helpers.js';
+import { WorkerLink } from '../../src/gateway/workers/link.js';
+import { gateway, startUpstreams, waitFor, type UpstreamHandle } from './helpers.js';
 
 interface Listening { url: string; port: number; pid: number; workers: number; workerPids: number[] }
 interface View { workers?: number; upstreams: Array<{ url: string; state: string; states: Record<string, number>; requests: number }> }
@@ -206,6 +207,32 @@ describe('gateway --workers', { timeout: 180_000 }, () => {
     } finally {
       for (const s of sockets) s.destroy();
       blackhole.close();
+    }
+  });
+});
+
+describe('a worker\'s link to the primary (in process)', () => {
+  it('keeps the primary\'s drain set: exactly those upstreams drained, also ones it discovers later', async () => {
+    const sent: unknown[] = [];
+    const link = new WorkerLink((m) => sent.push(m));
+    const gw = await gateway({ upstreams: ['http://127.0.0.1:1'], healthIntervalMs: 0 });
+    try {
+      link.attach(gw.runtime, []);
+      link.onMessage({ ms: 'local', id: 0, op: 'sync-drained', drained: ['http://127.0.0.1:1', 'http://127.0.0.1:2'] });
+      await waitFor('the sync to be applied', () => sent.length === 1, 2_000, 10);
+      const { membership } = gw.runtime;
+      assert.equal(membership.find('127.0.0.1:1')!.health.drainingByAdmin, true);
+      // Discovered after another worker drained it (as --discover would add it).
+      const later = membership.add('http://127.0.0.1:2', { slowStart: false });
+      const other = membership.add('http://127.0.0.1:3', { slowStart: false });
+      assert.equal(later.health.drainingByAdmin, true, 'a node named in the set is drained on arrival');
+      assert.equal(other.health.drainingByAdmin, false);
+
+      link.onMessage({ ms: 'local', id: 0, op: 'sync-drained', drained: ['http://127.0.0.1:3'] });
+      await waitFor('the second sync', () => sent.length === 2, 2_000, 10);
+      assert.deepEqual(membership.upstreams.map((u) => u.health.drainingByAdmin), [false, false, true], 'exactly the set, undrains included');
+    } finally {
+      await gw.close();
     }
   });
 });

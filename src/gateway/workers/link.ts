@@ -20,6 +20,8 @@ export class WorkerLink implements ClusterLink {
   #nextId = 1;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   #gw: GatewayRuntime | undefined;
+  /** The primary's set of admin drains, as last sent: also applied to upstreams discovered later. */
+  #drained: readonly string[] = [];
 
   constructor(private readonly send: (m: WorkerMessage) => void = (m) => process.send!(m)) {
     process.on('message', (m: unknown) => {
@@ -27,9 +29,19 @@ export class WorkerLink implements ClusterLink {
     });
   }
 
-  /** Starts answering the primary for this worker's gateway. */
-  attach(gw: GatewayRuntime): void {
+  /**
+   * Starts answering the primary for this worker's gateway, whose upstreams already
+   * carry the drains it was forked with (`drained`). A node this worker discovers only
+   * later is drained too if the primary's set names it.
+   */
+  attach(gw: GatewayRuntime, drained: readonly string[] = []): void {
     this.#gw = gw;
+    this.#drained = drained;
+    gw.membership.onChange((event, u) => {
+      if (event !== 'added' || !this.#drained.some((ref) => u.matches(ref))) return;
+      u.health.drainingByAdmin = true;
+      gw.log.info({ upstream: u.url }, 'discovered upstream is drained by the admin API (another worker)');
+    });
   }
 
   ready(url: string, port: number, algorithm: string): void {
@@ -74,6 +86,7 @@ export class WorkerLink implements ClusterLink {
       case 'drain': return setDraining(gw, op.ref, op.draining) ?? null;
       case 'metrics': return await gw.metrics.registry.getMetricsAsJSON();
       case 'sync-drained':
+        this.#drained = op.drained;
         syncDrained(gw, op.drained);
         return null;
     }
