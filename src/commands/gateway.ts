@@ -114,7 +114,7 @@ export function registerGatewayCommand(program: Command): void {
         throw err;
       });
       if (link) {
-        link.attach(gw.runtime, drained);
+        link.attach(gw.runtime);
         link.ready(gw.url, gw.port, gw.runtime.options.algorithm);
       } else {
         process.stdout.write(`${JSON.stringify({ event: 'listening', url: gw.url, port: gw.port, pid: process.pid, algorithm: gw.runtime.options.algorithm })}\n`);

@@ -103,20 +103,6 @@ export function setDraining(gw: GatewayRuntime, ref: string, draining: boolean):
   return view(u, performance.now());
 }
 
-/**
- * Makes exactly the upstreams `refs` name the ones drained by the admin API: how a
- * multi-worker gateway's primary hands its set to a worker, whatever the worker missed.
- */
-export function syncDrained(gw: GatewayRuntime, refs: readonly string[]): void {
-  const wanted = new Set(refs.map((ref) => gw.membership.find(ref)));
-  for (const u of gw.membership.upstreams) {
-    const draining = wanted.has(u);
-    if (u.health.drainingByAdmin === draining) continue;
-    u.health.drainingByAdmin = draining;
-    gw.log.info({ upstream: u.url, draining, inflight: u.inflight }, `upstream ${draining ? 'drained' : 'undrained'} by the admin API (another worker)`);
-  }
-}
-
 async function only(method: string, allowed: string, res: ServerResponse, then: () => void | Promise<void>): Promise<void> {
   if (method === allowed || (allowed === 'GET' && method === 'HEAD')) {
     await then();

@@ -49,6 +49,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     pool: { connections: o.poolConnections, idleMs: o.poolIdleMs, connectTimeoutMs: o.connectTimeoutMs },
     ewmaDecayMs: o.ewmaDecayMs,
   }, log, healthEventLogger(log, metrics));
+  // Before any upstream is added, so every one (discovered ones too) starts drained or not.
+  if (options.drained) membership.setAdminDrained(options.drained);
   for (const url of o.upstreams) membership.add(url, { slowStart: false });
 
   const gw: GatewayRuntime = {
@@ -78,10 +80,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       store = await openStore(o.discover);
       discovery = new RegistryDiscovery(store, membership, o.discoverIntervalMs, log);
       await discovery.start();
-    }
-    for (const ref of options.drained ?? []) {
-      const u = membership.find(ref);
-      if (u) u.health.drainingByAdmin = true;
     }
     health.start();
     outliers.start();

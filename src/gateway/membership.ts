@@ -13,6 +13,8 @@ export type MembershipListener = (event: 'added' | 'removed', upstream: Upstream
 export class Membership {
   #upstreams: readonly Upstream[] = [];
   readonly #listeners: MembershipListener[] = [];
+  /** A multi-worker gateway's set of admin drains (see setAdminDrained); empty otherwise. */
+  #adminDrained: readonly string[] = [];
 
   constructor(
     private readonly settings: UpstreamSettings,
@@ -35,6 +37,7 @@ export class Membership {
     });
     this.#upstreams = [...this.#upstreams, u];
     this.log.info({ upstream: url, nodeId: opts.nodeId }, 'upstream added');
+    this.#applyAdminDrain(u);
     for (const l of this.#listeners) l('added', u);
     return u;
   }
@@ -46,6 +49,24 @@ export class Membership {
     this.log.info({ upstream: u.url, nodeId: u.nodeId, inflight: u.inflight }, 'upstream removed; finishing its in-flight requests');
     for (const l of this.#listeners) l('removed', u);
     u.pool.close().catch((err: unknown) => this.log.warn({ err, upstream: u.url }, 'closing the pool failed'));
+  }
+
+  /**
+   * Makes exactly the upstreams `refs` name (URL, host:port or node id) the ones drained
+   * by the admin API, now and as they are added later (a node discovered after another
+   * worker drained it). How a multi-worker gateway's primary hands a worker its set of
+   * drains, whatever the worker missed while it started.
+   */
+  setAdminDrained(refs: readonly string[]): void {
+    this.#adminDrained = refs;
+    for (const u of this.#upstreams) this.#applyAdminDrain(u);
+  }
+
+  #applyAdminDrain(u: Upstream): void {
+    const draining = this.#adminDrained.some((ref) => u.matches(ref));
+    if (u.health.drainingByAdmin === draining) return;
+    u.health.drainingByAdmin = draining;
+    this.log.info({ upstream: u.url, draining, inflight: u.inflight }, `upstream ${draining ? 'drained' : 'undrained'} by the admin API (through another worker)`);
   }
 
   /** By host:port, URL or registry node id. */

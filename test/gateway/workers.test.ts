@@ -217,7 +217,7 @@ describe('a worker\'s link to the primary (in process)', () => {
     const link = new WorkerLink((m) => sent.push(m));
     const gw = await gateway({ upstreams: ['http://127.0.0.1:1'], healthIntervalMs: 0 });
     try {
-      link.attach(gw.runtime, []);
+      link.attach(gw.runtime);
       link.onMessage({ ms: 'local', id: 0, op: 'sync-drained', drained: ['http://127.0.0.1:1', 'http://127.0.0.1:2'] });
       await waitFor('the sync to be applied', () => sent.length === 1, 2_000, 10);
       const { membership } = gw.runtime;

@@ -4,7 +4,7 @@
  * `local` requests from its own membership and metrics registry.
  */
 import { MiniscaleError } from '../../errors.js';
-import { setDraining, syncDrained, upstreamsView, type UpstreamView } from '../admin.js';
+import { setDraining, upstreamsView, type UpstreamView } from '../admin.js';
 import type { ClusterLink, GatewayRuntime } from '../runtime.js';
 import { DRAINED_ENV, WORKER_ENV, isPrimaryMessage, type AskOp, type LocalOp, type PrimaryMessage, type UpstreamsView, type WorkerMessage } from './protocol.js';
 
@@ -20,8 +20,6 @@ export class WorkerLink implements ClusterLink {
   #nextId = 1;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   #gw: GatewayRuntime | undefined;
-  /** The primary's set of admin drains, as last sent: also applied to upstreams discovered later. */
-  #drained: readonly string[] = [];
 
   constructor(private readonly send: (m: WorkerMessage) => void = (m) => process.send!(m)) {
     process.on('message', (m: unknown) => {
@@ -29,19 +27,9 @@ export class WorkerLink implements ClusterLink {
     });
   }
 
-  /**
-   * Starts answering the primary for this worker's gateway, whose upstreams already
-   * carry the drains it was forked with (`drained`). A node this worker discovers only
-   * later is drained too if the primary's set names it.
-   */
-  attach(gw: GatewayRuntime, drained: readonly string[] = []): void {
+  /** Starts answering the primary for this worker's gateway. */
+  attach(gw: GatewayRuntime): void {
     this.#gw = gw;
-    this.#drained = drained;
-    gw.membership.onChange((event, u) => {
-      if (event !== 'added' || !this.#drained.some((ref) => u.matches(ref))) return;
-      u.health.drainingByAdmin = true;
-      gw.log.info({ upstream: u.url }, 'discovered upstream is drained by the admin API (another worker)');
-    });
   }
 
   ready(url: string, port: number, algorithm: string): void {
@@ -86,8 +74,7 @@ export class WorkerLink implements ClusterLink {
       case 'drain': return setDraining(gw, op.ref, op.draining) ?? null;
       case 'metrics': return await gw.metrics.registry.getMetricsAsJSON();
       case 'sync-drained':
-        this.#drained = op.drained;
-        syncDrained(gw, op.drained);
+        gw.membership.setAdminDrained(op.drained);
         return null;
     }
   }
