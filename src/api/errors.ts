@@ -17,6 +17,11 @@ export class NotFoundError extends MiniscaleError {
   readonly code = 'NOT_FOUND';
 }
 
+/** An admin drain that would leave no worker taking connections on the public port. */
+export class DrainRefusedError extends MiniscaleError {
+  readonly code = 'DRAIN_REFUSED';
+}
+
 export class PayloadTooLargeError extends MiniscaleError {
   readonly code = 'PAYLOAD_TOO_LARGE';
 }

@@ -1,18 +1,21 @@
 /**
- * One API node: opens the store, builds the app, listens, registers in the node
- * registry and keeps the WeChat access_token warm. `drain()` is the graceful exit.
+ * One API node: opens the store, builds the app, listens, and — standing alone — registers
+ * in the node registry; as a worker of `miniscale up` it reports to its primary instead
+ * (worker/). Keeps the WeChat access_token warm. `drain()` is the graceful exit.
  */
 import type { FastifyInstance } from 'fastify';
 import { createLogger, type Logger } from '../logging.js';
 import { openStore, type Store } from '../store/index.js';
 import { buildApp } from './app.js';
 import { Sessions } from './auth/sessions.js';
+import { ConnectionDrain } from './connection-drain.js';
 import type { ApiContext } from './context.js';
 import type { NodeOptions } from './config.js';
 import { NodeMetrics } from './metrics.js';
 import { RegistryHeartbeat } from './registry-heartbeat.js';
 import { AccessTokenKeeper } from './wechat/access-token.js';
 import { WechatClient } from './wechat/wechat-client.js';
+import { attachToPrimary, type WorkerRole } from './worker/attach.js';
 
 export { resolveNodeOptions, type NodeOptions, type NodeFlags } from './config.js';
 
@@ -24,7 +27,14 @@ export interface RunningNode {
   drain(): Promise<void>;
 }
 
-export async function startNode(options: NodeOptions, logger: Logger = createLogger({ component: 'node', nodeId: options.nodeId })): Promise<RunningNode> {
+export interface StartNodeOptions {
+  logger?: Logger;
+  /** Set when this node is a worker of `miniscale up`, sharing the public port with its siblings. */
+  worker?: WorkerRole;
+}
+
+export async function startNode(options: NodeOptions, start: StartNodeOptions = {}): Promise<RunningNode> {
+  const logger = start.logger ?? createLogger({ component: 'node', nodeId: options.nodeId });
   const store = await openStore(options.store);
   const wechat = new WechatClient(options.wechat);
   const ctx: ApiContext = {
@@ -37,38 +47,38 @@ export async function startNode(options: NodeOptions, logger: Logger = createLog
     state: { draining: false },
   };
   const app = await buildApp(ctx, logger);
+  const connections = new ConnectionDrain(app.server);
+  const worker = start.worker ? await attachToPrimary(app, ctx, connections, start.worker, logger) : undefined;
   await app.listen({ host: options.host, port: options.port });
   const port = (app.server.address() as { port: number }).port;
   const url = `http://${options.host}:${port}`;
-  const heartbeat = new RegistryHeartbeat(store, options.nodeId, url, options.heartbeatMs, logger);
-  await heartbeat.start();
+  // A worker's URL is the machine's shared port: one registry entry per worker would
+  // list that URL N times, so only a node standing alone registers itself.
+  const heartbeat = worker ? undefined : new RegistryHeartbeat(store, options.nodeId, url, options.heartbeatMs, logger);
+  await heartbeat?.start();
   ctx.tokens.start();
+  worker?.ready(url);
   logger.info({ url, store: store.driver }, 'node ready');
-  return { url, port, nodeId: options.nodeId, drain: once(() => drain(ctx, app, heartbeat, store, logger)) };
+  return { url, port, nodeId: options.nodeId, drain: once(() => drain(ctx, app, connections, heartbeat, store, logger)) };
 }
 
-async function drain(ctx: ApiContext, app: FastifyInstance, heartbeat: RegistryHeartbeat, store: Store, log: Logger): Promise<void> {
+async function drain(ctx: ApiContext, app: FastifyInstance, connections: ConnectionDrain, heartbeat: RegistryHeartbeat | undefined, store: Store, log: Logger): Promise<void> {
   const { drainDelayMs, drainTimeoutMs } = ctx.options;
-  log.info({ drainDelayMs }, 'draining');
+  const deadline = Date.now() + drainTimeoutMs;
+  log.info({ drainDelayMs, connections: connections.connections }, 'draining');
   ctx.state.draining = true;
-  const forced = setTimeout(() => {
-    log.error({ drainTimeoutMs }, 'drain took too long; closing connections');
-    app.server.closeAllConnections();
-  }, drainTimeoutMs);
-  forced.unref();
-  try {
-    await heartbeat.markDraining();
-    // Keep serving while the gateway notices (registry or failing /readyz) and stops sending.
-    await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
-    await app.close(); // stops accepting, waits for in-flight requests, closes idle keep-alive sockets
-    await heartbeat.stop();
-    ctx.tokens.stop();
-    await ctx.wechat.close();
-    await store.close();
-    log.info('drained');
-  } finally {
-    clearTimeout(forced);
-  }
+  await heartbeat?.markDraining();
+  // Keep serving while a gateway in front notices (registry or failing /readyz) and stops sending.
+  if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
+  connections.stopAccepting();
+  const { cut } = await connections.settled(deadline);
+  if (cut > 0) log.warn({ cut, drainTimeoutMs }, 'drain took too long; closed the connections left');
+  await app.close();
+  await heartbeat?.stop();
+  ctx.tokens.stop();
+  await ctx.wechat.close();
+  await store.close();
+  log.info('drained');
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

@@ -9,12 +9,12 @@ export function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-/** A port the OS says is free right now (it may be taken by the time it is used; callers retry). */
-export function freePort(): Promise<number> {
+/** A port the OS says is free right now on `host` (it may be taken by the time it is used; callers retry). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1' }, () => {
+    server.listen({ port: 0, host }, () => {
       const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
     });

@@ -1,6 +1,8 @@
 /** The block `miniscale up` prints once everything answers: what runs, where, how to stop it. */
 export interface ReadyInfo {
-  gatewayUrl: string;
+  /** Where clients connect. */
+  url: string;
+  topology: 'one-hop' | 'gateway';
   algorithm: string;
   nodes: number;
   store: string;
@@ -13,7 +15,9 @@ export interface ReadyInfo {
 
 export function readyBanner(r: ReadyInfo): string {
   const rows: [string, string][] = [
-    ['gateway', `${r.gatewayUrl}  (${r.algorithm} over ${r.nodes} node${r.nodes === 1 ? '' : 's'}; dashboard ${r.gatewayUrl}/_gateway/)`],
+    ['url', r.topology === 'one-hop'
+      ? `${r.url}  (${r.nodes} API node worker${r.nodes === 1 ? '' : 's'} sharing the port; dashboard ${r.url}/_gateway/)`
+      : `${r.url}  (gateway, ${r.algorithm} over ${r.nodes} node${r.nodes === 1 ? '' : 's'}; dashboard ${r.url}/_gateway/)`],
     ['store', r.store],
     ['mode', r.emulatorUrl
       ? `dev — WeChat emulator at ${r.emulatorUrl}; log in with codes like "dev:alice"`

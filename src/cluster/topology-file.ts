@@ -10,8 +10,15 @@ import { isAlive } from './redis-server.js';
 export interface Topology {
   /** PID of the `miniscale up` process (SIGHUP to it = rolling restart). */
   pid: number;
+  topology: 'one-hop' | 'gateway';
+  /** Where clients connect. */
+  url: string;
+  /** The same as `url`, under the name it had when a gateway always answered there. */
   gatewayUrl: string;
+  /** What a front proxy would point at: the shared port (one hop), or each node's own (gateway). */
   nodes: string[];
+  /** The API nodes serving now. */
+  workers: { nodeId: string; pid: number }[];
   store: string;
   startedAt: string;
   /** Every process `up` started and still runs (nodes, store helpers), for operators and tests. */

@@ -3,6 +3,7 @@
  * checked before anything starts so a bad one is a usage error (exit 2), not a
  * half-started system.
  */
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { LevelWithSilent } from 'pino';
@@ -26,6 +27,8 @@ export interface UpFlags {
   algorithm?: string;
   logLevel?: string;
   accessLog?: boolean;
+  gateway?: boolean;
+  trustProxy?: string[];
 }
 
 export interface UpOptions {
@@ -37,7 +40,12 @@ export interface UpOptions {
   storeUrl?: string;
   /** Absolute. Holds the embedded store, the admin key, topology.json and a launched cluster. */
   dataDir: string;
+  /** Per-request balancing through the in-process gateway (a second hop) instead of one hop. */
+  gateway: boolean;
+  /** Only with `gateway`. */
   algorithm: Algorithm;
+  /** CIDRs of proxies in front whose X-Forwarded-For is believed. @default [] */
+  trustProxy: string[];
   logLevel: LevelWithSilent;
   accessLog: boolean;
   wechat: { appid: string; secret: string; apiBase?: string } | 'dev';
@@ -54,6 +62,9 @@ export function resolveUpOptions(flags: UpFlags, env: Env = process.env): UpOpti
   if (store === 'redis' && !flags.storeUrl) throw new ConfigError('--store redis needs --store-url (e.g. redis://127.0.0.1:6379)');
   const algorithm = (flags.algorithm ?? 'p2c-ewma') as Algorithm;
   if (!ALGORITHMS.includes(algorithm)) throw new ConfigError(`--algorithm must be one of ${ALGORITHMS.join(', ')}`);
+  if (flags.algorithm !== undefined && !flags.gateway) throw new ConfigError('--algorithm picks how the gateway balances: it needs --gateway (one hop, the kernel and node:cluster hand out connections)');
+  const trustProxy = flags.trustProxy ?? [];
+  for (const cidr of trustProxy) if (!isCidr(cidr)) throw new ConfigError(`--trust-proxy ${cidr}: expected an address or CIDR, e.g. 10.0.0.0/8`);
   const logLevel = (flags.logLevel ?? env.MINISCALE_LOG_LEVEL ?? 'info') as LevelWithSilent;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const nodes = flags.nodes ?? Math.max(2, os.availableParallelism());
@@ -68,7 +79,9 @@ export function resolveUpOptions(flags: UpFlags, env: Env = process.env): UpOpti
     store,
     storeUrl: flags.storeUrl,
     dataDir: path.resolve(flags.data ?? DEFAULT_DATA_DIR),
+    gateway: flags.gateway ?? false,
     algorithm,
+    trustProxy: trustProxy.map((c) => (c.includes('/') ? c : `${c}/${net.isIPv6(c) ? 128 : 32}`)),
     logLevel,
     accessLog: flags.accessLog ?? true,
     wechat,
@@ -82,4 +95,12 @@ function wechatFrom(env: Env): UpOptions['wechat'] {
   if (!appid && !secret) return 'dev';
   if (!appid || !secret) throw new ConfigError('set both MINISCALE_WECHAT_APPID and MINISCALE_WECHAT_SECRET, or neither (dev mode with the WeChat emulator)');
   return { appid, secret, apiBase: env.MINISCALE_WECHAT_API || undefined };
+}
+
+function isCidr(raw: string): boolean {
+  const [addr, bits, ...rest] = raw.split('/');
+  if (rest.length > 0 || !addr || net.isIP(addr) === 0) return false;
+  if (bits === undefined) return true;
+  const max = net.isIPv6(addr) ? 128 : 32;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
 }

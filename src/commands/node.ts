@@ -1,8 +1,11 @@
 /**
  * `miniscale node`: one API node, in the foreground. SIGTERM/SIGINT drain it.
  * The node itself (Fastify and the rest) is imported only when this command runs, so
- * every other `miniscale` command starts without loading it.
+ * every other `miniscale` command starts without loading it. Forked by `miniscale up`
+ * as a node:cluster worker, it shares the public port with its siblings and reports to
+ * the primary (src/api/worker/) instead of printing its listening line.
  */
+import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
 import { resolveNodeOptions, type NodeFlags } from '../api/config.js';
 import { STORE_DRIVERS } from '../store/index.js';
@@ -20,18 +23,28 @@ export function registerNodeCommand(program: Command): void {
     .action(async (flags: NodeFlags) => {
       const options = resolveNodeOptions(flags);
       const { startNode } = await import('../api/index.js');
-      const node = await startNode(options);
+      const worker = cluster.isWorker ? { link: new (await import('../workers/link.js')).PrimaryLink() } : undefined;
+      const node = await startNode(options, { worker }).catch((err: unknown) => {
+        // An open IPC channel would keep this process alive after the error is printed;
+        // the parent learns of the failure from the exit code.
+        if (cluster.isWorker) cluster.worker!.disconnect();
+        else if (process.connected) process.disconnect();
+        throw err;
+      });
       // Printed for scripts and supervisors that start nodes on port 0.
-      process.stdout.write(`${JSON.stringify({ event: 'listening', url: node.url, nodeId: node.nodeId, pid: process.pid })}\n`);
+      if (!worker) process.stdout.write(`${JSON.stringify({ event: 'listening', url: node.url, nodeId: node.nodeId, pid: process.pid })}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => void node.drain().then(resolve, resolve);
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
-        // Started by a supervisor (`miniscale up`) over an IPC channel: when the
-        // supervisor dies, even by SIGKILL, the channel closes and we leave with it.
+        // Started by a supervisor over an IPC channel: when the supervisor dies, even by
+        // SIGKILL, the channel closes and we leave with it. (A node:cluster worker
+        // leaves at once by cluster's own rule.)
         if (process.connected) process.once('disconnect', stop);
       });
-      // The open IPC channel would keep this process alive after the drain.
-      if (process.connected) process.disconnect();
+      // The open IPC channel would keep this process alive after the drain; a cluster
+      // worker leaves through cluster's disconnect, which tells the primary it meant to.
+      if (cluster.isWorker) cluster.worker!.disconnect();
+      else if (process.connected) process.disconnect();
     });
 }

@@ -1,5 +1,6 @@
 /**
- * `miniscale up`: the whole system in the foreground (see src/cluster/up.ts).
+ * `miniscale up`: the whole system in the foreground (see src/cluster/up.ts), one hop by
+ * default, or behind the in-process gateway with `--gateway`.
  * Ctrl-C / SIGTERM stop it gracefully, a second one forces; SIGHUP replaces the nodes
  * one at a time (`miniscale restart` sends it).
  */
@@ -14,16 +15,18 @@ import { STORE_DRIVERS } from '../store/index.js';
 export function registerUpCommand(program: Command): void {
   program
     .command('up')
-    .description('run the whole system: gateway + API nodes + store (+ WeChat emulator in dev mode)')
-    .option('--port <port>', 'gateway port (default $MINISCALE_PORT, else 8080; 0 = any free port)', integer('--port', 0, 65535))
-    .option('--host <host>', 'address the gateway listens on (default 0.0.0.0, or 127.0.0.1 in dev mode; nodes always listen on 127.0.0.1)')
+    .description('run the whole system on this machine: API node workers sharing the public port (one hop), the store (+ WeChat emulator in dev mode)')
+    .option('--port <port>', 'public port (default $MINISCALE_PORT, else 8080; 0 = any free port)', integer('--port', 0, 65535))
+    .option('--host <host>', 'address the public port listens on (default 0.0.0.0, or 127.0.0.1 in dev mode)')
     .option('--nodes <n>', 'API node processes (default: CPU cores, at least 2)', integer('--nodes', 1, MAX_NODES))
+    .option('--gateway', 'balance per request through a gateway in front of the nodes (a second hop: retries, latency-aware picking)')
+    .option('--trust-proxy <cidr>', 'believe X-Forwarded-For from this proxy in front (repeatable; none by default)', (v: string, prev: string[] = []) => [...prev, v])
     .addOption(new Option('--store <driver>', 'store driver').choices(STORE_DRIVERS as string[]).default('embedded'))
     .option('--store-url <url>', 'redis://host:port (comma-separated seeds for redis-cluster; none = launch a local cluster in DATA/redis-cluster)')
     .option('--data <dir>', 'data directory: embedded store, admin key, topology', './data')
-    .addOption(new Option('--algorithm <name>', 'gateway balancing algorithm').choices([...ALGORITHMS]).default('p2c-ewma'))
+    .addOption(new Option('--algorithm <name>', 'gateway balancing algorithm, with --gateway (default p2c-ewma)').choices([...ALGORITHMS]))
     .addOption(new Option('--log-level <level>', 'log level of every component (default $MINISCALE_LOG_LEVEL, else info)').choices(LOG_LEVELS as string[]))
-    .option('--no-access-log', 'no log line per request at the gateway')
+    .option('--no-access-log', 'no log line per request at the gateway (--gateway)')
     .action(async (flags: UpFlags) => {
       const options = resolveUpOptions(flags);
       // Loaded once the flags are known good: a usage error costs no gateway or emulator load.

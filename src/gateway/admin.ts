@@ -1,42 +1,16 @@
 /**
- * The reserved `/_gateway/` prefix on the proxy port (never proxied). Answered to
- * loopback clients — after trusted proxies, so a proxy on the same host does not make
- * every client "local" — or to anyone with `Authorization: Bearer ADMIN_KEY`.
- *
- * "Loopback" also means the request was *addressed* to the loopback: a Host of
- * localhost / 127.x / [::1], and no Origin other than such a host. Otherwise a web page
- * open in a browser on the same machine could drain nodes with a cross-site POST
- * (its Origin is the page's), or through DNS rebinding (its Host is the attacker's
- * name resolving to 127.0.0.1). Such requests need the admin key like remote ones.
+ * The reserved `/_gateway/` prefix on the proxy port (never proxied), answered to
+ * loopback clients or with the admin key (src/http/admin-access.ts says who exactly).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bearerToken, isAdminKey } from '../http/admin-key.js';
+import { ADMIN_ACCESS_MESSAGE, ADMIN_PREFIX, mayAdminister } from '../http/admin-access.js';
 import { DASHBOARD_HTML } from './dashboard.js';
-import { isLoopback, resolveClient } from './proxy/forwarded.js';
+import { resolveClient } from './proxy/forwarded.js';
 import { sendError } from './proxy/respond.js';
 import type { GatewayRuntime } from './runtime.js';
 import type { Upstream } from './upstream.js';
 
-export const ADMIN_PREFIX = '/_gateway';
-
-export function isAdminPath(url: string): boolean {
-  return url.startsWith(ADMIN_PREFIX) && (url.length === ADMIN_PREFIX.length || '/?'.includes(url[ADMIN_PREFIX.length]!));
-}
-
-/** localhost, 127.x.y.z or [::1], with or without a port. */
-export function isLoopbackHost(host: string | undefined): boolean {
-  if (!host) return false;
-  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d*$/, '');
-  return name.toLowerCase() === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
-}
-
-function isLoopbackOrigin(origin: string): boolean {
-  try {
-    return isLoopbackHost(new URL(origin).host);
-  } catch {
-    return false; // "null" (a sandboxed page, a file://) or garbage: not ours
-  }
-}
+export { ADMIN_PREFIX, isAdminPath, isLoopbackHost } from '../http/admin-access.js';
 
 export interface UpstreamView {
   url: string;
@@ -65,9 +39,9 @@ function view(u: Upstream, now: number): UpstreamView {
 
 export async function handleAdmin(gw: GatewayRuntime, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const client = resolveClient(req.socket.remoteAddress, req.headers['x-forwarded-for'], gw.trusted);
-  const local = isLoopback(client.client) && isLoopbackHost(req.headers.host) && (req.headers.origin === undefined || isLoopbackOrigin(req.headers.origin));
-  if (!local && !isAdminKey(bearerToken(req.headers.authorization), gw.options.adminKey)) {
-    sendError(res, 'FORBIDDEN', '/_gateway/ is answered to loopback clients addressing a loopback host (no foreign Origin), or with Authorization: Bearer ADMIN_KEY');
+  const allowed = mayAdminister({ client: client.client, host: req.headers.host, origin: req.headers.origin, authorization: req.headers.authorization }, gw.options.adminKey);
+  if (!allowed) {
+    sendError(res, 'FORBIDDEN', ADMIN_ACCESS_MESSAGE);
     return;
   }
   const path = (req.url ?? '').split('?')[0]!.replace(/\/+$/, '');
