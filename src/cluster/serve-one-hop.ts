@@ -17,6 +17,7 @@ import { cliCommand } from './cli-entry.js';
 import { freePort } from './ports.js';
 import type { Serving, ServeParts } from './serving.js';
 
+const VIEW_TIMEOUT_MS = 1_000;
 /** Longer than a worker's own drain (MINISCALE_DRAIN_TIMEOUT_MS, 10 s by default). */
 const WORKER_STOP_GRACE_MS = 11_000;
 /**
@@ -61,7 +62,9 @@ export async function serveOneHop(p: ServeParts): Promise<Serving> {
 
   async function view(): Promise<WorkersView> {
     const members = fleet.members().filter((m) => m.info !== undefined);
-    const stats = await fleet.ask({ op: 'stats' }, members.filter((m) => m.state !== 'stalled'));
+    // Briefly: a worker that does not answer within a second is shown without its counters
+    // (it may be stalling right now, before its missed beats say so).
+    const stats = await fleet.ask({ op: 'stats' }, members.filter((m) => m.state !== 'stalled'), VIEW_TIMEOUT_MS);
     const upstreams = members.map((m) => workerView(m, stats.get(m) as WorkerStats | undefined, drained.has(m.pid)));
     return { algorithm: 'round-robin (node:cluster)', topology: 'one-hop', workers: upstreams.length, upstreams };
   }

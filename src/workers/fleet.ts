@@ -42,7 +42,7 @@ export interface FleetOptions<Info> {
   readyTimeoutMs?: number;
   /** How long a retiring worker may take to exit after SIGTERM before SIGKILL. */
   stopGraceMs: number;
-  /** No heartbeat for this long: stalled. @default 2_000 */
+  /** No heartbeat for this long (three missed beats): stalled. @default 1_500 */
   stallAfterMs?: number;
   /** No heartbeat for this long: killed, and its slot restarted. @default 10_000 */
   killStalledAfterMs?: number;
@@ -141,8 +141,8 @@ export class WorkerFleet<Info = unknown> {
     return this.members().map((m) => m.pid);
   }
 
-  /** Sends `op` to `to` (default: every serving worker); resolves with each one's answer within the timeout. */
-  ask(op: unknown, to: FleetMember<Info>[] = this.serving().filter((m) => m.state === 'serving')): Promise<Map<FleetMember<Info>, unknown>> {
+  /** Sends `op` to `to` (default: every serving worker); resolves with each one's answer within `timeoutMs`. */
+  ask(op: unknown, to: FleetMember<Info>[] = this.serving().filter((m) => m.state === 'serving'), timeoutMs = FANOUT_TIMEOUT_MS): Promise<Map<FleetMember<Info>, unknown>> {
     const asked = new Set(to.map((m) => this.#members.get(m.worker)!).filter(Boolean));
     const results = new Map<Member<Info>, unknown>();
     if (asked.size === 0) return Promise.resolve(results);
@@ -155,7 +155,7 @@ export class WorkerFleet<Info = unknown> {
         if (missing.length > 0) this.#o.log.warn({ missing: missing.map((m) => m.pid) }, `${this.#o.label}s did not answer in time`);
         resolve(results);
       };
-      const timer = setTimeout(done, FANOUT_TIMEOUT_MS);
+      const timer = setTimeout(done, timeoutMs);
       this.#waits.set(id, { asked, results, done });
       for (const m of asked) send(m.worker, { ms: 'local', id, op });
     });
@@ -272,7 +272,7 @@ export class WorkerFleet<Info = unknown> {
 
   #checkStalls(): void {
     const now = Date.now();
-    const stallAfter = this.#o.stallAfterMs ?? 2_000;
+    const stallAfter = this.#o.stallAfterMs ?? 1_500;
     const killAfter = this.#o.killStalledAfterMs ?? 10_000;
     for (const m of this.#members.values()) {
       if (m.state !== 'serving' && m.state !== 'stalled') continue;

@@ -1,16 +1,19 @@
 /**
- * `miniscale up` as a user runs it: a real process, its real node children, the
- * in-process gateway and emulator, on a temp data dir — over real HTTP on 127.0.0.1.
+ * `miniscale up` as a user runs it, in its default one-hop topology: a real process
+ * whose API node workers (node:cluster) share the public port, the in-process emulator,
+ * a temp data dir — over real HTTP on 127.0.0.1. `up --gateway` has its own file.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Topology } from '../../src/cluster/topology-file.js';
+import { request } from 'undici';
 import { call, login } from '../support/api-nodes.js';
 import { runMiniscale, startTestRedis, tempDir, type TempDir, type TestRedis } from '../support/redis.js';
-import { getLoad, isRunning, killAllUp, processesMentioning, startUp, type UpHandle } from '../support/up.js';
+import {
+  freshConnectionGets, getLoad, isRunning, killAllUp, processesMentioning, readUpTopology as topology, startUp, stopUp, waitFor, type UpHandle,
+} from '../support/up.js';
 
 /** No per-user or per-IP limits: the load below is one user on one IP, on purpose. */
 const UNLIMITED = { MINISCALE_RATE_LIMIT_USER: '0', MINISCALE_RATE_LIMIT_IP: '0' };
@@ -26,115 +29,185 @@ function dataDir(): string {
   return d.path;
 }
 
-function topology(dir: string): Topology {
-  return JSON.parse(readFileSync(path.join(dir, 'topology.json'), 'utf8')) as Topology;
+interface WorkerRow { url: string; nodeId: string; pid: number; state: string; requests: number; failures: number; restarts: number; connections: number }
+interface WorkersView { topology: string; workers: number; upstreams: WorkerRow[] }
+
+/**
+ * On a connection of its own: a kept-alive one might belong to a worker a test has
+ * stopped, and hang with it.
+ */
+async function workersView(url: string, headers: Record<string, string> = {}, timeoutMs = 5_000): Promise<WorkersView> {
+  const res = await request(`${url}/_gateway/upstreams`, { headers, reset: true, headersTimeout: timeoutMs });
+  const text = await res.body.text();
+  assert.equal(res.statusCode, 200, text);
+  return JSON.parse(text) as WorkersView;
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
-  const t0 = Date.now();
-  while (!(await check())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
+/** Two workers serving, neither of them one of `gone`. */
+async function twoServing(dir: string, gone: number[]): Promise<boolean> {
+  try {
+    const t = topology(dir);
+    return t.workers.length === 2 && t.workers.every((w) => !gone.includes(w.pid) && isRunning(w.pid));
+  } catch {
+    return false; // being rewritten
   }
-  return Date.now() - t0;
 }
 
-async function stopUp(up: UpHandle, signal: NodeJS.Signals = 'SIGTERM'): Promise<number> {
-  const t0 = Date.now();
-  up.child.kill(signal);
-  const code = await up.exited;
-  assert.equal(code, 0, `up exited with ${String(code)}:\n${up.lines.slice(-10).join('\n')}`);
-  return Date.now() - t0;
-}
-
-describe('miniscale up (embedded store)', { timeout: 300_000 }, () => {
+describe('miniscale up, one hop (embedded store)', { timeout: 300_000 }, () => {
   const dir = dataDir();
   let up: UpHandle;
   let token: string;
 
-  it('is ready within 20 s and spreads requests over at least 2 nodes, each with its own X-Node-Id', async () => {
+  it('is ready within 20 s, and its workers answer on the one public port, each with its own X-Node-Id', async () => {
     const t0 = Date.now();
     up = await startUp(['--nodes', '2', '--data', dir], UNLIMITED);
     const readyMs = Date.now() - t0;
     assert.ok(readyMs < 20_000, `ready after ${readyMs} ms`);
     assert.ok(up.lines.some((l) => l.includes('Miniscale is up')), 'prints the ready block');
+    assert.ok(up.lines.some((l) => l.includes(path.join(dir, 'admin-key'))), 'says where the admin key is');
     assert.ok(up.lines.some((l) => l.includes('dev mode')), 'says it runs in dev mode');
     assert.equal(statSync(path.join(dir, 'admin-key')).mode & 0o777, 0o600);
-    assert.equal(topology(dir).pid, up.child.pid);
-    token = (await login(up.gatewayUrl, 'up-user')).token;
-    const put = await call(up.gatewayUrl, 'PUT', '/v1/me/kv/load', { token, json: { value: { written: 'before restart' } } });
+    const t = topology(dir);
+    assert.equal(t.pid, up.child.pid);
+    assert.equal(t.topology, 'one-hop');
+    assert.equal(t.url, up.url);
+    assert.equal(t.workers.length, 2);
+    token = (await login(up.url, 'up-user')).token;
+    const put = await call(up.url, 'PUT', '/v1/me/kv/load', { token, json: { value: { written: 'before restart' } } });
     assert.equal(put.status, 200, put.text);
-    // Concurrent, as real clients are: p2c-EWMA sends strictly sequential requests to
-    // whichever node answered fastest, which is the point of it.
-    const result = await getLoad(up.gatewayUrl, token, 8, sleep(1_500));
+    const result = await getLoad(up.url, token, 8, sleep(1_500));
     assert.equal(result.failed, 0, JSON.stringify(result.statuses));
-    assert.ok(result.nodeIds.size >= 2, `node ids seen: ${[...result.nodeIds].join(', ')}`);
+    assert.deepEqual([...result.nodeIds].sort(), t.workers.map((w) => w.nodeId).sort(), 'both workers answer, and only they');
   });
 
-  it('restarts a SIGKILLed node while the gateway routes around it (GET errors ≤ 0.5 %)', async () => {
-    const before = topology(dir);
-    const victim = before.pids[0]!;
-    const stop = sleep(8_000);
-    const load = getLoad(up.gatewayUrl, token, 8, stop);
-    await sleep(1_500);
-    process.kill(victim, 'SIGKILL');
-    const restartMs = await waitFor('a new node in topology.json', () => {
-      const t = topology(dir);
-      return t.nodes.length === 2 && !t.pids.includes(victim);
-    }, 15_000);
+  it('lists the workers in /_gateway/upstreams and sums their metrics in /_gateway/metrics', async () => {
+    const view = await workersView(up.url);
+    assert.equal(view.topology, 'one-hop');
+    assert.deepEqual(view.upstreams.map((u) => u.pid).sort(), topology(dir).workers.map((w) => w.pid).sort());
+    for (const u of view.upstreams) {
+      assert.equal(u.state, 'healthy');
+      assert.equal(u.restarts, 0);
+      assert.ok(u.requests > 0, `worker ${u.nodeId} counted no request`);
+      assert.match(u.nodeId, /^node-\d+-/);
+    }
+    const count = async () => {
+      const text = (await call(up.url, 'GET', '/_gateway/metrics')).text;
+      const line = text.split('\n').find((l) => l.startsWith('miniscale_http_requests_total{method="GET",route="/v1/me/kv/:key",status="200"}'));
+      return Number(line?.split(' ').at(-1) ?? 0);
+    };
+    const before = await count();
+    const load = await getLoad(up.url, token, 4, sleep(500));
+    assert.equal(load.failed, 0);
+    assert.equal(await count() - before, load.total, 'the sum over the workers counts every GET once');
+  });
+
+  it('answers /_gateway/ only to loopback callers addressing a loopback host, or with the admin key', async () => {
+    const foreign = await call(up.url, 'GET', '/_gateway/upstreams', { headers: { host: 'example.com' } });
+    assert.equal(foreign.status, 403, foreign.text);
+    assert.equal((foreign.body as { error: { code: string } }).error.code, 'FORBIDDEN');
+    const crossSite = await call(up.url, 'POST', '/_gateway/upstreams/x/drain', { headers: { origin: 'https://evil.example' } });
+    assert.equal(crossSite.status, 403);
+    const key = readFileSync(path.join(dir, 'admin-key'), 'utf8').trim();
+    const withKey = await workersView(up.url, { host: 'example.com', authorization: `Bearer ${key}` });
+    assert.equal(withKey.upstreams.length, 2);
+  });
+
+  it('drains a worker from the admin API (new connections go to the other), refuses to drain the last one, and undrains', async () => {
+    const [a, b] = topology(dir).workers;
+    const drained = await call<WorkerRow>(up.url, 'POST', `/_gateway/upstreams/${a!.nodeId}/drain`);
+    assert.equal(drained.status, 200, drained.text);
+    assert.equal(drained.body.state, 'draining');
+    const during = await freshConnectionGets(up.url, token, 4, sleep(800));
+    assert.equal(during.failed, 0, JSON.stringify(during.statuses));
+    assert.deepEqual([...during.nodeIds], [b!.nodeId], 'only the undrained worker takes connections');
+    const last = await call(up.url, 'POST', `/_gateway/upstreams/${b!.pid}/drain`);
+    assert.equal(last.status, 409, last.text);
+    assert.equal((last.body as { error: { code: string } }).error.code, 'DRAIN_REFUSED');
+    assert.equal((await call(up.url, 'POST', '/_gateway/upstreams/no-such-worker/drain')).status, 404);
+    const undrained = await call<WorkerRow>(up.url, 'POST', `/_gateway/upstreams/${a!.nodeId}/undrain`);
+    assert.equal(undrained.body.state, 'healthy');
+    const after = await freshConnectionGets(up.url, token, 4, sleep(800));
+    assert.equal(after.failed, 0);
+    assert.equal(after.nodeIds.size, 2, 'both workers take connections again');
+  });
+
+  it('restarts a SIGKILLed worker within 3 s; only the requests on its connections fail', async () => {
+    const victim = topology(dir).workers[0]!;
+    const stop = sleep(5_000);
+    const load = getLoad(up.url, token, 8, stop);
+    await sleep(1_000);
+    const held = (await workersView(up.url)).upstreams.find((u) => u.pid === victim.pid)!.connections;
+    process.kill(victim.pid, 'SIGKILL');
+    const restartMs = await waitFor('a new worker', () => twoServing(dir, [victim.pid]), 10_000);
     const result = await load;
     assert.ok(result.total > 200, `only ${result.total} requests`);
-    assert.ok(result.failed / result.total <= 0.005, `${result.failed} of ${result.total} failed: ${JSON.stringify(result.statuses)}`);
-    assert.ok(up.lines.some((l) => l.includes('node exited unexpectedly')), 'the crash is logged');
-    console.log(`# node restarted after ${restartMs} ms; ${result.failed}/${result.total} GETs failed`);
+    assert.ok(result.failed <= held, `${result.failed} failed, more than the ${held} connections the worker held: ${JSON.stringify(result.statuses)}`);
+    assert.ok(restartMs <= 3_000, `back after ${restartMs} ms`);
+    assert.ok(up.lines.some((l) => l.includes('node worker exited unexpectedly')), 'the crash is logged');
+    const row = (await workersView(up.url)).upstreams.find((u) => u.pid !== victim.pid && u.restarts === 1);
+    assert.ok(row, 'the replacement counts one restart of its slot');
+    console.log(`# worker back after ${restartMs} ms; ${result.failed}/${result.total} GETs failed (it held ${held} connections)`);
   });
 
-  it('takes a SIGSTOPped node out of rotation without killing it, and back in after SIGCONT', async () => {
-    const [victim] = topology(dir).pids;
-    const states = async () => {
-      const res = await call<{ upstreams: { state: string }[] }>(up.gatewayUrl, 'GET', '/_gateway/upstreams');
-      return res.body.upstreams.map((u) => u.state);
-    };
-    process.kill(victim!, 'SIGSTOP');
+  it('a worker told to drain (SIGTERM) under 16 keep-alive connections fails no request', async () => {
+    const victim = topology(dir).workers[1]!;
+    const stop = sleep(4_000);
+    const load = getLoad(up.url, token, 16, stop);
+    await sleep(1_000);
+    process.kill(victim.pid, 'SIGTERM');
+    await waitFor('the worker gone and replaced', () => !isRunning(victim.pid) && twoServing(dir, [victim.pid]), 12_000);
+    const result = await load;
+    assert.ok(result.total > 200, `only ${result.total} requests`);
+    assert.equal(result.failed, 0, JSON.stringify(result.statuses));
+  });
+
+  it('marks a SIGSTOPped worker unhealthy within ~2 s, serves on from the other, and replaces it when it stays stuck', async () => {
+    const victim = topology(dir).workers[0]!;
+    process.kill(victim.pid, 'SIGSTOP');
     try {
-      const ms = await waitFor('the stopped node out of rotation', async () => (await states()).some((st) => st === 'unhealthy' || st === 'ejected'), 15_000);
-      console.log(`# SIGSTOPped node out of rotation after ${ms} ms`);
-      await sleep(1_000);
-      assert.ok(isRunning(victim!), 'the stopped node is left alone, not killed');
-      assert.equal(topology(dir).pids.length, 2, 'and not replaced');
+      // The first connection after the stop may be handed to the stopped worker: that one check fails.
+      const stalled = async () => (await workersView(up.url, {}, 1_000)).upstreams.some((u) => u.pid === victim.pid && u.state === 'unhealthy');
+      const ms = await waitFor('the stopped worker unhealthy', () => stalled().catch(() => false), 5_000);
+      // 1.5 s of missed beats, plus this poll's own pace.
+      assert.ok(ms <= 2_500, `seen stalled after ${ms} ms`);
+      const served = await freshConnectionGets(up.url, token, 4, sleep(1_500), 1_000);
+      assert.ok(served.total - served.failed > 100, `only ${served.total - served.failed} answered: ${JSON.stringify(served.statuses)}`);
+      assert.ok(served.failed <= 1, `a stalled worker takes at most one connection: ${JSON.stringify(served.statuses)}`);
+      assert.ok(!served.nodeIds.has(victim.nodeId));
+      const replacedMs = await waitFor('the stalled worker replaced', () => !isRunning(victim.pid) && twoServing(dir, [victim.pid]), 15_000);
+      console.log(`# stalled worker unhealthy after ${ms} ms, replaced ${replacedMs} ms later`);
     } finally {
-      process.kill(victim!, 'SIGCONT');
+      if (isRunning(victim.pid)) process.kill(victim.pid, 'SIGCONT');
     }
-    await waitFor('the node back in rotation', async () => (await states()).every((st) => st === 'healthy' || st === 'slow-start'), 15_000);
   });
 
-  it('replaces every node with a rolling restart under load, with zero failed requests', async () => {
+  it('replaces every worker with a rolling restart under 16 keep-alive connections, with zero failed requests', async () => {
     const before = topology(dir);
     let restarted!: Awaited<ReturnType<typeof runMiniscale>>;
     const restart = runMiniscale(['restart', '--data', dir], { timeoutMs: 90_000 }).then((r) => { restarted = r; });
-    const result = await getLoad(up.gatewayUrl, token, 8, restart.then(() => sleep(500)));
+    const result = await getLoad(up.url, token, 16, restart.then(() => sleep(500)));
     assert.equal(restarted.code, 0, restarted.stderr);
     const after = topology(dir);
     assert.equal(after.restarts, before.restarts + 1);
-    for (const pid of before.pids) assert.ok(!after.pids.includes(pid), `node PID ${pid} was not replaced`);
+    for (const w of before.workers) assert.ok(!after.workers.some((n) => n.pid === w.pid), `worker PID ${w.pid} was not replaced`);
     assert.ok(result.total > 200, `only ${result.total} requests`);
     assert.equal(result.failed, 0, JSON.stringify(result.statuses));
   });
 
-  it('prints an nginx configuration of the running nodes that nginx -t accepts', async () => {
+  it('prints an nginx configuration of the running system that nginx -t accepts', async () => {
     const prefix = dataDir();
     const res = await runMiniscale(['nginx-config', '--data', dir, '--standalone', prefix]);
     assert.equal(res.code, 0, res.stderr);
-    for (const node of topology(dir).nodes) assert.ok(res.stdout.includes(new URL(node).host), `${node} missing`);
+    assert.ok(res.stdout.includes(new URL(up.url).host), 'fronts the public port');
     const conf = path.join(prefix, 'nginx.conf');
-    (await import('node:fs')).writeFileSync(conf, res.stdout);
+    writeFileSync(conf, res.stdout);
     const nginx = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
     const { spawnSync } = await import('node:child_process');
     const check = spawnSync(nginx, ['-t', '-p', prefix, '-c', conf], { encoding: 'utf8' });
     assert.equal(check.status, 0, check.stderr);
   });
 
-  it('stops on SIGTERM with every child gone within 15 s', async () => {
+  it('stops on SIGTERM with every process gone within 15 s', async () => {
     const pids = [...topology(dir).pids];
     const stopMs = await stopUp(up, 'SIGTERM');
     assert.ok(stopMs < 15_000, `stopped after ${stopMs} ms`);
@@ -145,7 +218,7 @@ describe('miniscale up (embedded store)', { timeout: 300_000 }, () => {
 
   it('keeps data and sessions across a full restart on the same data dir', async () => {
     up = await startUp(['--nodes', '2', '--data', dir], UNLIMITED);
-    const res = await call(up.gatewayUrl, 'GET', '/v1/me/kv/load', { token });
+    const res = await call(up.url, 'GET', '/v1/me/kv/load', { token });
     assert.equal(res.status, 200, res.text);
     assert.deepEqual((res.body as { value: unknown }).value, { written: 'before restart' });
   });
@@ -155,7 +228,7 @@ describe('miniscale up (embedded store)', { timeout: 300_000 }, () => {
     assert.ok(pids.length >= 2);
     up.child.kill('SIGKILL');
     await up.exited;
-    const ms = await waitFor('every node gone', () => processesMentioning(dir).length === 0, 5_000);
+    const ms = await waitFor('every worker gone', () => processesMentioning(dir).length === 0, 5_000);
     for (const pid of pids) assert.ok(!isRunning(pid), `PID ${pid} still runs`);
     console.log(`# orphans gone ${ms} ms after SIGKILL of up`);
   });
@@ -170,9 +243,9 @@ describe('miniscale up with a Redis store', { timeout: 240_000 }, () => {
     const dir = dataDir();
     const up = await startUp(['--nodes', '2', '--data', dir, '--store', 'redis', '--store-url', redis.url]);
     assert.ok(up.lines.some((l) => l.includes(`redis (${redis!.url})`)), 'names the store in use');
-    const { token } = await login(up.gatewayUrl, 'redis-user');
-    assert.equal((await call(up.gatewayUrl, 'PUT', '/v1/me/kv/k', { token, json: { value: 42 } })).status, 200);
-    const got = await call(up.gatewayUrl, 'GET', '/v1/me/kv/k', { token });
+    const { token } = await login(up.url, 'redis-user');
+    assert.equal((await call(up.url, 'PUT', '/v1/me/kv/k', { token, json: { value: 42 } })).status, 200);
+    const got = await call(up.url, 'GET', '/v1/me/kv/k', { token });
     assert.deepEqual((got.body as { value: unknown }).value, 42);
     const keys = await redisKeys(redis.url);
     assert.ok(keys.some((k) => k.includes(':kv:k')), `no kv key in redis: ${keys.join(', ')}`);
@@ -184,17 +257,17 @@ describe('miniscale up with a Redis store', { timeout: 240_000 }, () => {
     const dir = dataDir();
     const up = await startUp(['--nodes', '2', '--data', dir, '--store', 'redis-cluster'], {}, 120_000);
     const pids = [...topology(dir).pids];
-    assert.ok(pids.length >= 2 + 6 + 1, `nodes, 6 redis-servers and the guard: ${pids.join(', ')}`);
-    const { token } = await login(up.gatewayUrl, 'cluster-user');
+    assert.ok(pids.length >= 2 + 6 + 1, `workers, 6 redis-servers and the guard: ${pids.join(', ')}`);
+    const { token } = await login(up.url, 'cluster-user');
     for (let i = 0; i < 20; i++) {
-      assert.equal((await call(up.gatewayUrl, 'POST', '/v1/counters/clicks', { token, json: { by: 1 } })).status, 200);
+      assert.equal((await call(up.url, 'POST', '/v1/counters/clicks', { token, json: { by: 1 } })).status, 200);
     }
-    const counter = await call(up.gatewayUrl, 'GET', '/v1/counters/clicks', { token });
+    const counter = await call(up.url, 'GET', '/v1/counters/clicks', { token });
     assert.equal((counter.body as { value: number }).value, 20);
     up.child.kill('SIGKILL');
     await up.exited;
     const ms = await waitFor('every process of the system gone', () => pids.every((p) => !isRunning(p)), 10_000);
-    console.log(`# cluster, guard and nodes gone ${ms} ms after SIGKILL of up`);
+    console.log(`# cluster, guard and workers gone ${ms} ms after SIGKILL of up`);
   });
 });
 
@@ -206,6 +279,8 @@ describe('miniscale up refuses bad settings', () => {
     ['--store redis without a URL', ['up', '--store', 'redis']],
     ['--store-url with the embedded store', ['up', '--store-url', 'redis://127.0.0.1:6379']],
     ['a bad port', ['up', '--port', '70000']],
+    ['--algorithm without --gateway', ['up', '--algorithm', 'round-robin']],
+    ['a --trust-proxy that is no address', ['up', '--trust-proxy', 'proxy.example']],
   ] as const) {
     it(`exits 2 with one line for ${name}`, async () => {
       const res = await runMiniscale([...args, '--data', dataDir()]);

@@ -1,16 +1,23 @@
 /**
- * Runs `miniscale up` as a real process for tests: waits for its "system ready" line
+ * Runs `miniscale up` (one hop, or with --gateway) as a real process for tests: waits for its "system ready" line
  * (JSON logs, since stdout is not a terminal), and finds every process that belongs to
  * a data directory — through topology.json and, as a safety net, /proc command lines.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { Pool } from 'undici';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool, request } from 'undici';
+import type { Topology } from '../../src/cluster/topology-file.js';
 import { REPO_ROOT } from './processes.js';
 
 export interface UpHandle {
   child: ChildProcess;
+  /** Where clients connect (the workers' shared port, or the gateway with --gateway). */
+  url: string;
+  /** The same URL, by the name the gateway-only tests knew it. */
   gatewayUrl: string;
   /** PIDs `up` reported when ready (nodes, and a launched cluster with its guard). */
   pids: number[];
@@ -34,20 +41,20 @@ export async function startUp(args: string[], env: NodeJS.ProcessEnv = {}, ready
     resolve(code ?? signal);
   }));
   const lines: string[] = [];
-  const ready = new Promise<{ gatewayUrl: string; pids: number[] }>((resolve, reject) => {
+  const ready = new Promise<{ url: string; pids: number[] }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`up not ready within ${readyTimeoutMs} ms:\n${lines.slice(-15).join('\n')}`)), readyTimeoutMs);
     const onLine = (line: string) => {
       lines.push(line);
       if (!line.includes('"event":"ready"')) return;
       clearTimeout(timer);
-      resolve(JSON.parse(line) as { gatewayUrl: string; pids: number[] });
+      resolve(JSON.parse(line) as { url: string; pids: number[] });
     };
     createInterface({ input: child.stdout! }).on('line', onLine);
     createInterface({ input: child.stderr! }).on('line', onLine);
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`up exited (${code}) before it was ready:\n${lines.slice(-15).join('\n')}`)); });
   });
-  const { gatewayUrl, pids } = await ready;
-  return { child, gatewayUrl, pids, lines, exited };
+  const { url, pids } = await ready;
+  return { child, url, gatewayUrl: url, pids, lines, exited };
 }
 
 /** SIGKILLs every `up` still running (and its nodes notice through their IPC channel). */
@@ -95,7 +102,7 @@ function isZombie(pid: number): boolean {
 export interface LoadResult { total: number; failed: number; statuses: Record<string, number>; nodeIds: Set<string> }
 
 /**
- * Authenticated GETs through the gateway, `concurrency` at a time, until `stop()`
+ * Authenticated GETs to `base` (the workers' port, or a gateway), `concurrency` keep-alive connections, until `stop()`
  * resolves. A failure is anything but 200 (or a socket error).
  */
 export async function getLoad(base: string, token: string, concurrency: number, stop: Promise<unknown>): Promise<LoadResult> {
@@ -122,5 +129,57 @@ export async function getLoad(base: string, token: string, concurrency: number, 
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   await pool.close();
+  return result;
+}
+
+/** DATA/topology.json of a running `up`. */
+export function readUpTopology(dir: string): Topology {
+  return JSON.parse(readFileSync(path.join(dir, 'topology.json'), 'utf8')) as Topology;
+}
+
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
+  const t0 = Date.now();
+  while (!(await check())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+  return Date.now() - t0;
+}
+
+/** Signals `up` and waits for it to exit 0; the ms it took. */
+export async function stopUp(up: UpHandle, signal: NodeJS.Signals = 'SIGTERM'): Promise<number> {
+  const t0 = Date.now();
+  up.child.kill(signal);
+  const code = await up.exited;
+  assert.equal(code, 0, `up exited with ${String(code)}:\n${up.lines.slice(-10).join('\n')}`);
+  return Date.now() - t0;
+}
+
+/**
+ * Authenticated GETs, each on a connection of its own (as new clients arrive), `concurrency`
+ * at a time, until `stop` resolves; each one gives up after `timeoutMs`.
+ */
+export async function freshConnectionGets(base: string, token: string, concurrency: number, stop: Promise<unknown>, timeoutMs = 2_000): Promise<LoadResult> {
+  const result: LoadResult = { total: 0, failed: 0, statuses: {}, nodeIds: new Set() };
+  let done = false;
+  void stop.finally(() => { done = true; });
+  const worker = async () => {
+    while (!done) {
+      let status: string;
+      try {
+        const res = await request(`${base}/v1/me/kv/load`, { headers: { authorization: `Bearer ${token}` }, reset: true, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+        await res.body.dump();
+        status = String(res.statusCode);
+        const id = res.headers['x-node-id'];
+        if (typeof id === 'string') result.nodeIds.add(id);
+      } catch (err) {
+        status = (err as { code?: string }).code ?? 'error';
+      }
+      result.total++;
+      result.statuses[status] = (result.statuses[status] ?? 0) + 1;
+      if (status !== '200') result.failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
   return result;
 }

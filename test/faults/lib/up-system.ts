@@ -1,5 +1,5 @@
 /**
- * The system under test: a real `miniscale up` (gateway + supervised nodes) on a data
+ * The system under test: a real `miniscale up` (supervised API node workers) on a data
  * directory, as a user runs it, with what the nemesis needs — the PIDs of its nodes,
  * a way to SIGKILL the whole process tree and start it again on the same data, and a
  * clean stop that proves nothing was left behind.
@@ -27,17 +27,16 @@ export class UpSystem {
 
   async start(): Promise<void> {
     this.#handle = await startUp(['--data', this.dataDir, '--no-access-log', ...this.args], { ...UNLIMITED, ...this.env }, 90_000);
-    this.target.url = this.#handle.gatewayUrl;
+    this.target.url = this.#handle.url;
   }
 
   topology(): Topology {
     return JSON.parse(readFileSync(path.join(this.dataDir, 'topology.json'), 'utf8')) as Topology;
   }
 
-  /** PIDs of the API nodes (topology.json lists nodes first, then store helpers). */
+  /** PIDs of the API nodes serving now. */
   nodePids(): number[] {
-    const t = this.topology();
-    return t.pids.slice(0, t.nodes.length);
+    return this.topology().workers.map((w) => w.pid);
   }
 
   /** Waits until the supervisor reports `count` live nodes, none of them in `gone`. */
@@ -55,7 +54,7 @@ export class UpSystem {
     }
   }
 
-  /** Gateway's view: every upstream healthy (or ramping up in slow start). */
+  /** The admin view's states of the nodes (healthy, or ramping up in slow start behind a gateway). */
   async upstreamStates(): Promise<string[]> {
     const res = await fetch(`${this.target.url}/_gateway/upstreams`);
     const body = await res.json() as { upstreams: { state: string }[] };
