@@ -14,9 +14,12 @@
  * 2. answers every request from then on — and the ones in flight — with
  *    `Connection: close`, so Node closes each busy socket right after its answer and
  *    the client, having read that header, opens its next connection elsewhere;
- * 3. leaves idle sockets to the keep-alive timeout the node advertises
- *    (`Keep-Alive: timeout=N`): a client that honours it never sends on a socket that
- *    old, so none can be racing onto it when it closes;
+ * 3. closes an idle socket only once nothing can be racing onto it: when clients
+ *    connect directly (a `up` worker), after it has been idle for the keep-alive
+ *    timeout the node advertises (`Keep-Alive: timeout=N`), which a client honouring it
+ *    never reaches; behind a gateway, at once — the node has already answered /readyz
+ *    with 503 and said "draining" in the registry for the drain delay, so the gateway
+ *    has stopped sending to it;
  * 4. cuts whatever is left when the drain's deadline passes.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -79,9 +82,23 @@ export class ConnectionDrain {
     });
   }
 
-  /** Resolves once every connection has closed, or cuts the rest at `deadline` (epoch ms). */
-  async settled(deadline: number): Promise<{ cut: number }> {
-    while (this.#sockets.size > 0 && Date.now() < deadline) await sleep(25);
+  /**
+   * Resolves once every connection has closed, closing each one that stays idle (no
+   * request under way, no byte received) for `idleCloseMs`; cuts the rest at `deadline`
+   * (epoch ms).
+   */
+  async settled(deadline: number, idleCloseMs: number): Promise<{ cut: number }> {
+    const idle = new Map<HttpSocket, { since: number; bytesRead: number }>();
+    while (this.#sockets.size > 0 && Date.now() < deadline) {
+      const now = Date.now();
+      for (const s of this.#sockets) {
+        const seen = idle.get(s);
+        if (s._httpMessage || (seen && seen.bytesRead !== s.bytesRead)) idle.delete(s);
+        else if (!seen) idle.set(s, { since: now, bytesRead: s.bytesRead });
+        if (!s._httpMessage && now - (idle.get(s)?.since ?? now) >= idleCloseMs) s.destroy();
+      }
+      await sleep(25);
+    }
     const cut = this.#sockets.size;
     if (cut > 0) this.#server.closeAllConnections();
     return { cut };

@@ -71,7 +71,10 @@ async function drain(ctx: ApiContext, app: FastifyInstance, connections: Connect
   // Keep serving while a gateway in front notices (registry or failing /readyz) and stops sending.
   if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
   connections.stopAccepting();
-  const { cut } = await connections.settled(deadline);
+  // Clients connected directly may still send on an idle socket until the keep-alive
+  // timeout we advertised; a gateway in front has been told during the drain delay.
+  const idleCloseMs = drainDelayMs > 0 ? 0 : app.server.keepAliveTimeout;
+  const { cut } = await connections.settled(deadline, idleCloseMs);
   if (cut > 0) log.warn({ cut, drainTimeoutMs }, 'drain took too long; closed the connections left');
   await app.close();
   await heartbeat?.stop();

@@ -1,8 +1,8 @@
 /**
  * Keeps N API node processes running for `miniscale up`.
  *
- * - A node that exits unexpectedly is restarted with exponential back-off (from
- *   0.5 s, capped at 10 s; the back-off resets once a node has been up for a minute),
+ * - A node that exits unexpectedly is restarted with the shared back-off
+ *   (src/workers/backoff.ts: from 0.5 s, capped at 10 s, reset after a healthy minute),
  *   so a node that keeps crashing is reported and retried slowly, never hot-looped.
  * - A node that stops answering (e.g. SIGSTOPped) is not killed here: the gateway's
  *   health checks take it out of rotation. Killing on a missed probe would turn a
@@ -16,12 +16,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../logging.js';
+import { RestartBackoff } from '../workers/backoff.js';
 import { cliCommand } from './cli-entry.js';
 import { withinMs } from './within.js';
 
-export const RESTART_INITIAL_MS = 500;
-export const RESTART_MAX_MS = 10_000;
-export const HEALTHY_RESET_MS = 60_000;
 /** How long a replaced node may take to finish its requests and deregister. */
 export const RETIRE_GRACE_MS = 15_000;
 
@@ -67,7 +65,7 @@ interface Slot {
   child?: ChildProcess;
   /** The ready node answering for this slot; during a replacement, the old one until the new one is ready. */
   serving?: ManagedNode;
-  restarts: number;
+  backoff: RestartBackoff;
   timer?: NodeJS.Timeout;
 }
 
@@ -82,7 +80,7 @@ export class NodeSupervisor {
 
   constructor(opts: SupervisorOptions) {
     this.#opts = opts;
-    this.#slots = Array.from({ length: opts.count }, (_, index) => ({ index, restarts: 0 }));
+    this.#slots = Array.from({ length: opts.count }, (_, index) => ({ index, backoff: new RestartBackoff() }));
   }
 
   async start(): Promise<ManagedNode[]> {
@@ -189,13 +187,10 @@ export class NodeSupervisor {
   }
 
   #scheduleRestart(slot: Slot, child: ChildProcess, node: ManagedNode | undefined, code: number | null, signal: NodeJS.Signals | null): void {
-    const upFor = node ? Date.now() - node.startedAt : 0;
-    if (upFor >= HEALTHY_RESET_MS) slot.restarts = 0;
-    const delay = Math.min(RESTART_MAX_MS, RESTART_INITIAL_MS * 2 ** slot.restarts);
-    slot.restarts++;
-    const level = slot.restarts > 3 ? 'error' : 'warn';
-    this.#opts.log[level]({ slot: slot.index, node: node?.nodeId, pid: child.pid, code, signal, restartInMs: delay, restarts: slot.restarts },
-      slot.restarts > 3 ? 'node keeps crashing; restarting with back-off' : 'node exited unexpectedly; restarting');
+    const delay = slot.backoff.next(node ? Date.now() - node.startedAt : 0);
+    const loop = slot.backoff.streak > 3;
+    this.#opts.log[loop ? 'error' : 'warn']({ slot: slot.index, node: node?.nodeId, pid: child.pid, code, signal, restartInMs: delay, restarts: slot.backoff.streak },
+      loop ? 'node keeps crashing; restarting with back-off' : 'node exited unexpectedly; restarting');
     slot.child = undefined;
     slot.timer = setTimeout(() => {
       // A failed start kills its child, whose exit lands here again with a longer back-off.

@@ -115,7 +115,7 @@ export function registerGatewayCommand(program: Command): void {
       });
       if (link) {
         link.attach(gw.runtime);
-        link.ready(gw.url, gw.port, gw.runtime.options.algorithm);
+        link.ready({ url: gw.url, port: gw.port, algorithm: gw.runtime.options.algorithm });
       } else {
         process.stdout.write(`${JSON.stringify({ event: 'listening', url: gw.url, port: gw.port, pid: process.pid, algorithm: gw.runtime.options.algorithm })}\n`);
       }
@@ -137,7 +137,7 @@ async function runPrimary(workers: number, options: GatewayOptions): Promise<voi
   // Listening for signals from the start: a SIGTERM while workers start stops them too.
   const stopped = untilStopped(() => primary.stop());
   try {
-    const info = await primary.start(); // a GatewayWorkerStartError carries the worker's exit code to main()
+    const info = await primary.start(); // a WorkerStartError carries the worker's exit code to main()
     if (info) process.stdout.write(`${JSON.stringify({ event: 'listening', url: info.url, port: info.port, pid: process.pid, algorithm: info.algorithm, workers, workerPids: primary.pids() })}\n`);
     await stopped.done;
     log.info('gateway stopped');

@@ -26,14 +26,3 @@ export class ClientGoneError extends MiniscaleError {
     super('the client closed the connection');
   }
 }
-
-/**
- * A worker of a multi-worker gateway exited (or hung) before it listened. It has said
- * why on the shared stderr; `exitCode` is its own, so a bad setting still exits 2.
- */
-export class GatewayWorkerStartError extends MiniscaleError {
-  readonly code = 'INTERNAL';
-  constructor(message: string, readonly exitCode: number) {
-    super(message);
-  }
-}

@@ -218,18 +218,17 @@ describe('a worker\'s link to the primary (in process)', () => {
     const gw = await gateway({ upstreams: ['http://127.0.0.1:1'], healthIntervalMs: 0 });
     try {
       link.attach(gw.runtime);
-      link.onMessage({ ms: 'local', id: 0, op: 'sync-drained', drained: ['http://127.0.0.1:1', 'http://127.0.0.1:2'] });
-      await waitFor('the sync to be applied', () => sent.length === 1, 2_000, 10);
       const { membership } = gw.runtime;
-      assert.equal(membership.find('127.0.0.1:1')!.health.drainingByAdmin, true);
+      link.onMessage({ ms: 'local', id: 0, op: { op: 'sync-drained', drained: ['http://127.0.0.1:1', 'http://127.0.0.1:2'] } });
+      await waitFor('the sync to be applied', () => membership.find('127.0.0.1:1')!.health.drainingByAdmin, 2_000, 10);
       // Discovered after another worker drained it (as --discover would add it).
       const later = membership.add('http://127.0.0.1:2', { slowStart: false });
       const other = membership.add('http://127.0.0.1:3', { slowStart: false });
       assert.equal(later.health.drainingByAdmin, true, 'a node named in the set is drained on arrival');
       assert.equal(other.health.drainingByAdmin, false);
 
-      link.onMessage({ ms: 'local', id: 0, op: 'sync-drained', drained: ['http://127.0.0.1:3'] });
-      await waitFor('the second sync', () => sent.length === 2, 2_000, 10);
+      link.onMessage({ ms: 'local', id: 7, op: { op: 'sync-drained', drained: ['http://127.0.0.1:3'] } });
+      await waitFor('the second sync, answered', () => sent.length === 1, 2_000, 10);
       assert.deepEqual(membership.upstreams.map((u) => u.health.drainingByAdmin), [false, false, true], 'exactly the set, undrains included');
     } finally {
       await gw.close();

@@ -1,30 +1,22 @@
 /**
  * A worker's side of a multi-worker gateway: it asks the primary what only all workers
  * together know (`ClusterLink`, used by the admin routes), and answers the primary's
- * `local` requests from its own membership and metrics registry.
+ * `local` requests from its own membership and metrics registry. The channel, the
+ * `ready` and the heartbeat are the fleet's (src/workers/link.ts).
  */
-import { MiniscaleError } from '../../errors.js';
+import { PrimaryLink } from '../../workers/link.js';
+import type { ToPrimary, ToWorker } from '../../workers/protocol.js';
 import { setDraining, upstreamsView, type UpstreamView } from '../admin.js';
 import type { ClusterLink, GatewayRuntime } from '../runtime.js';
-import { DRAINED_ENV, WORKER_ENV, isPrimaryMessage, type AskOp, type LocalOp, type PrimaryMessage, type UpstreamsView, type WorkerMessage } from './protocol.js';
-
-/** The primary did not answer in time, or could not build the answer. */
-export class WorkerLinkError extends MiniscaleError {
-  readonly code = 'INTERNAL';
-}
-
-/** Longer than the primary's own wait for the workers, so its answer (or error) arrives first. */
-const ASK_TIMEOUT_MS = 8_000;
+import { DRAINED_ENV, WORKER_ENV, type AskOp, type GatewayReady, type LocalOp, type UpstreamsView } from './protocol.js';
 
 export class WorkerLink implements ClusterLink {
-  #nextId = 1;
-  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  readonly #link: PrimaryLink;
   #gw: GatewayRuntime | undefined;
 
-  constructor(private readonly send: (m: WorkerMessage) => void = (m) => process.send!(m)) {
-    process.on('message', (m: unknown) => {
-      if (isPrimaryMessage(m)) this.onMessage(m);
-    });
+  constructor(send?: (m: ToPrimary) => void) {
+    this.#link = new PrimaryLink(send);
+    this.#link.answer((op) => this.#local(op as LocalOp));
   }
 
   /** Starts answering the primary for this worker's gateway. */
@@ -32,8 +24,8 @@ export class WorkerLink implements ClusterLink {
     this.#gw = gw;
   }
 
-  ready(url: string, port: number, algorithm: string): void {
-    this.send({ ms: 'ready', url, port, algorithm });
+  ready(info: GatewayReady): void {
+    this.#link.ready(info);
   }
 
   view(): Promise<UpstreamsView> {
@@ -48,22 +40,9 @@ export class WorkerLink implements ClusterLink {
     return this.#ask({ op: 'metrics' }) as Promise<string>;
   }
 
-  onMessage(m: PrimaryMessage): void {
-    if (m.ms === 'local') {
-      const { id } = m;
-      this.#local(m).then(
-        (result) => this.send({ ms: 'local-answer', id, result }),
-        // The primary leaves a worker that does not answer out of the merged answer.
-        () => undefined,
-      );
-      return;
-    }
-    const p = this.#pending.get(m.id);
-    if (!p) return; // answered after our timeout
-    this.#pending.delete(m.id);
-    clearTimeout(p.timer);
-    if (m.ok) p.resolve(m.result);
-    else p.reject(new WorkerLinkError(m.error));
+  /** A message from the primary (what the IPC channel delivers; tests call it directly). */
+  onMessage(m: ToWorker): void {
+    this.#link.onMessage(m);
   }
 
   async #local(op: LocalOp): Promise<unknown> {
@@ -80,21 +59,7 @@ export class WorkerLink implements ClusterLink {
   }
 
   #ask(op: AskOp): Promise<unknown> {
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new WorkerLinkError(`the gateway's primary process did not answer "${op.op}" in ${ASK_TIMEOUT_MS / 1000} s`));
-      }, ASK_TIMEOUT_MS);
-      this.#pending.set(id, { resolve, reject, timer });
-      try {
-        this.send({ ms: 'ask', id, ...op });
-      } catch (err) {
-        this.#pending.delete(id);
-        clearTimeout(timer);
-        reject(new WorkerLinkError(`cannot reach the gateway's primary process: ${(err as Error).message}`));
-      }
-    });
+    return this.#link.ask(op);
   }
 }
 
