@@ -1,5 +1,6 @@
 /**
- * `/_gateway/`: one self-contained page that polls `/_gateway/upstreams` every second.
+ * `/_gateway/`: one self-contained page that polls `/_gateway/upstreams` every second —
+ * the gateway's upstreams, or `up`'s workers (named by node id, drained by node id).
  * No external assets, so it works on an air-gapped host; it relies on the page's own
  * origin, so it is for loopback use (an SSH tunnel) like the rest of the admin API.
  */
@@ -22,9 +23,9 @@ async function refresh() {
     const r = await fetch('/_gateway/upstreams', { cache: 'no-store' });
     const d = await r.json();
     document.getElementById('alg').textContent = d.algorithm;
-    document.getElementById('rows').innerHTML = d.upstreams.map((u) => '<tr><td>' + esc(u.url) + '</td><td class="state ' + esc(u.state) + '">' + esc(u.state) +
+    document.getElementById('rows').innerHTML = d.upstreams.map((u) => '<tr><td>' + esc(u.nodeId ? u.nodeId + ' (PID ' + u.pid + ')' : u.url) + '</td><td class="state ' + esc(u.state) + '">' + esc(u.state) +
       '</td><td>' + u.inflight + '</td><td>' + u.ewmaMs.toFixed(2) + '</td><td>' + u.requests + '</td><td>' + u.failures +
-      '</td><td><button data-id="' + esc(new URL(u.url).host) + '" data-op="' + (u.state === 'draining' ? 'undrain' : 'drain') + '">' + (u.state === 'draining' ? 'undrain' : 'drain') + '</button></td></tr>').join('');
+      '</td><td><button data-id="' + esc(u.nodeId || new URL(u.url).host) + '" data-op="' + (u.state === 'draining' ? 'undrain' : 'drain') + '">' + (u.state === 'draining' ? 'undrain' : 'drain') + '</button></td></tr>').join('');
   } catch (e) { /* the next tick tries again */ }
 }
 document.addEventListener('click', async (e) => {
