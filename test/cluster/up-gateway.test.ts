@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { call, login } from '../support/api-nodes.js';
-import { runMiniscale, tempDir, type TempDir } from '../support/redis.js';
+import { tempDir, type TempDir } from '../support/redis.js';
 import {
-  getLoad, isRunning, killAllUp, processesMentioning, readUpTopology as topology, startUp, stopUp, waitFor, type UpHandle,
+  getLoad, isRunning, killAllUp, processesMentioning, readUpTopology as topology, rollingRestartUnderLoad, startUp, stopUp, waitFor, type UpHandle,
 } from '../support/up.js';
 
 const UNLIMITED = { MINISCALE_RATE_LIMIT_USER: '0', MINISCALE_RATE_LIMIT_IP: '0' };
@@ -76,15 +76,7 @@ describe('miniscale up --gateway (embedded store)', { timeout: 240_000 }, () => 
   });
 
   it('replaces every node with a rolling restart under load, with zero failed requests', async () => {
-    const before = topology(dir);
-    let restarted!: Awaited<ReturnType<typeof runMiniscale>>;
-    const restart = runMiniscale(['restart', '--data', dir], { timeoutMs: 90_000 }).then((r) => { restarted = r; });
-    const result = await getLoad(up.url, token, 8, restart.then(() => sleep(500)));
-    assert.equal(restarted.code, 0, restarted.stderr);
-    const after = topology(dir);
-    assert.equal(after.restarts, before.restarts + 1);
-    for (const w of before.workers) assert.ok(!after.workers.some((n) => n.pid === w.pid), `node PID ${w.pid} was not replaced`);
-    assert.equal(result.failed, 0, JSON.stringify(result.statuses));
+    await rollingRestartUnderLoad(up, dir, token, 8);
   });
 
   it('stops on SIGTERM with every child gone within 15 s', async () => {

@@ -12,7 +12,7 @@ import { request } from 'undici';
 import { call, login } from '../support/api-nodes.js';
 import { runMiniscale, startTestRedis, tempDir, type TempDir, type TestRedis } from '../support/redis.js';
 import {
-  freshConnectionGets, getLoad, isRunning, killAllUp, processesMentioning, readUpTopology as topology, startUp, stopUp, waitFor, type UpHandle,
+  freshConnectionGets, getLoad, isRunning, killAllUp, processesMentioning, readUpTopology as topology, rollingRestartUnderLoad, startUp, stopUp, waitFor, type UpHandle,
 } from '../support/up.js';
 
 /** No per-user or per-IP limits: the load below is one user on one IP, on purpose. */
@@ -182,16 +182,7 @@ describe('miniscale up, one hop (embedded store)', { timeout: 300_000 }, () => {
   });
 
   it('replaces every worker with a rolling restart under 16 keep-alive connections, with zero failed requests', async () => {
-    const before = topology(dir);
-    let restarted!: Awaited<ReturnType<typeof runMiniscale>>;
-    const restart = runMiniscale(['restart', '--data', dir], { timeoutMs: 90_000 }).then((r) => { restarted = r; });
-    const result = await getLoad(up.url, token, 16, restart.then(() => sleep(500)));
-    assert.equal(restarted.code, 0, restarted.stderr);
-    const after = topology(dir);
-    assert.equal(after.restarts, before.restarts + 1);
-    for (const w of before.workers) assert.ok(!after.workers.some((n) => n.pid === w.pid), `worker PID ${w.pid} was not replaced`);
-    assert.ok(result.total > 200, `only ${result.total} requests`);
-    assert.equal(result.failed, 0, JSON.stringify(result.statuses));
+    await rollingRestartUnderLoad(up, dir, token, 16);
   });
 
   it('prints an nginx configuration of the running system that nginx -t accepts', async () => {

@@ -9,9 +9,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool, request } from 'undici';
+import { Pool, request, type Dispatcher } from 'undici';
 import type { Topology } from '../../src/cluster/topology-file.js';
 import { REPO_ROOT } from './processes.js';
+import { runMiniscale, type CliResult } from './redis.js';
 
 export interface UpHandle {
   child: ChildProcess;
@@ -102,11 +103,30 @@ function isZombie(pid: number): boolean {
 export interface LoadResult { total: number; failed: number; statuses: Record<string, number>; nodeIds: Set<string> }
 
 /**
- * Authenticated GETs to `base` (the workers' port, or a gateway), `concurrency` keep-alive connections, until `stop()`
- * resolves. A failure is anything but 200 (or a socket error).
+ * Authenticated GETs to `base` (the workers' port, or a gateway) over `concurrency`
+ * keep-alive connections, until `stop` resolves. A failure is anything but 200 (or a
+ * socket error).
  */
 export async function getLoad(base: string, token: string, concurrency: number, stop: Promise<unknown>): Promise<LoadResult> {
   const pool = new Pool(base, { connections: concurrency });
+  try {
+    return await loadUntil(stop, concurrency, () => pool.request({ path: LOAD_PATH, method: 'GET', headers: { authorization: `Bearer ${token}` }, headersTimeout: 20_000, bodyTimeout: 20_000 }));
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * The same GETs, each on a connection of its own (as new clients arrive); each one gives
+ * up after `timeoutMs`.
+ */
+export function freshConnectionGets(base: string, token: string, concurrency: number, stop: Promise<unknown>, timeoutMs = 2_000): Promise<LoadResult> {
+  return loadUntil(stop, concurrency, () => request(`${base}${LOAD_PATH}`, { headers: { authorization: `Bearer ${token}` }, reset: true, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }));
+}
+
+const LOAD_PATH = '/v1/me/kv/load';
+
+async function loadUntil(stop: Promise<unknown>, concurrency: number, get: () => Promise<Dispatcher.ResponseData>): Promise<LoadResult> {
   const result: LoadResult = { total: 0, failed: 0, statuses: {}, nodeIds: new Set() };
   let done = false;
   void stop.finally(() => { done = true; });
@@ -114,7 +134,7 @@ export async function getLoad(base: string, token: string, concurrency: number, 
     while (!done) {
       let status: string;
       try {
-        const res = await pool.request({ path: '/v1/me/kv/load', method: 'GET', headers: { authorization: `Bearer ${token}` }, headersTimeout: 20_000, bodyTimeout: 20_000 });
+        const res = await get();
         await res.body.dump();
         status = String(res.statusCode);
         const id = res.headers['x-node-id'];
@@ -128,8 +148,24 @@ export async function getLoad(base: string, token: string, concurrency: number, 
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  await pool.close();
   return result;
+}
+
+/**
+ * `miniscale restart` under `connections` keep-alive connections of GETs: asserts it
+ * replaced every node with no failed request.
+ */
+export async function rollingRestartUnderLoad(up: UpHandle, dir: string, token: string, connections: number): Promise<void> {
+  const before = readUpTopology(dir);
+  let restarted!: CliResult;
+  const restart = runMiniscale(['restart', '--data', dir], { timeoutMs: 90_000 }).then((r) => { restarted = r; });
+  const result = await getLoad(up.url, token, connections, restart.then(() => sleep(500)));
+  assert.equal(restarted.code, 0, restarted.stderr);
+  const after = readUpTopology(dir);
+  assert.equal(after.restarts, before.restarts + 1);
+  for (const w of before.workers) assert.ok(!after.workers.some((n) => n.pid === w.pid), `node PID ${w.pid} was not replaced`);
+  assert.ok(result.total > 200, `only ${result.total} requests`);
+  assert.equal(result.failed, 0, JSON.stringify(result.statuses));
 }
 
 /** DATA/topology.json of a running `up`. */
@@ -153,33 +189,4 @@ export async function stopUp(up: UpHandle, signal: NodeJS.Signals = 'SIGTERM'): 
   const code = await up.exited;
   assert.equal(code, 0, `up exited with ${String(code)}:\n${up.lines.slice(-10).join('\n')}`);
   return Date.now() - t0;
-}
-
-/**
- * Authenticated GETs, each on a connection of its own (as new clients arrive), `concurrency`
- * at a time, until `stop` resolves; each one gives up after `timeoutMs`.
- */
-export async function freshConnectionGets(base: string, token: string, concurrency: number, stop: Promise<unknown>, timeoutMs = 2_000): Promise<LoadResult> {
-  const result: LoadResult = { total: 0, failed: 0, statuses: {}, nodeIds: new Set() };
-  let done = false;
-  void stop.finally(() => { done = true; });
-  const worker = async () => {
-    while (!done) {
-      let status: string;
-      try {
-        const res = await request(`${base}/v1/me/kv/load`, { headers: { authorization: `Bearer ${token}` }, reset: true, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-        await res.body.dump();
-        status = String(res.statusCode);
-        const id = res.headers['x-node-id'];
-        if (typeof id === 'string') result.nodeIds.add(id);
-      } catch (err) {
-        status = (err as { code?: string }).code ?? 'error';
-      }
-      result.total++;
-      result.statuses[status] = (result.statuses[status] ?? 0) + 1;
-      if (status !== '200') result.failed++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return result;
 }
