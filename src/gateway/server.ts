@@ -8,11 +8,15 @@
  * idle timeout closes quiet connections, and the socket timeout closes a client that
  * stops reading a response. Node checks the first two every `connectionsCheckingInterval`.
  */
+import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { answerClientError } from '../http/client-error.js';
+import type { ParserError } from '../http/parse-errors.js';
 import { handleAdmin, isAdminPath } from './admin.js';
 import { proxyRequest } from './proxy/index.js';
-import { sendError, writeRawError } from './proxy/respond.js';
+import { requestIdOf } from './proxy/passes.js';
+import { sendError } from './proxy/respond.js';
 import { handleUpgrade } from './proxy/upgrade.js';
 import type { GatewayRuntime } from './runtime.js';
 
@@ -49,7 +53,7 @@ export function createGatewayServer(gw: GatewayRuntime): GatewayServer {
   // http.Server but no constructor option for it; slow or silent clients are still cut
   // off by the request and idle timeouts above.
   (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => onClientError(gw, err, socket));
+  server.on('clientError', (err: ParserError, socket: Socket) => onClientError(gw, err, socket));
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => handleUpgrade(gw, req, socket, head, upgraded));
   return { server, active, upgraded };
 }
@@ -58,12 +62,12 @@ function onRequest(gw: GatewayRuntime, req: IncomingMessage, res: ServerResponse
   const url = req.url ?? '';
   if (url.length > gw.options.maxUrlBytes) {
     gw.metrics.clientErrors.inc({ reason: 'URI_TOO_LONG' });
-    sendError(res, 'URI_TOO_LONG', `the URL is over ${gw.options.maxUrlBytes} bytes`, { close: true });
+    sendError(res, 'URI_TOO_LONG', `the URL is over ${gw.options.maxUrlBytes} bytes`, { requestId: requestIdOf(req), close: true });
     return;
   }
   if (req.headers.host === undefined && req.httpVersionMinor >= 1) {
     gw.metrics.clientErrors.inc({ reason: 'NO_HOST' });
-    sendError(res, 'VALIDATION_FAILED', 'an HTTP/1.1 request needs a Host header', { close: true });
+    sendError(res, 'VALIDATION_FAILED', 'an HTTP/1.1 request needs a Host header', { requestId: requestIdOf(req), close: true });
     return;
   }
   if (isAdminPath(url)) {
@@ -77,26 +81,15 @@ function onRequest(gw: GatewayRuntime, req: IncomingMessage, res: ServerResponse
 }
 
 /**
- * A request Node could not parse, or a client too slow to send one. The answer goes
- * straight to the socket, then it is closed: after a framing error the rest of the
- * stream cannot be trusted (that is what request smuggling exploits).
+ * A request Node could not parse, or a client too slow to send one: answered straight
+ * to the socket in the API's error format, then closed lingering (src/http/client-error.ts,
+ * shared with the API node) — a URL over the limit gets its 414 even when Node's parser
+ * saw it as a header overflow.
  */
-function onClientError(gw: GatewayRuntime, err: NodeJS.ErrnoException, socket: Socket): void {
-  const code = err.code ?? 'UNKNOWN';
-  gw.metrics.clientErrors.inc({ reason: code });
-  // Node's own default handler makes the same check: a response already under way
-  // on this socket (a pipelined request failed) cannot get a second status line.
-  const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (code === 'ECONNRESET' || !socket.writable || current?.headersSent) {
-    socket.destroy();
-    return;
-  }
-  gw.log.debug({ code, peer: socket.remoteAddress }, 'client error');
-  if (code === 'HPE_HEADER_OVERFLOW') {
-    writeRawError(socket, 431, 'Request Header Fields Too Large', 'HEADERS_TOO_LARGE', `the request headers are over ${gw.options.maxHeaderBytes} bytes`);
-  } else if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    writeRawError(socket, 408, 'Request Timeout', undefined, '');
-  } else {
-    writeRawError(socket, 400, 'Bad Request', 'VALIDATION_FAILED', `malformed or ambiguous request (${code})`);
-  }
+function onClientError(gw: GatewayRuntime, err: ParserError, socket: Socket): void {
+  const limits = { maxHeaderBytes: gw.options.maxHeaderBytes, maxUrlBytes: gw.options.maxUrlBytes };
+  const outcome = answerClientError(err, socket, limits, () => [['X-Request-Id', randomUUID()]]);
+  if (outcome.kind === 'lingering') return;
+  gw.metrics.clientErrors.inc({ reason: err.code ?? 'UNKNOWN' });
+  if (outcome.kind === 'answered') gw.log.debug({ code: err.code, answer: outcome.answer.code, peer: socket.remoteAddress }, 'client error');
 }

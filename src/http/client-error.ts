@@ -26,21 +26,27 @@ export function rawErrorResponse(code: ApiErrorCode, message: string, headers: R
 /** How long a client that was too slow gets to read its 408 before its socket goes. */
 const SLOW_CLIENT_GRACE_MS = 1_000;
 
+export type ClientErrorOutcome =
+  /** The raw error response went out. */
+  | { kind: 'answered'; answer: ClientErrorAnswer }
+  /** Nothing could be written (the client reset, or a response is already under way): the socket is destroyed. */
+  | { kind: 'dropped' }
+  /** Bytes the client sent after we answered (the socket is lingering): counted, nothing else to do. */
+  | { kind: 'lingering' };
+
 /**
- * Answers one 'clientError'. Nothing is written when the bytes belong to a request
- * already answered (the socket is lingering) or when nothing can be written; else the
- * raw error response goes out, then a lingering close — or, for a timeout, a short
- * grace. `headers` (X-Request-Id, X-Node-Id) is called only when an answer is written.
- * Returns what was answered, for the caller's log and metrics.
+ * Answers one 'clientError': the raw error response, then a lingering close — or, for a
+ * timeout, a short grace. `headers` (X-Request-Id, X-Node-Id) is called only when an
+ * answer is written.
  */
-export function answerClientError(err: ParserError, socket: Socket, limits: EdgeLimits, headers: () => RawHeaders): ClientErrorAnswer | undefined {
-  if (absorbedByLinger(socket)) return undefined;
+export function answerClientError(err: ParserError, socket: Socket, limits: EdgeLimits, headers: () => RawHeaders): ClientErrorOutcome {
+  if (absorbedByLinger(socket)) return { kind: 'lingering' };
   // Node's own default handler makes the same check: a response already under way on
   // this socket (a pipelined request failed) cannot get a second status line.
   const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (err.code === 'ECONNRESET' || !socket.writable || current?.headersSent) {
     socket.destroy();
-    return undefined;
+    return { kind: 'dropped' };
   }
   const answer = classifyClientError(err, limits);
   const text = rawErrorResponse(answer.code, answer.message, headers());
@@ -53,5 +59,5 @@ export function answerClientError(err: ParserError, socket: Socket, limits: Edge
     socket.pause();
     setTimeout(() => socket.destroy(), SLOW_CLIENT_GRACE_MS).unref();
   }
-  return answer;
+  return { kind: 'answered', answer };
 }

@@ -1,35 +1,20 @@
 /**
  * Hostile and broken clients, over raw sockets (as Node's own HTTP tests do): request
  * smuggling vectors and malformed framing get 400 and a closed connection, oversized
- * URLs and headers get 414 and 431, nothing smuggled reaches an upstream, slowloris
- * clients are cut off — and through all of it the gateway keeps serving.
+ * URLs and headers get 414 and 431 (a 100 KB URL too, which Node's parser reports as a
+ * header overflow), oversized bodies a 413 the client can read before the connection
+ * closes, nothing smuggled reaches an upstream, slowloris clients are cut off — and
+ * through all of it the gateway keeps serving.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import type { RunningGateway } from '../../src/gateway/index.js';
+import { Readable } from 'node:stream';
+import { firstAnswer, rawUpload, SMUGGLING_REQUESTS } from '../hardening/helpers.js';
 import { killAll } from '../support/processes.js';
 import { gateway, load, parseRaw, rawExchange, startUpstreams, type UpstreamHandle } from './helpers.js';
-
-const SMUGGLING: Array<[string, string]> = [
-  ['Content-Length with Transfer-Encoding (CL.TE)',
-    'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'],
-  ['Transfer-Encoding not ending in chunked',
-    'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'],
-  ['Transfer-Encoding: chunked, identity',
-    'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'],
-  ['two different Content-Lengths',
-    'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 37\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'],
-  ['a bare CR inside a header value', 'GET /echo HTTP/1.1\r\nHost: x\r\nX-A: b\rGET /smuggled HTTP/1.1\r\n\r\n'],
-  ['a bare CR ending a header line', 'GET /echo HTTP/1.1\r\nHost: x\rX-Smuggled: 1\r\n\r\n'],
-  ['obs-fold (a header continued on the next line)', 'GET /echo HTTP/1.1\r\nHost: x\r\nX-A: b\r\n Transfer-Encoding: chunked\r\n\r\n'],
-  ['a NUL in a header value', 'GET /echo HTTP/1.1\r\nHost: x\r\nX-A: b\0c\r\n\r\n'],
-  ['whitespace before the colon', 'GET /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n'],
-  ['bare LF line endings', 'GET /echo HTTP/1.1\nHost: x\n\n'],
-  ['an HTTP/1.1 request without Host', 'GET /echo HTTP/1.1\r\n\r\n'],
-  ['a request target that is not a path', 'GET * HTTP/1.1\r\nHost: x\r\n\r\n'],
-];
 
 describe('limits and hostile input', () => {
   let ups: UpstreamHandle[];
@@ -49,7 +34,7 @@ describe('limits and hostile input', () => {
     assert.equal(res.statusCode, 200, 'the gateway still serves');
   };
 
-  for (const [name, raw] of SMUGGLING) {
+  for (const [name, raw] of SMUGGLING_REQUESTS) {
     it(`answers 400 and closes the connection for ${name}`, async () => {
       const { text, closed } = await rawExchange(gw.port, raw);
       const res = parseRaw(text);
@@ -74,6 +59,21 @@ describe('limits and hostile input', () => {
     await stillServing();
   });
 
+  for (const [name, raw] of [
+    ['a 100 KB URL (Node\'s parser reports a header overflow)', `GET /${'a'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
+    ['a 15 KiB URL with 2 KB of headers (over 16 KiB together)', `GET /${'a'.repeat(15 * 1024)} HTTP/1.1\r\nHost: x\r\nUser-Agent: ${'u'.repeat(2000)}\r\n\r\n`],
+  ] as const) {
+    it(`answers 414 to ${name}, in the API's error format, and closes`, async () => {
+      const { text, closed } = await rawExchange(gw.port, raw);
+      const res = firstAnswer(text);
+      assert.equal(res?.status, 414, text.slice(0, 200));
+      assert.equal((JSON.parse(res.body) as { error: { code: string } }).error.code, 'URI_TOO_LONG');
+      assert.match(res.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/);
+      assert.ok(closed);
+      await stillServing();
+    });
+  }
+
   it('answers 431 to headers over 16 KiB and closes the connection', async () => {
     const { text, closed } = await rawExchange(gw.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(17 * 1024)}\r\n\r\n`);
     const res = parseRaw(text);
@@ -81,6 +81,52 @@ describe('limits and hostile input', () => {
     assert.equal((JSON.parse(res.body) as { error: { code: string } }).error.code, 'HEADERS_TOO_LARGE');
     assert.ok(closed);
     await stillServing();
+  });
+
+  it('a body over --max-body gets 413 the client reads whole — declared or chunked, undici or raw — then a lingering close', async () => {
+    const size = 10_000_000;
+    const declared = await request(`${gw.url}/upload`, { method: 'POST', body: Buffer.alloc(size, 'x') });
+    assert.equal(declared.statusCode, 413);
+    assert.equal(declared.headers.connection, 'close');
+    assert.equal((await declared.body.json() as { error: { code: string } }).error.code, 'PAYLOAD_TOO_LARGE');
+    const piece = Buffer.alloc(64 * 1024, 'x');
+    const streamed = await request(`${gw.url}/upload`, { method: 'POST', body: Readable.from((function* () { for (let i = 0; i < 160; i++) yield piece; })()) });
+    assert.equal(streamed.statusCode, 413);
+    assert.equal((await streamed.body.json() as { error: { code: string } }).error.code, 'PAYLOAD_TOO_LARGE');
+    for (const chunked of [false, true]) {
+      const head = `POST /upload HTTP/1.1\r\nHost: x\r\n${chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${size}`}\r\n\r\n`;
+      const r = await rawUpload(gw.port, head, { bytes: size, chunked });
+      assert.equal(r.answer?.status, 413, `chunked: ${chunked}`);
+      assert.equal((JSON.parse(r.answer.body) as { error: { code: string } }).error.code, 'PAYLOAD_TOO_LARGE');
+      assert.ok(r.answer.headers['x-request-id']);
+      assert.equal(r.error, undefined, `chunked: ${chunked}: ${r.error} (the client's writes must not fail)`);
+      assert.ok(r.endedAfterMs !== undefined, 'the gateway closed once the body was in');
+    }
+    await stillServing();
+  });
+
+  it('cuts off a client that keeps sending after its 413 within 5 s', async () => {
+    const r = await rawUpload(gw.port, 'POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', { bytes: Infinity, chunked: true, intervalMs: 100, timeoutMs: 15_000 });
+    assert.equal(r.answer?.status, 413);
+    assert.equal(r.errorBeforeAnswer, false);
+    const lingered = r.closedAfterMs! - r.answeredAfterMs!;
+    assert.ok(r.error !== undefined && lingered < 6_500, `cut off ${lingered} ms after the answer (${r.error})`);
+  });
+
+  it('raw answers (a 400 for broken framing, a 408) carry X-Request-Id and the API\'s error format', async () => {
+    const slow = await gateway({ upstreams: ups.map((u) => u.url), headersTimeoutMs: 500, requestTimeoutMs: 1_000 });
+    try {
+      const broken = firstAnswer((await rawExchange(slow.port, 'GET / HTTP/1.1\r\nHost: x\r\nX-A: b\rc\r\n\r\n')).text);
+      assert.equal(broken?.status, 400);
+      assert.equal((JSON.parse(broken.body) as { error: { code: string } }).error.code, 'VALIDATION_FAILED');
+      assert.match(broken.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/);
+      const late = firstAnswer((await rawExchange(slow.port, 'GET / HTTP/1.1\r\nHost: x\r\n', 2_000)).text);
+      assert.equal(late?.status, 408);
+      assert.equal((JSON.parse(late.body) as { error: { code: string } }).error.code, 'REQUEST_TIMEOUT');
+      assert.match(late.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('keeps serving normal traffic while 200 slowloris clients dribble headers, and cuts them off', async () => {

@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { closeLingering } from '../../http/lingering-close.js';
 import { BodyTooLargeError } from '../errors.js';
 import type { GatewayRuntime } from '../runtime.js';
 import type { ProxyContext } from './context.js';
@@ -25,11 +26,15 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const requestId: RequestPass = {
   name: 'requestId',
   run(ctx) {
-    const given = ctx.req.headers['x-request-id'];
-    ctx.id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    ctx.id = requestIdOf(ctx.req);
     return true;
   },
 };
+
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
 
 /**
  * Origin-form only upstream. Absolute-form (`GET http://host/path`) is legal from
@@ -71,27 +76,42 @@ export const framing: RequestPass = {
   },
 };
 
-/** Refuses a declared body over the limit at once; counts a chunked one as it streams. */
+/** Refuses a declared body over the limit at once; counts every body as it streams. */
 export const bodyLimit: RequestPass = {
   name: 'bodyLimit',
   run(ctx, gw) {
     const max = gw.options.maxBodyBytes;
     const headers = ctx.req.headers;
-    if (headers['transfer-encoding'] !== undefined) {
-      const limited = ctx.req.pipe(new BodyLimit(max));
-      ctx.body = limited;
-      ctx.req.once('error', (err) => limited.destroy(err));
-      return true;
-    }
-    const length = Number(headers['content-length'] ?? 0);
+    const chunked = headers['transfer-encoding'] !== undefined;
+    const length = chunked ? 0 : Number(headers['content-length'] ?? 0);
     if (length > max) {
       sendError(ctx.res, 'PAYLOAD_TOO_LARGE', `the body is over ${max} bytes`, { requestId: ctx.id, close: true });
       return false;
     }
-    ctx.body = length > 0 ? ctx.req : null;
+    ctx.body = chunked || length > 0 ? bodyStream(ctx, max) : null;
     return true;
   },
 };
+
+/**
+ * The body as undici reads it: the client's stream through a byte counter, never the
+ * IncomingMessage itself. undici destroys the stream it was given when it is done with
+ * it — also when the upstream answers before the body is all sent (a node's 413 for a
+ * 1 MB upload) or the attempt fails midway — and destroying an IncomingMessage resets
+ * the client's connection, taking the answer with it. Here the client's connection is
+ * closed lingering instead: the rest of the body is read and dropped, bounded, and the
+ * client reads the answer it is given.
+ */
+function bodyStream(ctx: ProxyContext, max: number): Readable {
+  const req = ctx.req;
+  const limited = new BodyLimit(max);
+  req.pipe(limited);
+  req.once('error', (err) => limited.destroy(err));
+  limited.once('close', () => {
+    if (!req.complete && !req.destroyed) closeLingering(ctx.res);
+  });
+  return limited;
+}
 
 /** The largest body an idempotent PUT/DELETE may have and still be held for a replay. */
 export const REPLAYABLE_BODY_BYTES = 64 * 1024;

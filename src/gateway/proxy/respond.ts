@@ -2,6 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { errorBody, statusOf, type ApiErrorCode } from '../../http/error-response.js';
+import { closeLingering } from '../../http/lingering-close.js';
 
 export function sendError(res: ServerResponse, code: ApiErrorCode, message: string, opts: { requestId?: string; close?: boolean } = {}): void {
   if (res.headersSent) {
@@ -15,8 +16,12 @@ export function sendError(res: ServerResponse, code: ApiErrorCode, message: stri
     'cache-control': 'no-store',
   };
   if (opts.requestId) headers['x-request-id'] = opts.requestId;
-  // The request's body was not read: closing is the only way to stay in sync with the client.
-  if (opts.close) headers.connection = 'close';
+  // The request's body was not read: closing is the only way to stay in sync with the
+  // client — lingering, so that the client, maybe still sending, can read this answer.
+  if (opts.close) {
+    headers.connection = 'close';
+    closeLingering(res);
+  }
   res.writeHead(statusOf(code), headers);
   res.end(body);
 }
