@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors.js';
+import { TrustedProxies } from '../http/trusted-proxies.js';
 import { resolveStoreConfig, type StoreConfig, type StoreFlags } from '../store/index.js';
 
 export const DEFAULT_WECHAT_API = 'https://api.weixin.qq.com';
@@ -16,6 +17,20 @@ export const DEFAULT_RATE_LIMIT_IP = 6000;
 export const DEFAULT_RATE_LIMIT_LOGIN = 60;
 /** How often a node re-registers; it drops out of the registry after 3 missed beats. */
 export const DEFAULT_HEARTBEAT_MS = 2_000;
+/** Whose X-Forwarded-For, X-Request-Id and X-Request-Deadline a node believes: a gateway on this machine. */
+export const DEFAULT_TRUST_PROXY = 'loopback';
+/** The request line and headers must be in within this (slowloris). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** The whole request, body included, must be in within this. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * Idle keep-alive connections are closed after this. Longer than a gateway pool's idle
+ * time (4 s) and nginx's (60 s), so the pool in front always closes first and never
+ * reuses a socket the node is closing (PITFALLS: keep-alive race).
+ */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** No byte either way for this long — a client that stopped reading its answer — closes the socket. */
+export const DEFAULT_SOCKET_TIMEOUT_MS = 120_000;
 
 export interface NodeOptions {
   host: string;
@@ -29,13 +44,30 @@ export interface NodeOptions {
   sessionTtlSec: number;
   /** Requests per minute; 0 turns a limit off. */
   rateLimit: { user: number; ip: number; login: number };
-  /** Addresses whose X-Forwarded-For is believed (Fastify trustProxy syntax). */
+  /**
+   * Peers whose X-Forwarded-For, X-Request-Id and X-Request-Deadline are believed:
+   * addresses, CIDRs, `loopback`, `linklocal`, `uniquelocal`, comma-separated (Fastify's
+   * trustProxy syntax). Empty trusts no one — a node taking client connections itself.
+   */
   trustProxy: string;
+  /** Timeouts of the client's edge, enforced by Node's HTTP server (see app.ts). */
+  http: NodeHttpOptions;
   heartbeatMs: number;
   /** After SIGTERM: how long to keep answering (readyz 503) so the gateway sees the drain. */
   drainDelayMs: number;
   /** Upper bound for the whole drain; then the node exits anyway. */
   drainTimeoutMs: number;
+}
+
+export interface NodeHttpOptions {
+  /** @default 10_000 (MINISCALE_HEADERS_TIMEOUT_MS) */
+  headersTimeoutMs: number;
+  /** @default 30_000 (MINISCALE_REQUEST_TIMEOUT_MS); at least headersTimeoutMs */
+  requestTimeoutMs: number;
+  /** @default 65_000 (MINISCALE_KEEP_ALIVE_TIMEOUT_MS) */
+  keepAliveTimeoutMs: number;
+  /** @default 120_000 (MINISCALE_SOCKET_TIMEOUT_MS) */
+  socketTimeoutMs: number;
 }
 
 export interface NodeFlags extends StoreFlags {
@@ -70,7 +102,8 @@ export function resolveNodeOptions(flags: NodeFlags, env: Env = process.env): No
       ip: integer('MINISCALE_RATE_LIMIT_IP', env.MINISCALE_RATE_LIMIT_IP ?? String(DEFAULT_RATE_LIMIT_IP), 0, 1_000_000),
       login: integer('MINISCALE_RATE_LIMIT_LOGIN', env.MINISCALE_RATE_LIMIT_LOGIN ?? String(DEFAULT_RATE_LIMIT_LOGIN), 0, 1_000_000),
     },
-    trustProxy: env.MINISCALE_TRUST_PROXY ?? 'loopback',
+    trustProxy: trustProxyFrom(env.MINISCALE_TRUST_PROXY),
+    http: httpOptionsFrom(env),
     heartbeatMs: integer('MINISCALE_HEARTBEAT_MS', env.MINISCALE_HEARTBEAT_MS ?? String(DEFAULT_HEARTBEAT_MS), 100, 60_000),
     drainDelayMs: integer('MINISCALE_DRAIN_DELAY_MS', env.MINISCALE_DRAIN_DELAY_MS ?? '1000', 0, 60_000),
     drainTimeoutMs: integer('MINISCALE_DRAIN_TIMEOUT_MS', env.MINISCALE_DRAIN_TIMEOUT_MS ?? '10000', 100, 120_000),
@@ -83,6 +116,31 @@ function integer(name: string, raw: string, min: number, max: number): number {
     throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
   }
   return n;
+}
+
+/** Unset: the default; set but empty (or `none`): trust no one. */
+function trustProxyFrom(raw: string | undefined): string {
+  if (raw === undefined) return DEFAULT_TRUST_PROXY;
+  try {
+    return new TrustedProxies(raw).none ? '' : raw.trim();
+  } catch (err) {
+    throw new ConfigError(`MINISCALE_TRUST_PROXY: ${(err as Error).message}`);
+  }
+}
+
+function httpOptionsFrom(env: Env): NodeHttpOptions {
+  const ms = (name: string, fallback: number, min: number) => integer(name, env[name] ?? String(fallback), min, 3_600_000);
+  const o: NodeHttpOptions = {
+    headersTimeoutMs: ms('MINISCALE_HEADERS_TIMEOUT_MS', DEFAULT_HEADERS_TIMEOUT_MS, 100),
+    requestTimeoutMs: ms('MINISCALE_REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS, 100),
+    keepAliveTimeoutMs: ms('MINISCALE_KEEP_ALIVE_TIMEOUT_MS', DEFAULT_KEEP_ALIVE_TIMEOUT_MS, 100),
+    socketTimeoutMs: ms('MINISCALE_SOCKET_TIMEOUT_MS', DEFAULT_SOCKET_TIMEOUT_MS, 1_000),
+  };
+  // Node refuses to start a server whose headers may take longer than the whole request.
+  if (o.headersTimeoutMs > o.requestTimeoutMs) {
+    throw new ConfigError(`MINISCALE_HEADERS_TIMEOUT_MS (${o.headersTimeoutMs}) must not be over MINISCALE_REQUEST_TIMEOUT_MS (${o.requestTimeoutMs})`);
+  }
+  return o;
 }
 
 function url(name: string, raw: string): string {

@@ -5,7 +5,9 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isMiniscaleError, type MiniscaleError } from '../errors.js';
+import { closesConnection } from '../http/edge-errors.js';
 import { errorBody, statusOf, STATUS_BY_CODE, type ApiErrorCode } from '../http/error-response.js';
+import { closeLingering } from '../http/lingering-close.js';
 
 /** Fastify's own error codes that mean the client sent something wrong. */
 const FASTIFY_CODES: Record<string, ApiErrorCode> = {
@@ -17,19 +19,6 @@ const FASTIFY_CODES: Record<string, ApiErrorCode> = {
   FST_ERR_ASYNC_CONSTRAINT: 'VALIDATION_FAILED',
 };
 
-/**
- * A body refused before it was read is still read — and thrown away — up to this much
- * before the 413 goes out (a "lingering close", as Apache and nginx do). Answering at
- * once makes Node close the connection with the rest of the body unread, the kernel
- * then resets it, and the reset can destroy the 413 before the gateway reads it: the
- * client got 502 and the gateway counted a failure against a healthy node, so a few
- * oversized bodies could get nodes ejected. 4 MiB covers the gateway's body limit
- * (1 MiB by default) with room; anything larger is cut off as before.
- */
-export const DRAIN_MAX_BYTES = 4 * 1024 * 1024;
-/** …and for at most this long, so a client that stops sending cannot hold the request. */
-export const DRAIN_MAX_MS = 5_000;
-
 export function handleError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   const { code, message } = classify(err);
   const status = statusOf(code);
@@ -40,32 +29,23 @@ export function handleError(err: FastifyError | Error, request: FastifyRequest, 
   }
   const retryAfter = (err as { retryAfterSec?: unknown }).retryAfterSec;
   if (typeof retryAfter === 'number') reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
-  const send = () => void reply.code(status).type('application/json').send(errorBody(code, message));
-  if (code === 'PAYLOAD_TOO_LARGE') drainThen(request, send);
-  else send();
+  if (mustClose(err, code, request)) {
+    // Answer now, then read and drop what is left of the body for a bounded time and
+    // size before closing, so the client can read this answer (lingering-close.ts).
+    // Reading all of a body first, as before, cost up to the whole body before any answer;
+    // closing at once made the kernel reset the connection and the client lose it.
+    reply.header('connection', 'close');
+    closeLingering(reply.raw);
+  }
+  void reply.code(status).type('application/json').send(errorBody(code, message));
 }
 
-/** Reads and discards what is left of the request body (bounded), then calls `send` once. */
-function drainThen(request: FastifyRequest, send: () => void): void {
-  const raw = request.raw;
-  if (raw.complete || raw.destroyed) return send();
-  let drained = 0;
-  let sent = false;
-  const finish = () => {
-    if (sent) return;
-    sent = true;
-    clearTimeout(timer);
-    raw.off('data', onData).off('end', finish).off('error', finish).off('close', finish);
-    send();
-  };
-  const onData = (chunk: Buffer) => {
-    drained += chunk.length;
-    if (drained > DRAIN_MAX_BYTES) finish();
-  };
-  const timer = setTimeout(finish, DRAIN_MAX_MS);
-  timer.unref();
-  raw.on('data', onData).once('end', finish).once('error', finish).once('close', finish);
-  raw.resume();
+/**
+ * A refusal at the edge closes the connection (as the gateway's do); so does a 413 whose
+ * body is still coming — it will not be read, so the connection cannot carry another request.
+ */
+function mustClose(err: unknown, code: ApiErrorCode, request: FastifyRequest): boolean {
+  return closesConnection(err) || (code === 'PAYLOAD_TOO_LARGE' && !request.raw.complete);
 }
 
 /**

@@ -1,10 +1,14 @@
 /**
- * Request hooks, in the order a request meets them: node id and deadline (every
- * request), the per-IP limit (before the body is read), then — on protected routes —
+ * Request hooks, in the order a request meets them: the client's edge (every request),
+ * the per-IP limit (before the body is read), then — on protected routes —
  * authentication and the per-user limit. Admin routes check the admin key instead.
  */
+import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
 import { bearerToken, isAdminKey } from '../http/admin-key.js';
+import { MalformedRequestError, UriTooLongError } from '../http/edge-errors.js';
+import { DEFAULT_MAX_URL_BYTES } from '../http/parse-errors.js';
+import type { TrustedProxies } from '../http/trusted-proxies.js';
 import { appKey, userKey } from '../store/index.js';
 import type { ApiContext } from './context.js';
 import { ForbiddenError, RateLimitedError, UnauthenticatedError } from './errors.js';
@@ -13,40 +17,60 @@ const WINDOW_MS = 60_000;
 /** Probes and scrapes are never rate limited: a limit must not make a node look dead. */
 const UNLIMITED = new Set(['/healthz', '/readyz', '/metrics']);
 
-/*
- * The hooks every request meets are callback-style, not async: an async hook costs a
- * promise and a microtask per request even when it does nothing (bench/api profile).
+/**
+ * The client's edge, the same contract as the gateway's (src/gateway/server.ts and
+ * proxy/passes.ts), in one hook every request meets first — 404s included:
+ * - `X-Node-Id` and `X-Request-Id` on every answer (errors get them too: the error
+ *   handler keeps headers set here);
+ * - a URL over 8 KiB → 414; a target that is not a path (absolute-form was made one
+ *   by app.ts) → 400; HTTP/1.1 without Host → 400; a Transfer-Encoding other than
+ *   `chunked` → 400 (RFC 9112 §6.3: the body's length cannot be known; Node's parser
+ *   lets the request through and fails on its body) — each closing the connection,
+ *   lingering (src/http/lingering-close.ts);
+ * - the gateway's `X-Request-Deadline` (epoch ms): past it, nobody waits for the
+ *   answer. Believed only from a trusted proxy, like X-Forwarded-For: otherwise any
+ *   client that reaches a node could make it refuse work (a 5xx) with one header.
+ * Callback-style, not async: an async hook costs a promise and a microtask per
+ * request even when it does nothing (bench/api profile).
  */
-export function nodeIdHook(ctx: ApiContext): onRequestHookHandler {
-  return (_request, reply, done) => {
-    reply.header('x-node-id', ctx.options.nodeId);
+export function edgeHook(ctx: ApiContext, trusted: TrustedProxies): onRequestHookHandler {
+  const nodeId = ctx.options.nodeId;
+  return (request, reply, done) => {
+    reply.header('x-node-id', nodeId);
+    reply.header('x-request-id', request.id);
+    const refused = edgeRefusal(request.raw);
+    if (refused) {
+      done(refused);
+      return;
+    }
+    if (pastDeadline(request.raw, trusted)) {
+      request.log.debug('dropping a request whose deadline has passed');
+      void reply.code(504).send({ error: { code: 'UPSTREAM_TIMEOUT', message: 'the request deadline passed before the node started on it' } });
+      return;
+    }
     done();
   };
 }
 
-/**
- * The gateway's X-Request-Deadline (epoch ms): past it, nobody waits for the answer.
- * Believed only from a trusted proxy, like X-Forwarded-For: otherwise any client that
- * reaches a node could make it refuse work (a 5xx) with one header. Fastify's
- * `request.ips` has more than one address exactly when a trusted peer forwarded the
- * request (the gateway always sends X-Forwarded-For); it is only computed when the
- * header is there, so ordinary requests pay nothing.
- */
-export const deadlineHook: onRequestHookHandler = (request, reply, done) => {
-  const raw = request.headers['x-request-deadline'];
-  const deadline = typeof raw === 'string' ? Number(raw) : NaN;
-  if (Number.isFinite(deadline) && deadline < Date.now() && fromTrustedProxy(request)) {
-    request.log.debug({ deadline }, 'dropping a request whose deadline has passed');
-    void reply.code(504).send({ error: { code: 'UPSTREAM_TIMEOUT', message: 'the request deadline passed before the node started on it' } });
-    return;
+/** Why the edge refuses this request, if it does; nothing is allocated for one it takes. */
+function edgeRefusal(raw: IncomingMessage): Error | undefined {
+  const url = raw.url ?? '';
+  if (url.length > DEFAULT_MAX_URL_BYTES) return new UriTooLongError(`the URL is over ${DEFAULT_MAX_URL_BYTES} bytes`);
+  if (url.charCodeAt(0) !== 0x2f) return new MalformedRequestError('the request target must be a path');
+  const headers = raw.headers;
+  if (headers.host === undefined && raw.httpVersionMajor === 1 && raw.httpVersionMinor >= 1) {
+    return new MalformedRequestError('an HTTP/1.1 request needs a Host header');
   }
-  done();
-};
+  const te = headers['transfer-encoding'];
+  if (te !== undefined && te.toLowerCase() !== 'chunked') return new MalformedRequestError('Transfer-Encoding other than chunked is not accepted');
+  return undefined;
+}
 
-function fromTrustedProxy(request: FastifyRequest): boolean {
-  // `ips` exists only when trustProxy is configured (MINISCALE_TRUST_PROXY not empty).
-  const ips = (request as { ips?: string[] }).ips;
-  return Array.isArray(ips) && ips.length > 1;
+function pastDeadline(raw: IncomingMessage, trusted: TrustedProxies): boolean {
+  const given = raw.headers['x-request-deadline'];
+  if (given === undefined) return false;
+  const deadline = Number(given);
+  return Number.isFinite(deadline) && deadline < Date.now() && trusted.trusts(raw.socket.remoteAddress);
 }
 
 /** The per-IP limit, or null when it is off (0): then no hook runs at all. */
