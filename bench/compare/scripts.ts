@@ -10,11 +10,8 @@ import path from 'node:path';
 import { KEYS_PER_USER, VALUE_BYTES } from '../api/workload.js';
 import { SEED_STACK, tempDir } from '../support/processes.js';
 import { THREAD_SEEDING_LUA } from '../support/wrk.js';
+import type { Workload } from './names.js';
 
-export const SCENARIOS = ['read', 'write', 'mixed', 'counter', 'leaderboard', 'slow-node', 'kill-node'] as const;
-export type Scenario = (typeof SCENARIOS)[number];
-/** What a load run sends: the slow-node and kill-node scenarios send reads. */
-export type Workload = 'read' | 'write' | 'mixed' | 'counter' | 'leaderboard';
 
 /** The leaderboard every bench user submits to. */
 export const BOARD = 'bench';

@@ -1,19 +1,16 @@
 /**
- * The five systems of the comparison, each behind one URL, with what the scenarios need:
- * its wrk scripts, its processes grouped for CPU accounting, and a way to kill one of
- * its nodes (and, for the peers, which have no supervisor, to bring it back off the clock).
+ * The systems of the comparison (names.ts), each behind one URL, with what the scenarios
+ * need: its wrk scripts, its processes grouped for CPU accounting, and a way to kill one
+ * of its nodes (and, for the peers, which have no supervisor, to bring it back off the clock).
  */
 import { request } from 'undici';
 import { login, preloadNode, preloadPeer, valueOf } from '../api/workload.js';
 import type { ProcessGroups } from './process-tree.js';
 import { miniscaleScripts, peerScripts, type Scripts } from './scripts.js';
-import { gatewayUpstreams, startUp, waitForRecovery, type UpSystem } from './miniscale.js';
+import { killNode, startUp, type UpSystem } from './miniscale.js';
+import type { SystemName, Topology } from './names.js';
 import { backendPort, startLoadBalancer, startNodeBackend, startPhpBackend, type Backend, type LoadBalancer } from './seed-stack.js';
 import { preloadLeaderboard } from './leaderboard.js';
-
-export const SYSTEMS = ['miniscale-embedded', 'miniscale-redis', 'seed-php', 'seed-php-keepalive', 'node-naive'] as const;
-export type SystemName = (typeof SYSTEMS)[number];
-export const MINISCALE: readonly SystemName[] = ['miniscale-embedded', 'miniscale-redis'];
 
 export interface System {
   name: SystemName;
@@ -24,8 +21,12 @@ export interface System {
    * first group whose root it descends from (`up`'s nodes before `up` itself).
    */
   groups(): ProcessGroups;
-  /** SIGKILLs one node now; the returned promise resolves with the recovery time (ms), if it recovers by itself. */
-  killOne(): Promise<{ recovered: Promise<number | null>; afterRun(): Promise<void> }>;
+  /**
+   * SIGKILLs one node now. `recovered` resolves with the recovery time (ms) if the
+   * system recovers by itself; `heldConnections`: the client connections the killed
+   * node held, where clients connect to it directly (one hop).
+   */
+  killOne(): Promise<{ recovered: Promise<number | null>; heldConnections?: number; beforeEnd?: () => Promise<string>; afterRun(): Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -71,21 +72,27 @@ async function checkPeer(s: System): Promise<void> {
   }
 }
 
-/** `miniscale up` (embedded, or on the peers' redis-server), its users signed in and their data preloaded. */
-export async function startMiniscale(name: SystemName, o: { nodes?: number; redis?: { url: string; pid: number }; leaderboard?: boolean } = {}): Promise<System & { up: UpSystem }> {
-  const up = await startUp({ nodes: o.nodes, storeArgs: o.redis ? ['--store', 'redis', '--store-url', o.redis.url] : [] });
+/**
+ * `miniscale up` (one hop, or `--gateway`; embedded, or on the peers' redis-server), its
+ * users signed in and their data preloaded. CPU groups: the nodes first (they are
+ * `up`'s children), then `up` itself — one hop's "primary" (it accepts connections and
+ * hands them to the workers), `--gateway`'s "gateway".
+ */
+export async function startMiniscale(name: SystemName, o: { topology: Topology; nodes?: number; redis?: { url: string; pid: number }; leaderboard?: boolean }): Promise<System & { up: UpSystem }> {
+  const up = await startUp({ topology: o.topology, nodes: o.nodes, storeArgs: o.redis ? ['--store', 'redis', '--store-url', o.redis.url] : [] });
   const tokens = await login(up.url, `${name}-${process.pid}-${Date.now()}`);
   await preloadNode(up.url, tokens);
   if (o.leaderboard !== false) await preloadLeaderboard(up.url);
+  const front = o.topology === 'one-hop' ? 'primary' : 'gateway';
   return {
     name, url: up.url, up, scripts: miniscaleScripts(tokens),
-    groups: () => ({ nodes: up.nodePids(), gateway: [up.upPid], ...(o.redis ? { redis: [o.redis.pid] } : {}) }),
+    groups: () => ({ nodes: up.nodePids(), [front]: [up.upPid], ...(o.redis ? { redis: [o.redis.pid] } : {}) }),
     killOne: async () => {
-      const before = new Set((await gatewayUpstreams(up.url)).map((u) => u.url));
-      const since = performance.now();
-      process.kill(up.nodePids()[0]!, 'SIGKILL');
-      const recovered = waitForRecovery(up.url, up.nodeCount, before, since);
-      return { recovered, afterRun: async () => { await recovered; } };
+      const killed = await killNode(up);
+      return {
+        recovered: killed.recovered, heldConnections: killed.heldConnections, beforeEnd: killed.connections,
+        afterRun: async () => { await killed.recovered.catch(() => undefined); },
+      };
     },
     stop: () => up.stop(),
   };
