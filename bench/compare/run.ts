@@ -4,7 +4,7 @@
  * Miniscale next to the stack it replaces, in one run on one machine, with one wrk
  * (-t2 -c64 by default, the seed-stack baseline's), a warm-up before each system's
  * first run of a workload, and ≥ 2 interleaved rounds (medians; `--quick`: one round,
- * 3 s runs, under 5 minutes). Systems (names.ts, systems.ts): miniscale (`miniscale up`,
+ * 3 s runs). Systems (names.ts, systems.ts): miniscale (`miniscale up`,
  * one hop: node workers share the port, embedded store), miniscale-gateway (`up
  * --gateway`, embedded), miniscale-redis (one hop on the peers' redis-server), seed-php
  * (the seed as written), seed-php-keepalive (its best configuration), node-naive (kv.js
@@ -13,6 +13,9 @@
  * turns +100 ms slow after the warm-up and stays slow; Miniscale as `miniscale gateway`
  * over three nodes), kill-node (one node SIGKILLed a third into the run), and scaling
  * (`up [--gateway] --nodes 1|2|3`).
+ *
+ * `--quick` leaves out miniscale-redis and the scaling of `up --gateway`, which no
+ * target depends on, to stay under 5 minutes.
  *
  * Some scenarios need longer runs than `--duration` for their target to mean anything,
  * and get them in quick runs too: slow-node ≥ 10 s (the gateway judges latency a second
@@ -102,10 +105,11 @@ async function main(): Promise<void> {
   const peers = await startPeers(redis);
   const oneHop = await startMiniscale('miniscale', { topology: 'one-hop' });
   const gatewayed = await startMiniscale('miniscale-gateway', { topology: 'gateway' });
-  const onRedis = await startMiniscale('miniscale-redis', { topology: 'one-hop', redis });
-  const all: System[] = [oneHop, gatewayed, onRedis, ...peers.systems];
+  const onRedis = values.quick ? [] : [await startMiniscale('miniscale-redis', { topology: 'one-hop', redis })];
+  const all: System[] = [oneHop, gatewayed, ...onRedis, ...peers.systems];
   const nodesOf = (s: System) => ('up' in s ? (s as typeof oneHop).up.nodeCount : 3);
   console.log(`systems up in ${((Date.now() - started) / 1000).toFixed(0)} s: ${all.map((s) => `${s.name} ${s.url}`).join(', ')}`);
+  if (values.quick) console.log('--quick: without miniscale-redis and the scaling of up --gateway (no target depends on them)');
   console.log(`wrk -t${shape.threads} -c${shape.connections} -d${shape.durationSec}s (warm-up ${shape.warmSec} s; slow-node ${slowShape.durationSec} s, kill-node ${killShape.durationSec} s), ` +
     `${rounds} round(s), ${os.cpus().length} cores, redis-server as the seed's (no persistence)`);
 
@@ -168,7 +172,7 @@ async function main(): Promise<void> {
 
   const scaling: ScalingRow[] = [];
   if (parts.has('scaling')) {
-    for (const topology of ['one-hop', 'gateway'] as const satisfies readonly Topology[]) {
+    for (const topology of (values.quick ? ['one-hop'] : ['one-hop', 'gateway']) satisfies Topology[]) {
       console.log(`\nscaling (miniscale up${topology === 'gateway' ? ' --gateway' : ''} --nodes N, embedded, read):`);
       for (const nodes of [1, 2, 3]) {
         const sys = await startMiniscale(topology === 'one-hop' ? 'miniscale' : 'miniscale-gateway', { topology, nodes, leaderboard: false });
