@@ -21,18 +21,14 @@ import { mkdirSync } from 'node:fs';
 import { InternalError, MissingDependencyError, StoreUnavailableError, ValidationError, VersionConflictError, isMiniscaleError } from '../../errors.js';
 import type { EmbeddedStoreConfig } from '../open-store.js';
 import type {
-  DeleteOptions, Entry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
+  DeleteOptions, Entry, JsonEntry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
   ScoreEntry, ScoreMode, SetOptions, StoreDriver,
 } from '../store.js';
 import { TOMBSTONE_TTL_MS } from '../store.js';
 import { gcraNowUs, gcraStep } from '../gcra.js';
+import { readKvRecord, type KvRecord } from './embedded-record.js';
 import { EmbeddedSweeper } from './embedded-sweeper.js';
 
-/**
- * A kv record as stored: the JSON text (parsed on read), its version and expiry (0 =
- * none). `j: null` is a tombstone: absent, but it remembers the last version.
- */
-interface KvRecord { j: string | null; ver: number; exp: number }
 interface LockRecord { owner: string; token: number; exp: number }
 interface NodeRecord { info: JsonObject; exp: number }
 
@@ -131,9 +127,9 @@ export class EmbeddedDriver implements StoreDriver {
     this.#sweeper.start();
   }
 
-  async get(key: string): Promise<Entry | null> {
-    const rec = this.#fresh().kv.get(key);
-    return rec && isLive(rec) ? toEntry(rec) : null;
+  async getJson(key: string): Promise<JsonEntry | null> {
+    const rec = this.#readKv(key);
+    return rec && isLive(rec) ? { json: rec.j, version: rec.ver, expiresAt: rec.exp || null } : null;
   }
 
   async set(key: string, value: JsonValue, json: string, opts: SetOptions): Promise<Entry> {
@@ -306,6 +302,17 @@ export class EmbeddedDriver implements StoreDriver {
     return this.#db;
   }
 
+  /**
+   * A kv record on a fresh snapshot, read by hand from LMDB's bytes (embedded-record.ts);
+   * a value in any other layout goes through lmdb-js's own msgpack decoding.
+   */
+  #readKv(key: string): KvRecord | undefined {
+    const { kv } = this.#fresh();
+    const bytes = kv.getBinaryFast(key);
+    if (bytes === undefined) return undefined;
+    return (Buffer.isBuffer(bytes) ? readKvRecord(bytes, bytes.length) : undefined) ?? kv.get(key);
+  }
+
   #rankOf(board: string, member: string, score: number): number {
     return this.#db.ranking.getKeysCount({ start: [board], end: [board, negate(score), member] }) + 1;
   }
@@ -348,10 +355,6 @@ async function commitCause(err: unknown): Promise<unknown> {
 
 function isLive(rec: KvRecord): rec is KvRecord & { j: string } {
   return rec.j !== null && (rec.exp === 0 || rec.exp > Date.now());
-}
-
-function toEntry(rec: KvRecord & { j: string }): Entry {
-  return { value: JSON.parse(rec.j) as JsonValue, version: rec.ver, expiresAt: rec.exp || null };
 }
 
 /** Scores are indexed negated so that ascending key order is highest-first; 0 stays 0 (never -0). */
