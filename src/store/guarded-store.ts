@@ -6,7 +6,7 @@
  */
 import { isMiniscaleError, StoreUnavailableError } from '../errors.js';
 import type {
-  DeleteOptions, Entry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
+  DeleteOptions, Entry, JsonEntry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
   ScoreEntry, ScoreMode, SetOptions, Store, StoreDriver, StoreDriverName,
 } from './store.js';
 import {
@@ -43,8 +43,13 @@ export class GuardedStore implements Store {
     this.#maxValueDepth = opts.maxValueDepth ?? DEFAULT_MAX_VALUE_DEPTH;
   }
 
-  get(key: string): Promise<Entry | null> {
-    return this.#read('get', () => this.#inner.get(checkName('key', key)));
+  async get(key: string): Promise<Entry | null> {
+    const entry = await this.getJson(key);
+    return entry && { value: JSON.parse(entry.json) as JsonValue, version: entry.version, expiresAt: entry.expiresAt };
+  }
+
+  getJson(key: string): Promise<JsonEntry | null> {
+    return this.#read('get', () => this.#inner.getJson(checkName('key', key)));
   }
 
   set(key: string, value: JsonValue, opts: SetOptions = {}): Promise<Entry> {

@@ -1,5 +1,5 @@
 export type {
-  DeleteOptions, Entry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
+  DeleteOptions, Entry, JsonEntry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
   ScoreEntry, ScoreMode, SetOptions, Store, StoreDriverName,
 } from './store.js';
 export { openStore, STORE_DRIVERS, type StoreConfig, type EmbeddedStoreConfig, type RedisStoreConfig } from './open-store.js';

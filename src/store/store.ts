@@ -32,6 +32,18 @@ export interface Entry {
   expiresAt: number | null;
 }
 
+/**
+ * An entry with its value as the JSON text it is stored as: what `get` parses. A
+ * caller that only passes the value on (an HTTP answer) skips the parse and the
+ * re-serialisation.
+ */
+export interface JsonEntry {
+  /** JSON.stringify of the value, exactly as written. */
+  json: string;
+  version: number;
+  expiresAt: number | null;
+}
+
 export interface SetOptions {
   /** Time to live in milliseconds; absent means no expiry (and removes an earlier TTL). */
   ttlMs?: number;
@@ -88,7 +100,8 @@ export interface StoreDriver {
    * anything, so the guard runs them without a timer. Writes are always timed.
    */
   readonly readsAreLocal?: boolean;
-  get(key: string): Promise<Entry | null>;
+  /** The entry with its value as stored JSON text; the guard parses it for `get`. */
+  getJson(key: string): Promise<JsonEntry | null>;
   set(key: string, value: JsonValue, json: string, opts: SetOptions): Promise<Entry>;
   delete(key: string, opts: DeleteOptions): Promise<boolean>;
   incr(key: string, by: number): Promise<number>;
@@ -114,6 +127,8 @@ export interface Store {
   readonly driver: StoreDriverName;
   /** The value and version, or null when absent or expired. */
   get(key: string): Promise<Entry | null>;
+  /** The same as `get`, with the value as the JSON text it is stored as (not parsed). */
+  getJson(key: string): Promise<JsonEntry | null>;
   /** Throws VersionConflictError when `ifVersion` or `ifAbsent` does not hold. */
   set(key: string, value: JsonValue, opts?: SetOptions): Promise<Entry>;
   /** True when something was deleted. Throws VersionConflictError when `ifVersion` does not hold. */

@@ -17,7 +17,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openStore, type Store, type StoreConfig } from '../../src/store/index.js';
+import { openStore, type JsonValue, type Store, type StoreConfig } from '../../src/store/index.js';
 import { finished, killAll, spawnTs } from '../support/processes.js';
 import type { WorkerJob } from './store-worker.js';
 
@@ -79,6 +79,19 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         assert.equal(written.expiresAt, null);
         const read = await store.get(key);
         assert.deepEqual(read, { value, version: written.version, expiresAt: null });
+      });
+
+      it('getJson returns the value as the JSON text it was written as, with what get returns, and null when absent', async () => {
+        const key = k('json');
+        // An own "__proto__" (as JSON.parse makes it), an integer-like key, escapes, -0 and exponents.
+        const value = JSON.parse('{"b":"é \\"q\\" \\u2028","a":[1.5,-0,1e21,null],"10":true,"__proto__":"own"}') as JsonValue;
+        const written = await store.set(key, value, { ttlMs: 60_000 });
+        const raw = await store.getJson(key);
+        assert.deepEqual(raw, { json: JSON.stringify(written.value), version: written.version, expiresAt: written.expiresAt });
+        assert.deepEqual(await store.get(key), { value: JSON.parse(raw!.json), version: raw!.version, expiresAt: raw!.expiresAt });
+        assert.equal(await store.getJson(k('json-missing')), null);
+        await store.delete(key);
+        assert.equal(await store.getJson(key), null, 'a deleted key');
       });
 
       it('every write of a key gets a larger version', async () => {

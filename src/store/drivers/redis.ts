@@ -21,7 +21,7 @@ import { DEFAULT_OP_TIMEOUT_MS } from '../guarded-store.js';
 import { GCRA_EPOCH_US } from '../gcra.js';
 import type { RedisStoreConfig } from '../open-store.js';
 import type {
-  DeleteOptions, Entry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
+  DeleteOptions, Entry, JsonEntry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
   ScoreEntry, ScoreMode, SetOptions, StoreDriver,
 } from '../store.js';
 import { TOMBSTONE_TTL_MS } from '../store.js';
@@ -219,11 +219,11 @@ export class RedisDriver implements StoreDriver {
     this.#timeoutMs = timeoutMs;
   }
 
-  async get(key: string): Promise<Entry | null> {
+  async getJson(key: string): Promise<JsonEntry | null> {
     const [json, ver, exp] = await this.#send((c) => c.hmget(this.#keys.kv(key), 'v', 'ver', 'e'));
     // No `v`: absent, or a tombstone that only remembers the last version.
     if (json === null || json === undefined || !ver) return null;
-    return { value: JSON.parse(json) as JsonValue, version: Number(ver), expiresAt: Number(exp) || null };
+    return { json, version: Number(ver), expiresAt: Number(exp) || null };
   }
 
   async set(key: string, value: JsonValue, json: string, opts: SetOptions): Promise<Entry> {
