@@ -189,3 +189,18 @@ export function printScaling(rows: ScalingRow[]): void {
     rows.map((r) => [r.topology, String(r.nodes), fmt(r.reqPerSec, 0), fmt(r.p99Ms, 1), String(r.errors), fmt(r.frontCores, 2), fmt(r.nodeCores, 2), `${fmt(r.frontShare * 100, 0)} %`]),
     [false, true, true, true, true, true, true, true]);
 }
+
+/**
+ * How busy the machine was with other work: the share of all CPU other processes used
+ * in the second before each run (median and worst), and how many runs started with
+ * more than a quarter of it taken. On a 2-core box shared with the load generator, a
+ * concurrent test run moves every row.
+ */
+export function machineLoad(rows: readonly RunRow[]): string {
+  const shares = rows.map((r) => r.foreignCpu).filter((x): x is number => x !== null && Number.isFinite(x));
+  if (shares.length === 0) return 'machine load: not measured (no /proc)';
+  const busy = shares.filter((x) => x > 0.25).length;
+  const pct = (x: number) => `${Math.round(x * 100)} %`;
+  return `machine load: other processes used ${pct(median(shares))} of the CPU before a run (median; worst ${pct(Math.max(...shares))}); ` +
+    `${busy} of ${shares.length} runs started with more than 25 % taken${busy > 0 ? ' — those rows are skewed' : ''}`;
+}

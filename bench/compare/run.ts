@@ -38,7 +38,7 @@ import { fmt, writeJson } from '../support/table.js';
 import { describe, measure, warm, type LoadShape, type RunRow } from './measure.js';
 import { MINISCALE, type Scenario, type Topology, type Workload } from './names.js';
 import { ensurePackages } from './packages.js';
-import { printScaling, printTable, printTargets, scalingRow, summarize, targets, type ScalingRow } from './report.js';
+import { machineLoad, printScaling, printTable, printTargets, scalingRow, summarize, targets, type ScalingRow } from './report.js';
 import { slowCount, slowMiniscale, slowPeers, slowShare, SLOW_MS, type SlowCount } from './slow-node.js';
 import { startMiniscale, startPeers, type System } from './systems.js';
 
@@ -171,6 +171,7 @@ async function main(): Promise<void> {
   }
 
   const scaling: ScalingRow[] = [];
+  const scalingRuns: RunRow[] = [];
   if (parts.has('scaling')) {
     for (const topology of (values.quick ? ['one-hop'] : ['one-hop', 'gateway']) satisfies Topology[]) {
       console.log(`\nscaling (miniscale up${topology === 'gateway' ? ' --gateway' : ''} --nodes N, embedded, read):`);
@@ -182,6 +183,7 @@ async function main(): Promise<void> {
           const r = await measure(sys, 'read', 'read', shape, round, nodes);
           console.log(`  ${nodes} node(s): ${describe(r)}`);
           runs.push(r);
+          scalingRuns.push(r);
         }
         await sys.stop();
         scaling.push(scalingRow(topology, nodes, runs));
@@ -200,12 +202,13 @@ async function main(): Promise<void> {
   const t = targets(summaries);
   printTargets(t);
   if (scaling.length) printScaling(scaling);
-  console.log('\nwhole stack and wrk on one machine: compare only numbers from the same run.');
+  console.log(`\n${machineLoad([...rows, ...scalingRuns])}`);
+  console.log('whole stack and wrk on one machine: compare only numbers from the same run.');
 
   writeJson(LATEST, rows.map(({ system, scenario, reqPerSec, p50Ms, p99Ms, errors, ...rest }) => ({ system, scenario, reqPerSec, p50Ms, p99Ms, errors, ...rest })));
   writeJson(DETAIL, {
     date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavg: os.loadavg(),
-    wrk: { ...shape, rounds }, wallSec: (Date.now() - started) / 1000, summaries, targets: t, slowNodeShare, scaling, rows,
+    wrk: { ...shape, rounds }, wallSec: (Date.now() - started) / 1000, machineLoad: machineLoad([...rows, ...scalingRuns]), summaries, targets: t, slowNodeShare, scaling, rows,
   });
   console.log(`\nruns written to bench/results/latest.json, everything to bench/results/compare-latest.json (wall time ${((Date.now() - started) / 1000).toFixed(0)} s)`);
 }

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import type { RunRow } from '../../bench/compare/measure.js';
 import type { Scenario, SystemName } from '../../bench/compare/names.js';
 import { atFullStrength, connectionsNote, identity, pickVictim, type UpstreamView } from '../../bench/compare/recovery.js';
-import { errorsCell, scalingRow, summarize, targets, type Target } from '../../bench/compare/report.js';
+import { errorsCell, machineLoad, scalingRow, summarize, targets, type Target } from '../../bench/compare/report.js';
 
 function row(system: SystemName, scenario: Scenario, rps: number, p99Ms: number, extra: Partial<RunRow> = {}): RunRow {
   return {
@@ -132,4 +132,10 @@ test('full strength: every worker back in rotation, one of them new (one hop: by
 test('the connections note leaves out the question\'s own connection and marks the replacement', () => {
   const before = new Set([worker(10, 'a', 0), worker(11, 'b', 0)].map(identity));
   assert.equal(connectionsNote([worker(10, 'a', 65), worker(12, 'c', 0)], 'a', before), '64 · 0 (new)');
+});
+
+test('the machine-load line says how busy the machine was before the runs, and which rows it skews', () => {
+  const rows = [0.02, 0.05, 0.6, null].map((foreignCpu) => row('miniscale', 'read', 1, 1, { foreignCpu }));
+  assert.equal(machineLoad(rows), 'machine load: other processes used 5 % of the CPU before a run (median; worst 60 %); 1 of 3 runs started with more than 25 % taken — those rows are skewed');
+  assert.match(machineLoad([row('miniscale', 'read', 1, 1, { foreignCpu: null })]), /not measured/);
 });
