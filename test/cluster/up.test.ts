@@ -131,7 +131,7 @@ describe('miniscale up, one hop (embedded store)', { timeout: 300_000 }, () => {
     assert.equal(after.nodeIds.size, 2, 'both workers take connections again');
   });
 
-  it('restarts a SIGKILLed worker within 3 s; only the requests on its connections fail', async () => {
+  it('restarts a SIGKILLed worker within seconds; only the requests on its connections fail', async () => {
     const victim = topology(dir).workers[0]!;
     const stop = sleep(5_000);
     const load = getLoad(up.url, token, 8, stop);
@@ -142,7 +142,10 @@ describe('miniscale up, one hop (embedded store)', { timeout: 300_000 }, () => {
     const result = await load;
     assert.ok(result.total > 200, `only ${result.total} requests`);
     assert.ok(result.failed <= held, `${result.failed} failed, more than the ${held} connections the worker held: ${JSON.stringify(result.statuses)}`);
-    assert.ok(restartMs <= 3_000, `back after ${restartMs} ms`);
+    // 0.5 s of back-off and a worker's start-up (~1.5 s from source on a quiet machine;
+    // the benchmark holds the built one to 3 s). Bounded loosely here: a busy CI machine
+    // must not fail the test, a worker that is not restarted must.
+    assert.ok(restartMs <= 6_000, `back after ${restartMs} ms`);
     assert.ok(up.lines.some((l) => l.includes('node worker exited unexpectedly')), 'the crash is logged');
     const row = (await workersView(up.url)).upstreams.find((u) => u.pid !== victim.pid && u.restarts === 1);
     assert.ok(row, 'the replacement counts one restart of its slot');
