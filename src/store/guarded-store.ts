@@ -52,6 +52,17 @@ export class GuardedStore implements Store {
     return this.#read('get', () => this.#inner.getJson(checkName('key', key)));
   }
 
+  getJsonNow(key: string): JsonEntry | null | undefined {
+    const inner = this.#inner;
+    if (inner.getJsonNow === undefined) return undefined;
+    if (this.#closed) throw new StoreUnavailableError('store is closed (get)');
+    try {
+      return inner.getJsonNow(checkName('key', key));
+    } catch (err) {
+      throw isMiniscaleError(err) ? err : inner.translateError(err);
+    }
+  }
+
   set(key: string, value: JsonValue, opts: SetOptions = {}): Promise<Entry> {
     return this.#run('set', () => {
       checkName('key', key);

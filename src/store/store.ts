@@ -102,6 +102,8 @@ export interface StoreDriver {
   readonly readsAreLocal?: boolean;
   /** The entry with its value as stored JSON text; the guard parses it for `get`. */
   getJson(key: string): Promise<JsonEntry | null>;
+  /** `getJson` answered synchronously; only drivers whose reads are local implement it. */
+  getJsonNow?(key: string): JsonEntry | null;
   set(key: string, value: JsonValue, json: string, opts: SetOptions): Promise<Entry>;
   delete(key: string, opts: DeleteOptions): Promise<boolean>;
   incr(key: string, by: number): Promise<number>;
@@ -129,6 +131,13 @@ export interface Store {
   get(key: string): Promise<Entry | null>;
   /** The same as `get`, with the value as the JSON text it is stored as (not parsed). */
   getJson(key: string): Promise<JsonEntry | null>;
+  /**
+   * `getJson` answered at once when the driver's reads are local memory lookups
+   * (embedded): no promise and no microtask for the hottest reads (a session, an entry).
+   * `undefined` when the driver must be awaited (Redis): call `getJson` instead. Throws
+   * what `getJson` would reject with.
+   */
+  getJsonNow(key: string): JsonEntry | null | undefined;
   /** Throws VersionConflictError when `ifVersion` or `ifAbsent` does not hold. */
   set(key: string, value: JsonValue, opts?: SetOptions): Promise<Entry>;
   /** True when something was deleted. Throws VersionConflictError when `ifVersion` does not hold. */

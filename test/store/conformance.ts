@@ -94,6 +94,22 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         assert.equal(await store.getJson(key), null, 'a deleted key');
       });
 
+      it('getJsonNow answers what getJson does, at once, or undefined when the store must be awaited', async () => {
+        const key = k('now');
+        const written = await store.set(key, { n: 1 });
+        const now = store.getJsonNow(key);
+        if (now === undefined) {
+          assert.equal(store.getJsonNow(k('now-missing')), undefined, 'undefined for every key, present or not');
+          return;
+        }
+        assert.deepEqual(now, { json: '{"n":1}', version: written.version, expiresAt: null });
+        assert.deepEqual(now, await store.getJson(key));
+        assert.equal(store.getJsonNow(k('now-missing')), null);
+        await store.delete(key);
+        assert.equal(store.getJsonNow(key), null, 'a delete is seen by the very next read');
+        assert.throws(() => store.getJsonNow('bad key'), { code: 'VALIDATION_FAILED' });
+      });
+
       it('every write of a key gets a larger version', async () => {
         const key = k('versions');
         const a = await store.set(key, 1);

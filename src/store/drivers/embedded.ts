@@ -128,6 +128,10 @@ export class EmbeddedDriver implements StoreDriver {
   }
 
   async getJson(key: string): Promise<JsonEntry | null> {
+    return this.getJsonNow(key);
+  }
+
+  getJsonNow(key: string): JsonEntry | null {
     const rec = this.#readKv(key);
     return rec && isLive(rec) ? { json: rec.j, version: rec.ver, expiresAt: rec.exp || null } : null;
   }
