@@ -9,6 +9,7 @@ import { adminHook, authHook } from '../hooks.js';
 import { deleteEntry, readEntry, writeEntry } from '../kv-resource.js';
 import { KeyParams, KvEntry, KvPutBody } from '../schemas.js';
 
+/** Reads are not async functions: on the embedded store they answer synchronously (kv-resource.ts). */
 const read = { params: KeyParams, response: { 200: KvEntry } };
 const write = { params: KeyParams, body: KvPutBody, response: { 200: KvEntry } };
 const remove = { params: KeyParams };
@@ -17,7 +18,7 @@ export function userKvRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.addHook('onRequest', authHook(ctx));
     const keyOf = (openid: string, key: string) => userKey(openid, 'kv', key);
-    app.get('/v1/me/kv/:key', { schema: read }, async (req, reply) =>
+    app.get('/v1/me/kv/:key', { schema: read }, (req, reply) =>
       readEntry(ctx.store, keyOf(req.user!.openid, req.params.key), req.params.key, req, reply));
     app.put('/v1/me/kv/:key', { schema: write }, async (req, reply) =>
       writeEntry(ctx.store, keyOf(req.user!.openid, req.params.key), req.params.key, req.body, req, reply));
@@ -29,7 +30,7 @@ export function userKvRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
 export function publicKvRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.addHook('onRequest', authHook(ctx));
-    app.get('/v1/kv/:key', { schema: read }, async (req, reply) =>
+    app.get('/v1/kv/:key', { schema: read }, (req, reply) =>
       readEntry(ctx.store, appKey('kv', req.params.key), req.params.key, req, reply));
   };
 }
@@ -37,7 +38,7 @@ export function publicKvRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
 export function adminKvRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.addHook('onRequest', adminHook(ctx));
-    app.get('/v1/admin/kv/:key', { schema: read }, async (req, reply) =>
+    app.get('/v1/admin/kv/:key', { schema: read }, (req, reply) =>
       readEntry(ctx.store, appKey('kv', req.params.key), req.params.key, req, reply));
     app.put('/v1/admin/kv/:key', { schema: write }, async (req, reply) =>
       writeEntry(ctx.store, appKey('kv', req.params.key), req.params.key, req.body, req, reply));
