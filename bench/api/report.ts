@@ -1,4 +1,4 @@
-/** The printed markdown table, the target of issue 5, and the JSON file. */
+/** The printed markdown table, the targets of issue 15, and the JSON file. */
 import { fmt, median, printMarkdownTable, ratio } from '../support/table.js';
 import type { WrkResult } from '../support/wrk.js';
 
@@ -8,7 +8,10 @@ export const REDIS = 'miniscale node, redis';
 export type Subject = typeof PEER | typeof EMBEDDED | typeof REDIS;
 /** The peer's write is its SET (POST /kv/set, form body); Miniscale's is PUT /v1/me/kv/:key. */
 export type Op = 'read' | 'write';
-export const GET_TARGET = 0.6;
+/** Issue 15 (the node is the whole cost of a request on one machine): embedded GET ≥ 0.9× the peer's req/s… */
+export const GET_RPS_TARGET = 0.9;
+/** …at ≤ 1.1× the peer's server CPU per request. */
+export const GET_CPU_TARGET = 1.1;
 
 export interface Row extends WrkResult {
   round: number;
@@ -81,7 +84,8 @@ export function printTable(summaries: Summary[], rounds: number): void {
   const body = summaries.map((s) => {
     const p = s.subject === PEER ? undefined : peer(s.op);
     const cores = s.serverCores === null ? 'n/a' : `${s.serverCores.toFixed(2)}${s.redisCores === null ? '' : ` + ${s.redisCores.toFixed(2)}`}`;
-    const perReq = s.serverCores === null || !(s.rps > 0) ? 'n/a' : fmt((s.serverCores / s.rps) * 1e6, 0);
+    const us = cpuPerRequestUs(s);
+    const perReq = us === null ? 'n/a' : fmt(us, 0);
     return [s.subject, opLabel(s.subject, s.op), fmt(s.rps, 0), fmt(s.p50Ms, 2), fmt(s.p99Ms, 2),
       `${s.non2xx} of ${s.requests}`, String(s.socketErrors), p ? ratio(s.rps, p.rps) : '—', cores, perReq];
   });
@@ -90,31 +94,49 @@ export function printTable(summaries: Summary[], rounds: number): void {
 }
 
 export interface Verdict {
-  /** Median over rounds of (embedded GET ÷ peer GET), each measured in the same round. */
+  /** Median over rounds of (embedded GET req/s ÷ peer GET req/s), each pair measured in the same round. */
   ratio: number;
   perRound: number[];
+  /** Median over rounds of (embedded GET server CPU per request ÷ the peer's), null without CPU readings. */
+  cpuRatio: number | null;
+  cpuPerRound: number[];
   pass: boolean;
   /** False when any run had a non-2xx answer or a socket error: its numbers do not count. */
   valid: boolean;
 }
 
+/** Server CPU per request of one run, in µs (null without a CPU reading). */
+export function cpuPerRequestUs(r: Pick<Row, 'serverCores' | 'rps'>): number | null {
+  return r.serverCores === null || !(r.rps > 0) ? null : (r.serverCores / r.rps) * 1e6;
+}
+
 export function verdict(rows: Row[]): Verdict | undefined {
   const rounds = [...new Set(rows.map((r) => r.round))];
-  const perRound = rounds.flatMap((round) => {
+  const pairs = rounds.flatMap((round) => {
     const e = rows.find((r) => r.round === round && r.subject === EMBEDDED && r.op === 'read');
     const p = rows.find((r) => r.round === round && r.subject === PEER && r.op === 'read');
-    return e && p && p.rps > 0 ? [e.rps / p.rps] : [];
+    return e && p && p.rps > 0 ? [{ e, p }] : [];
   });
-  if (perRound.length === 0) return undefined;
+  if (pairs.length === 0) return undefined;
+  const perRound = pairs.map(({ e, p }) => e.rps / p.rps);
+  const cpuPerRound = pairs.flatMap(({ e, p }) => {
+    const [ec, pc] = [cpuPerRequestUs(e), cpuPerRequestUs(p)];
+    return ec !== null && pc !== null && pc > 0 ? [ec / pc] : [];
+  });
   const ratio = median(perRound);
+  const cpuRatio = cpuPerRound.length ? median(cpuPerRound) : null;
   const valid = rows.every((r) => non2xxOf(r) === 0 && r.socketErrors === 0);
-  return { ratio, perRound, pass: valid && ratio >= GET_TARGET, valid };
+  return { ratio, perRound, cpuRatio, cpuPerRound, pass: valid && ratio >= GET_RPS_TARGET && cpuRatio !== null && cpuRatio <= GET_CPU_TARGET, valid };
 }
 
 export function printVerdict(v: Verdict | undefined, rows: Row[]): void {
   if (!v) return;
-  console.log(`\ntarget (issue 5): embedded node GET ≥ ${GET_TARGET}× the peer's GET, with auth, versions and validation`);
-  console.log(`  ${v.pass ? 'PASS' : 'MISS'}  ${v.ratio.toFixed(2)}× (per round: ${v.perRound.map((r) => `${r.toFixed(2)}×`).join(', ')})`);
+  const list = (xs: number[]) => xs.map((r) => `${r.toFixed(2)}×`).join(', ');
+  console.log(`
+targets (issue 15): embedded node GET, with auth, versions and validation, ≥ ${GET_RPS_TARGET}× the peer's GET req/s at ≤ ${GET_CPU_TARGET}× its server CPU per request`);
+  console.log(`  ${v.ratio >= GET_RPS_TARGET ? 'MET ' : 'MISS'}  req/s ${v.ratio.toFixed(2)}× (per round: ${list(v.perRound)})`);
+  console.log(`  ${v.cpuRatio !== null && v.cpuRatio <= GET_CPU_TARGET ? 'MET ' : 'MISS'}  CPU per request ${v.cpuRatio === null ? 'n/a' : `${v.cpuRatio.toFixed(2)}×`} (per round: ${list(v.cpuPerRound)})`);
+  console.log(`  ${v.pass ? 'PASS' : 'MISS'}`);
   if (!v.valid) {
     console.log('  INVALID: some runs had errors; they are listed below and the numbers do not count');
     for (const r of rows.filter((x) => non2xxOf(x) > 0 || x.socketErrors > 0)) {

@@ -13,8 +13,9 @@
  * machine hits each alike. Every run is checked for errors: non-2xx answers (the node's
  * own /metrics count, and wrk's) and socket errors — a run with any is invalid.
  *
- * Prints a markdown table with ratios to the peer and the target of issue 5 (embedded
- * GET ≥ 0.6× the peer's GET); `--profile` then profiles one node (--cpu-prof) under
+ * Prints a markdown table with ratios to the peer and the targets of issue 15 (embedded
+ * GET ≥ 0.9× the peer's req/s at ≤ 1.1× its server CPU per request, both as the median
+ * of per-round pairs); `--profile` then profiles one node (--cpu-prof) under
  * load and says where its CPU goes (`--profile-dir` keeps the .cpuprofile files, for
  * Chrome DevTools or `node bench/support/callers.ts`). Writes bench/results/api-latest.json. Every process
  * is stopped by PID (processes.ts), and the whole run is cut off after 5 minutes (../support/processes.ts).
