@@ -161,6 +161,26 @@ export function printTargets(list: Target[]): void {
   for (const t of list) console.log(`  ${t.met ? 'met   ' : 'MISSED'}  ${t.what}: ${t.measured}`);
 }
 
+/**
+ * CPU per request of the one-hop default next to the peers', per throughput scenario:
+ * not a target, but the figure a busy machine moves least (req/s depends on who got the
+ * cores; the work per request does not), so it says which way a skewed row would go.
+ */
+export function cpuContext(all: Summary[]): string[] {
+  const get = (system: SystemName, scenario: Scenario) => all.find((s) => s.system === system && s.scenario === scenario);
+  const out: string[] = [];
+  for (const scenario of ['read', 'write', 'mixed'] as const) {
+    const ours = get(ONE_HOP, scenario);
+    if (!ours) continue;
+    const vs = PEERS.flatMap((p) => {
+      const theirs = get(p, scenario);
+      return theirs ? [`${ratio(ours.cpuUsPerRequest, theirs.cpuUsPerRequest)} ${p}'s (${fmt(theirs.cpuUsPerRequest, 0)})`] : [];
+    });
+    out.push(`${scenario}: ${fmt(ours.cpuUsPerRequest, 0)} µs${vs.length ? ` = ${vs.join(', ')}` : ''}`);
+  }
+  return out;
+}
+
 export interface ScalingRow {
   topology: Topology;
   nodes: number;

@@ -38,7 +38,7 @@ import { fmt, writeJson } from '../support/table.js';
 import { describe, measure, warm, type LoadShape, type RunRow } from './measure.js';
 import { MINISCALE, type Scenario, type Topology, type Workload } from './names.js';
 import { ensurePackages } from './packages.js';
-import { machineLoad, printScaling, printTable, printTargets, scalingRow, summarize, targets, type ScalingRow } from './report.js';
+import { cpuContext, machineLoad, printScaling, printTable, printTargets, scalingRow, summarize, targets, type ScalingRow } from './report.js';
 import { slowCount, slowMiniscale, slowPeers, slowShare, SLOW_MS, type SlowCount } from './slow-node.js';
 import { startMiniscale, startPeers, type System } from './systems.js';
 
@@ -201,6 +201,8 @@ async function main(): Promise<void> {
   printTable(summaries);
   const t = targets(summaries);
   printTargets(t);
+  const cpu = cpuContext(summaries);
+  if (cpu.length) console.log(`\nCPU per request of \`miniscale\` (every process of the system; steadier than req/s on a busy machine):\n${cpu.map((l) => `  ${l}`).join('\n')}`);
   if (scaling.length) printScaling(scaling);
   console.log(`\n${machineLoad([...rows, ...scalingRuns])}`);
   console.log('whole stack and wrk on one machine: compare only numbers from the same run.');

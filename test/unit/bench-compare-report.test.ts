@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import type { RunRow } from '../../bench/compare/measure.js';
 import type { Scenario, SystemName } from '../../bench/compare/names.js';
 import { atFullStrength, connectionsNote, identity, pickVictim, type UpstreamView } from '../../bench/compare/recovery.js';
-import { errorsCell, machineLoad, scalingRow, summarize, targets, type Target } from '../../bench/compare/report.js';
+import { cpuContext, errorsCell, machineLoad, scalingRow, summarize, targets, type Target } from '../../bench/compare/report.js';
 
 function row(system: SystemName, scenario: Scenario, rps: number, p99Ms: number, extra: Partial<RunRow> = {}): RunRow {
   return {
@@ -138,4 +138,10 @@ test('the machine-load line says how busy the machine was before the runs, and w
   const rows = [0.02, 0.05, 0.6, null].map((foreignCpu) => row('miniscale', 'read', 1, 1, { foreignCpu }));
   assert.equal(machineLoad(rows), 'machine load: other processes used 5 % of the CPU before a run (median; worst 60 %); 1 of 3 runs started with more than 25 % taken — those rows are skewed');
   assert.match(machineLoad([row('miniscale', 'read', 1, 1, { foreignCpu: null })]), /not measured/);
+});
+
+test('the CPU context puts the one-hop default\'s CPU per request next to each peer\'s', () => {
+  const cpu = (system: SystemName, us: number) => row(system, 'read', 1_000, 10, { cpuSec: { nodes: us / 100, wrk: 5 }, requests: 10_000 });
+  assert.deepEqual(cpuContext(summarize([cpu('miniscale', 45), cpu('seed-php', 250), cpu('node-naive', 60), cpu('miniscale-gateway', 190)])),
+    ['read: 45 µs = 0.18× seed-php\'s (250), 0.75× node-naive\'s (60)']);
 });
