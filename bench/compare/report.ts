@@ -194,13 +194,15 @@ export interface ScalingRow {
   frontShare: number;
 }
 
-/** The median run (by req/s) of one `up --nodes N`, with its CPU split between `up` and its nodes. */
+/** One `up --nodes N`'s runs: medians of req/s, p99 and the cores `up` and its nodes used (with two runs, their mean). */
 export function scalingRow(topology: Topology, nodes: number, runs: RunRow[]): ScalingRow {
-  const mid = [...runs].sort((a, b) => a.reqPerSec - b.reqPerSec)[Math.floor(runs.length / 2)]!;
   const front = topology === 'one-hop' ? 'primary' : 'gateway';
-  const frontCores = (mid.cpuSec[front] ?? 0) / mid.wallSec;
-  const nodeCores = (mid.cpuSec.nodes ?? 0) / mid.wallSec;
-  return { topology, nodes, reqPerSec: mid.reqPerSec, p99Ms: mid.p99Ms, errors: runs.reduce((n, r) => n + r.errors, 0), frontCores, nodeCores, frontShare: frontCores / (frontCores + nodeCores) };
+  const frontCores = median(runs.map((r) => (r.cpuSec[front] ?? 0) / r.wallSec));
+  const nodeCores = median(runs.map((r) => (r.cpuSec.nodes ?? 0) / r.wallSec));
+  return {
+    topology, nodes, reqPerSec: median(runs.map((r) => r.reqPerSec)), p99Ms: median(runs.map((r) => r.p99Ms)),
+    errors: runs.reduce((n, r) => n + r.errors, 0), frontCores, nodeCores, frontShare: frontCores / (frontCores + nodeCores),
+  };
 }
 
 export function printScaling(rows: ScalingRow[]): void {

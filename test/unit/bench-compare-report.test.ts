@@ -90,7 +90,7 @@ test('CPU per request counts every group of the system but wrk and the delay pro
   assert.equal(s!.cpuUsPerRequest, 500);
 });
 
-test('scaling splits the median run\'s CPU between up (primary or gateway) and its nodes', () => {
+test('scaling takes the medians of its runs, and splits the CPU between up (primary or gateway) and its nodes', () => {
   const runs = [
     row('miniscale', 'read', 12_000, 20, { cpuSec: { nodes: 15, primary: 1, wrk: 3 }, wallSec: 10 }),
     row('miniscale', 'read', 9_000, 20, { cpuSec: { nodes: 12, primary: 1, wrk: 3 }, wallSec: 10 }),
@@ -102,6 +102,9 @@ test('scaling splits the median run\'s CPU between up (primary or gateway) and i
   assert.equal(r.nodeCores, 1.5);
   const g = scalingRow('gateway', 2, [row('miniscale-gateway', 'read', 5_000, 40, { cpuSec: { nodes: 6, gateway: 9 }, wallSec: 10 })]);
   assert.equal(g.frontShare, 0.6);
+  // Two runs: their mean, not the faster one.
+  const two = scalingRow('one-hop', 1, runs.slice(0, 2));
+  assert.equal(two.reqPerSec, 10_500);
 });
 
 const worker = (pid: number, nodeId: string, connections: number, state = 'healthy'): UpstreamView =>
