@@ -134,14 +134,20 @@ describe('miniscale up, one hop (embedded store)', { timeout: 300_000 }, () => {
   it('restarts a SIGKILLed worker within seconds; only the requests on its connections fail', async () => {
     const victim = topology(dir).workers[0]!;
     const stop = sleep(5_000);
-    const load = getLoad(up.url, token, 8, stop);
+    const load = getLoad(up.url, token, 8, stop, 3_000);
     await sleep(1_000);
     const held = (await workersView(up.url)).upstreams.find((u) => u.pid === victim.pid)!.connections;
     process.kill(victim.pid, 'SIGKILL');
     const restartMs = await waitFor('a new worker', () => twoServing(dir, [victim.pid]), 10_000);
     const result = await load;
     assert.ok(result.total > 200, `only ${result.total} requests`);
-    assert.ok(result.failed <= held, `${result.failed} failed, more than the ${held} connections the worker held: ${JSON.stringify(result.statuses)}`);
+    // The requests in flight on its connections are reset. A connection node:cluster's
+    // primary was handing to the worker at the instant it died is never answered: the
+    // primary keeps it open waiting for an acknowledgement (docs/guarantees.md) — at
+    // most one, and the client's timeout ends it.
+    const timedOut = result.statuses.UND_ERR_HEADERS_TIMEOUT ?? 0;
+    assert.ok(result.failed - timedOut <= held, `${result.failed - timedOut} reset, more than the ${held} connections the worker held: ${JSON.stringify(result.statuses)}`);
+    assert.ok(timedOut <= 1, `${timedOut} connections lost in the hand-off: ${JSON.stringify(result.statuses)}`);
     // 0.5 s of back-off and a worker's start-up (~1.5 s from source on a quiet machine;
     // the benchmark holds the built one to 3 s). Bounded loosely here: a busy CI machine
     // must not fail the test, a worker that is not restarted must.
@@ -149,7 +155,7 @@ describe('miniscale up, one hop (embedded store)', { timeout: 300_000 }, () => {
     assert.ok(up.lines.some((l) => l.includes('node worker exited unexpectedly')), 'the crash is logged');
     const row = (await workersView(up.url)).upstreams.find((u) => u.pid !== victim.pid && u.restarts === 1);
     assert.ok(row, 'the replacement counts one restart of its slot');
-    console.log(`# worker back after ${restartMs} ms; ${result.failed}/${result.total} GETs failed (it held ${held} connections)`);
+    console.log(`# worker back after ${restartMs} ms; ${result.failed}/${result.total} GETs failed (it held ${held} connections; ${timedOut} lost in the hand-off)`);
   });
 
   it('a worker told to drain (SIGTERM) under 16 keep-alive connections fails no request', async () => {

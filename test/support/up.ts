@@ -107,10 +107,10 @@ export interface LoadResult { total: number; failed: number; statuses: Record<st
  * keep-alive connections, until `stop` resolves. A failure is anything but 200 (or a
  * socket error).
  */
-export async function getLoad(base: string, token: string, concurrency: number, stop: Promise<unknown>): Promise<LoadResult> {
+export async function getLoad(base: string, token: string, concurrency: number, stop: Promise<unknown>, timeoutMs = 20_000): Promise<LoadResult> {
   const pool = new Pool(base, { connections: concurrency });
   try {
-    return await loadUntil(stop, concurrency, () => pool.request({ path: LOAD_PATH, method: 'GET', headers: { authorization: `Bearer ${token}` }, headersTimeout: 20_000, bodyTimeout: 20_000 }));
+    return await loadUntil(stop, concurrency, () => pool.request({ path: LOAD_PATH, method: 'GET', headers: { authorization: `Bearer ${token}` }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }));
   } finally {
     await pool.close();
   }
