@@ -148,10 +148,10 @@ describe('miniscale up, one hop (embedded store)', { timeout: 300_000 }, () => {
     const timedOut = result.statuses.UND_ERR_HEADERS_TIMEOUT ?? 0;
     assert.ok(result.failed - timedOut <= held, `${result.failed - timedOut} reset, more than the ${held} connections the worker held: ${JSON.stringify(result.statuses)}`);
     assert.ok(timedOut <= 1, `${timedOut} connections lost in the hand-off: ${JSON.stringify(result.statuses)}`);
-    // 0.5 s of back-off and a worker's start-up (~1.5 s from source on a quiet machine;
-    // the benchmark holds the built one to 3 s). Bounded loosely here: a busy CI machine
-    // must not fail the test, a worker that is not restarted must.
-    assert.ok(restartMs <= 6_000, `back after ${restartMs} ms`);
+    // 0.5 s of back-off and a worker's start-up (~1.5 s from source on a quiet machine,
+    // 7 s seen on a loaded one; the benchmark holds the built one to 3 s). Bounded loosely
+    // here: a busy CI machine must not fail the test, a worker that is not restarted must.
+    assert.ok(restartMs <= 10_000, `back after ${restartMs} ms`);
     assert.ok(up.lines.some((l) => l.includes('node worker exited unexpectedly')), 'the crash is logged');
     const row = (await workersView(up.url)).upstreams.find((u) => u.pid !== victim.pid && u.restarts === 1);
     assert.ok(row, 'the replacement counts one restart of its slot');
@@ -172,6 +172,7 @@ describe('miniscale up, one hop (embedded store)', { timeout: 300_000 }, () => {
 
   it('marks a SIGSTOPped worker unhealthy within ~2 s, serves on from the other, and replaces it when it stays stuck', async () => {
     const victim = topology(dir).workers[0]!;
+    const before = await freshConnectionGets(up.url, token, 4, sleep(1_500), 1_000);
     process.kill(victim.pid, 'SIGSTOP');
     try {
       // The first connection after the stop may be handed to the stopped worker: that one check fails.
@@ -180,7 +181,10 @@ describe('miniscale up, one hop (embedded store)', { timeout: 300_000 }, () => {
       // 1.5 s of missed beats, plus this poll's own pace.
       assert.ok(ms <= 2_500, `seen stalled after ${ms} ms`);
       const served = await freshConnectionGets(up.url, token, 4, sleep(1_500), 1_000);
-      assert.ok(served.total - served.failed > 100, `only ${served.total - served.failed} answered: ${JSON.stringify(served.statuses)}`);
+      // The other worker keeps serving; on two cores it has the CPU to itself, so its rate
+      // should not drop — a third is a bound a loaded CI machine cannot trip by accident.
+      const answered = served.total - served.failed;
+      assert.ok(answered >= (before.total - before.failed) / 3, `${answered} answered while stalled, against ${before.total - before.failed} before: ${JSON.stringify(served.statuses)}`);
       assert.ok(served.failed <= 1, `a stalled worker takes at most one connection: ${JSON.stringify(served.statuses)}`);
       assert.ok(!served.nodeIds.has(victim.nodeId));
       const replacedMs = await waitFor('the stalled worker replaced', () => !isRunning(victim.pid) && twoServing(dir, [victim.pid]), 15_000);
