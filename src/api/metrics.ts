@@ -8,7 +8,7 @@
  * prom-client when the metrics are read, and read exactly as before: same names, series,
  * labels and order.
  */
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 const REQUESTS = 'miniscale_http_requests_total';
 const DURATION = 'miniscale_http_request_duration_seconds';
@@ -34,7 +34,8 @@ export class NodeMetrics {
   constructor(nodeId: string) {
     this.requests = new RequestCounter(this.#series, this.registry);
     this.duration = new DurationHistogram(DURATION, 'Time to answer, by route', this.#series);
-    this.registry.registerMetric(this.duration as never);
+    // Not a prom-client class, but read by the registry through the same members (get, getForPromString, reset).
+    this.registry.registerMetric(this.duration as unknown as Metric);
     this.registry.setDefaultLabels({ node: nodeId });
     collectDefaultMetrics({ register: this.registry });
   }
