@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
-import type { Logger } from '../logging.js';
+import { lazyRequestLogger, type Logger } from '../logging.js';
 import { ValidationError } from '../errors.js';
 import { answerClientError } from '../http/client-error.js';
 import { errorBody } from '../http/error-response.js';
@@ -39,6 +39,7 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<Fastify
     // Our own onResponse hook logs requests (at debug), so Fastify's per-request lines are off.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
+    childLoggerFactory: lazyRequestLogger,
     ...edgeOptions(ctx, trusted, logger),
     // Longer than any valid key (128), so over-long keys reach schema validation and
     // get our 400 rather than the router's own answer.
@@ -66,8 +67,7 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<Fastify
   if (ipLimit) app.addHook('onRequest', ipLimit);
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    ctx.metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    ctx.metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    ctx.metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime);
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
     done();
   });

@@ -4,12 +4,13 @@
  * authentication and the per-user limit. Admin routes check the admin key instead.
  */
 import type { IncomingMessage } from 'node:http';
-import type { FastifyRequest, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
+import type { FastifyRequest, HookHandlerDoneFunction, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
 import { bearerToken, isAdminKey } from '../http/admin-key.js';
 import { MalformedRequestError, UriTooLongError } from '../http/edge-errors.js';
 import { DEFAULT_MAX_URL_BYTES } from '../http/parse-errors.js';
 import type { TrustedProxies } from '../http/trusted-proxies.js';
 import { appKey, userKey } from '../store/index.js';
+import type { Session } from './auth/sessions.js';
 import type { ApiContext } from './context.js';
 import { ForbiddenError, RateLimitedError, UnauthenticatedError } from './errors.js';
 
@@ -83,16 +84,33 @@ export function ipLimitHook(ctx: ApiContext): onRequestAsyncHookHandler | null {
   };
 }
 
-export function authHook(ctx: ApiContext) {
-  return async (request: FastifyRequest) => {
-    const token = bearerToken(request.headers.authorization);
-    if (!token) throw new UnauthenticatedError('sign in first: send Authorization: Bearer TOKEN');
-    const session = await ctx.sessions.resolve(token);
-    if (!session) throw new UnauthenticatedError('the token is unknown, expired or revoked; sign in again');
+/**
+ * Callback-style like the edge hook: on a store that reads locally (embedded) the
+ * session is read synchronously (Sessions.resolveNow) and a request goes on with no
+ * promise at all; a store that must be awaited, and the per-user limit (a store
+ * write), take the promise path. The session is read from the store on every request
+ * either way, so a logout counts everywhere at once.
+ */
+export function authHook(ctx: ApiContext): onRequestHookHandler {
+  const limit = ctx.options.rateLimit.user;
+  const admit = (request: FastifyRequest, token: string, session: Session | null, done: HookHandlerDoneFunction): void => {
+    if (!session) return done(new UnauthenticatedError('the token is unknown, expired or revoked; sign in again'));
     request.user = session;
     request.userToken = token;
-    const limit = ctx.options.rateLimit.user;
-    if (limit > 0) await enforce(ctx, userKey(session.openid, 'rl', 'requests'), limit, 'user');
+    if (limit === 0) return done();
+    enforce(ctx, userKey(session.openid, 'rl', 'requests'), limit, 'user').then(() => done(), (err: Error) => done(err));
+  };
+  return (request, _reply, done) => {
+    const token = bearerToken(request.headers.authorization);
+    if (!token) return done(new UnauthenticatedError('sign in first: send Authorization: Bearer TOKEN'));
+    let now: Session | null | undefined;
+    try {
+      now = ctx.sessions.resolveNow(token);
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (now !== undefined) return admit(request, token, now, done);
+    ctx.sessions.resolve(token).then((session) => admit(request, token, session, done), (err: Error) => done(err));
   };
 }
 
