@@ -55,7 +55,3 @@ export function resolveClient(remoteAddress: string | undefined, xff: string | s
 export function normalizeIp(ip: string): string {
   return ip.startsWith('::ffff:') && net.isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
 }
-
-export function isLoopback(ip: string): boolean {
-  return ip === '::1' || ip.startsWith('127.');
-}
