@@ -16,6 +16,7 @@ import { WorkerFleet, type FleetMember } from '../workers/fleet.js';
 import { cliCommand } from './cli-entry.js';
 import { freePort } from './ports.js';
 import type { Serving, ServeParts } from './serving.js';
+import { displayHost } from '../http/display-host.js';
 
 const VIEW_TIMEOUT_MS = 1_000;
 /** Longer than a worker's own drain (MINISCALE_DRAIN_TIMEOUT_MS, 10 s by default). */
@@ -134,9 +135,4 @@ async function summedMetrics(fleet: WorkerFleet<WorkerReadyInfo>): Promise<strin
   const perWorker = [...answers.values()] as MetricObjectWithValues<MetricValue<string>>[][];
   for (const metrics of perWorker) for (const m of metrics) for (const v of m.values) delete v.labels.node;
   return AggregatorRegistry.aggregate(perWorker).metrics();
-}
-
-function displayHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
 }

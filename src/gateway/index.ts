@@ -21,6 +21,7 @@ import { RetryBudget } from './retry-budget.js';
 import type { GatewayRuntime } from './runtime.js';
 import { createGatewayServer } from './server.js';
 import type { Upstream } from './upstream.js';
+import { displayHost } from '../http/display-host.js';
 
 export * from './options.js';
 export { upstreamsView, type UpstreamView } from './admin.js';
@@ -129,9 +130,4 @@ function healthEventLogger(log: Logger, metrics: GatewayMetrics): (u: Upstream, 
       log.info({ upstream: u.url, event: e }, e === 'returned' ? 'upstream back from ejection (slow start)' : 'upstream passes its health checks again (slow start)');
     }
   };
-}
-
-function displayHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
 }
