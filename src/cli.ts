@@ -10,6 +10,7 @@ import { registerNginxConfigCommand } from './commands/nginx-config.js';
 import { registerNodeCommand } from './commands/node.js';
 import { registerRedisClusterCommand } from './commands/redis-cluster.js';
 import { registerRestartCommand } from './commands/restart.js';
+import { registerStatusCommand } from './commands/status.js';
 import { registerUpCommand } from './commands/up.js';
 import { registerWechatEmulatorCommand } from './commands/wechat-emulator.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (line, write) => write(line.trimEnd().split('\n')[0] + '\n') });
   registerUpCommand(program);
   registerRestartCommand(program);
+  registerStatusCommand(program);
   registerNodeCommand(program);
   registerNginxConfigCommand(program);
   registerRedisClusterCommand(program);

@@ -40,6 +40,13 @@ export class NodeMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /** Answers per duration bucket over every route, not cumulative (the console's latency; read once a second, not per request). */
+  latencyCounts(): number[] {
+    const sum = new Array<number>(DURATION_BUCKETS.length + 1).fill(0);
+    for (const s of this.#series.durations) for (let i = 0; i < sum.length; i++) sum[i]! += s.buckets[i]!;
+    return sum;
+  }
+
   /** One answered request: its route pattern ('unmatched' when none), status and time in milliseconds. */
   observeRequest(method: string, route: string, status: number, elapsedMs: number): void {
     this.#series.observe(method, route, status, elapsedMs / 1000);

@@ -3,7 +3,8 @@
  * on the public port themselves; this process, the primary, accepts each connection and
  * hands it to the next worker that took its last one (node:cluster's round-robin), then
  * supervises them (src/workers/fleet.ts) and answers the admin routes' questions that
- * need every worker — the workers' view, their summed metrics, an admin drain.
+ * need every worker — the workers' view, their summed metrics, an admin drain, and the
+ * console's stats, kept here from the counters each worker sends with its heartbeat.
  *
  * No request crosses a second process: a connection belongs to one worker from the
  * moment it is handed over. The price: a worker that dies takes the requests it was
@@ -11,7 +12,11 @@
  */
 import cluster from 'node:cluster';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import type { DrainAnswer, WorkerAskOp, WorkerReadyInfo, WorkerStats, WorkerView, WorkersView } from '../api/worker/ops.js';
+import { DURATION_BUCKETS } from '../api/metrics.js';
+import type { DrainAnswer, WorkerAskOp, WorkerReadyInfo, WorkerReport, WorkerStats, WorkerView, WorkersView } from '../api/worker/ops.js';
+import { StatsRecorder } from '../console/stats-recorder.js';
+import type { StatsReading } from '../console/stats-types.js';
+import { mergeStoreHealth } from '../console/store-health.js';
 import { WorkerFleet, type FleetMember } from '../workers/fleet.js';
 import { cliCommand } from './cli-entry.js';
 import { freePort } from './ports.js';
@@ -67,12 +72,16 @@ export async function serveOneHop(p: ServeParts): Promise<Serving> {
     // (it may be stalling right now, before its missed beats say so).
     const stats = await fleet.ask({ op: 'stats' }, members.filter((m) => m.state !== 'stalled'), VIEW_TIMEOUT_MS);
     const upstreams = members.map((m) => workerView(m, stats.get(m) as WorkerStats | undefined, drained.has(m.pid)));
-    return { algorithm: 'round-robin (node:cluster)', topology: 'one-hop', workers: upstreams.length, upstreams };
+    return { algorithm: ALGORITHM, topology: 'one-hop', workers: upstreams.length, upstreams };
   }
+
+  const ALGORITHM = 'round-robin (node:cluster)';
+  const stats = new StatsRecorder({ topology: 'one-hop', algorithm: ALGORITHM, log, read: () => workersReading(fleet, drained) });
 
   async function answer(op: WorkerAskOp): Promise<unknown> {
     switch (op.op) {
       case 'view': return view();
+      case 'stats': return stats.report();
       case 'metrics': return summedMetrics(fleet);
       case 'drain': return drain(op.ref, op.draining);
     }
@@ -94,6 +103,7 @@ export async function serveOneHop(p: ServeParts): Promise<Serving> {
   }
 
   if (!(await fleet.start())) throw new Error('stopped while the workers were starting');
+  stats.start();
   return {
     url,
     topology: 'one-hop',
@@ -101,7 +111,10 @@ export async function serveOneHop(p: ServeParts): Promise<Serving> {
     workers: () => fleet.members().flatMap((m) => (m.info && m.state !== 'retiring' ? [{ nodeId: m.info.nodeId, pid: m.pid }] : [])),
     pids: () => fleet.pids(),
     replaceAll: () => fleet.replaceAll(),
-    stop: () => fleet.stop(),
+    stop: () => {
+      stats.stop();
+      return fleet.stop();
+    },
     kill: () => fleet.killAll(),
   };
 }
@@ -116,12 +129,46 @@ function setupWorkers(port: number, host: string, nodeArgs: string[]): void {
   cluster.setupPrimary({ exec, execArgv, args: ['node', '--port', String(port), '--host', host, ...nodeArgs], silent: true });
 }
 
+function workerState(m: FleetMember<WorkerReadyInfo>, accepting: boolean | undefined, drained: boolean): WorkerView['state'] {
+  return m.state === 'stalled' ? 'unhealthy' : m.state === 'retiring' || drained || accepting === false ? 'draining' : 'healthy';
+}
+
 function workerView(m: FleetMember<WorkerReadyInfo>, s: WorkerStats | undefined, drained: boolean): WorkerView {
-  const state = m.state === 'stalled' ? 'unhealthy' : m.state === 'retiring' || drained || s?.accepting === false ? 'draining' : 'healthy';
+  const state = workerState(m, s?.accepting, drained);
   return {
     url: m.info!.url, nodeId: m.info!.nodeId, pid: m.pid, state,
     inflight: s?.inflight ?? 0, ewmaMs: 0, requests: s?.requests ?? 0, failures: s?.failures ?? 0,
     restarts: m.restarts, connections: s?.connections ?? 0,
+  };
+}
+
+const NODE_LATENCY_BOUNDS_MS: readonly number[] = DURATION_BUCKETS.map((s) => s * 1000);
+
+/**
+ * The console's reading: one row per worker slot, so a restarted worker continues its
+ * slot's charts (its counters, from zero again, are diffed on their own: `by` its PID).
+ * During a replacement the slot shows the worker that is not retiring.
+ */
+function workersReading(fleet: WorkerFleet<WorkerReadyInfo>, drained: Set<number>): StatsReading {
+  const bySlot = new Map<number, FleetMember<WorkerReadyInfo>>();
+  for (const m of fleet.members()) {
+    if (!m.info) continue;
+    const have = bySlot.get(m.slot);
+    if (!have || (have.state === 'retiring' && m.state !== 'retiring')) bySlot.set(m.slot, m);
+  }
+  const members = [...bySlot.values()].sort((a, b) => a.slot - b.slot);
+  const reportOf = (m: FleetMember<WorkerReadyInfo>) => m.report as WorkerReport | undefined;
+  return {
+    rows: members.map((m) => {
+      const r = reportOf(m);
+      return {
+        id: `worker-${m.slot + 1}`, url: m.info!.url, nodeId: m.info!.nodeId, pid: m.pid,
+        state: workerState(m, r?.accepting, drained.has(m.pid)), inflight: r?.inflight ?? 0,
+        restarts: m.restarts, ejections: null, latencyBoundsMs: NODE_LATENCY_BOUNDS_MS,
+        parts: r ? [{ by: String(m.pid), counters: r.counters }] : [],
+      };
+    }),
+    store: mergeStoreHealth(members.map((m) => reportOf(m)?.store ?? null)),
   };
 }
 

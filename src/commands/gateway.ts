@@ -133,7 +133,7 @@ async function runPrimary(workers: number, options: GatewayOptions): Promise<voi
   const resolved = resolveOptions(options); // every setting checked once, before forking N copies
   const log = createLogger({ component: 'gateway' });
   const { GatewayPrimary } = await import('../gateway/workers/primary.js');
-  const primary = new GatewayPrimary({ workers, log, stopGraceMs: resolved.closeGraceMs + 5_000 });
+  const primary = new GatewayPrimary({ workers, log, algorithm: resolved.algorithm, stopGraceMs: resolved.closeGraceMs + 5_000 });
   // Listening for signals from the start: a SIGTERM while workers start stops them too.
   const stopped = untilStopped(() => primary.stop());
   try {

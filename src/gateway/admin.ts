@@ -1,10 +1,12 @@
 /**
  * The reserved `/_gateway/` prefix on the proxy port (never proxied), answered to
- * loopback clients or with the admin key (src/http/admin-access.ts says who exactly).
+ * loopback clients or with the admin key (src/http/admin-access.ts says who exactly) —
+ * except the console page itself, which holds no data: a browser cannot attach the key
+ * to a page load, so the page asks for it and sends it on every request it makes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ADMIN_ACCESS_MESSAGE, ADMIN_PREFIX, mayAdminister } from '../http/admin-access.js';
-import { DASHBOARD_HTML } from './dashboard.js';
+import { CONSOLE_PAGE_HEADERS, CONSOLE_PAGE_HTML, isConsolePagePath } from './dashboard.js';
 import { resolveClient } from './proxy/forwarded.js';
 import { sendError } from './proxy/respond.js';
 import type { GatewayRuntime } from './runtime.js';
@@ -38,16 +40,24 @@ function view(u: Upstream, now: number): UpstreamView {
 }
 
 export async function handleAdmin(gw: GatewayRuntime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '').split('?')[0]!.replace(/\/+$/, '');
+  const method = req.method ?? 'GET';
+  if (isConsolePagePath(path)) {
+    return only(method, 'GET', res, () => {
+      res.writeHead(200, { ...CONSOLE_PAGE_HEADERS, 'content-length': Buffer.byteLength(CONSOLE_PAGE_HTML) });
+      res.end(method === 'HEAD' ? undefined : CONSOLE_PAGE_HTML);
+    });
+  }
   const client = resolveClient(req.socket.remoteAddress, req.headers['x-forwarded-for'], gw.trusted);
   const allowed = mayAdminister({ client: client.client, host: req.headers.host, origin: req.headers.origin, authorization: req.headers.authorization }, gw.options.adminKey);
   if (!allowed) {
     sendError(res, 'FORBIDDEN', ADMIN_ACCESS_MESSAGE);
     return;
   }
-  const path = (req.url ?? '').split('?')[0]!.replace(/\/+$/, '');
-  const method = req.method ?? 'GET';
-  if (path === ADMIN_PREFIX) return only(method, 'GET', res, () => send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML));
-  // In a multi-worker gateway these three answer for all workers, through the primary.
+  // In a multi-worker gateway these answer for all workers, through the primary.
+  if (path === `${ADMIN_PREFIX}/stats`) {
+    return only(method, 'GET', res, async () => sendJson(res, 200, gw.cluster ? await gw.cluster.stats() : gw.stats!.report()));
+  }
   if (path === `${ADMIN_PREFIX}/upstreams`) {
     return only(method, 'GET', res, async () => sendJson(res, 200, gw.cluster ? await gw.cluster.view() : upstreamsView(gw)));
   }

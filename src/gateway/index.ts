@@ -5,6 +5,9 @@
  * `closeGraceMs`), then closes pools, probes, discovery and the store.
  */
 import type { AddressInfo } from 'node:net';
+import { StatsRecorder } from '../console/stats-recorder.js';
+import type { StoreHealth } from '../console/stats-types.js';
+import { StorePinger } from '../console/store-pinger.js';
 import { createLogger, type Logger } from '../logging.js';
 import { openStore, type Store } from '../store/index.js';
 import { Balancer } from './balancer.js';
@@ -20,6 +23,7 @@ import { TrustedProxies } from './proxy/forwarded.js';
 import { RetryBudget } from './retry-budget.js';
 import type { GatewayRuntime } from './runtime.js';
 import { createGatewayServer } from './server.js';
+import { gatewayCounts, gatewayReading } from './stats-reading.js';
 import type { Upstream } from './upstream.js';
 import { displayHost } from '../http/display-host.js';
 
@@ -54,8 +58,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   if (options.drained) membership.setAdminDrained(options.drained);
   for (const url of o.upstreams) membership.add(url, { slowStart: false });
 
+  let pinger: StorePinger | undefined;
+  // The multi-worker gateway's primary keeps the stats from its workers' counts.
+  const stats = options.cluster ? undefined : new StatsRecorder({
+    topology: 'gateway', algorithm: o.algorithm, log, read: async () => gatewayReading([{ by: 'self', counts: await gatewayCounts(gw) }]),
+  });
   const gw: GatewayRuntime = {
-    options: o, log, metrics, membership,
+    options: o, log, metrics, membership, stats,
+    storeHealth: () => pinger?.health() ?? probedStoreHealth(membership),
     balancer: new Balancer(membership, createPicker(o.algorithm, o), metrics),
     budget: new RetryBudget({ ratio: o.retryBudgetRatio, min: o.retryBudgetMin, windowMs: o.retryBudgetWindowMs }),
     trusted: new TrustedProxies(o.trustProxy),
@@ -70,6 +80,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }, log);
   const { server, active, upgraded } = createGatewayServer(gw);
   const shutdown = async (): Promise<void> => {
+    stats?.stop();
+    pinger?.stop();
     await discovery?.stop();
     await health.stop();
     outliers.stop();
@@ -81,9 +93,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       store = await openStore(o.discover);
       discovery = new RegistryDiscovery(store, membership, o.discoverIntervalMs, log);
       await discovery.start();
+      pinger = new StorePinger(store, 'gateway');
+      pinger.start();
     }
     health.start();
     outliers.start();
+    stats?.start();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(o.port, o.host, () => {
@@ -129,5 +144,21 @@ function healthEventLogger(log: Logger, metrics: GatewayMetrics): (u: Upstream, 
     } else {
       log.info({ upstream: u.url, event: e }, e === 'returned' ? 'upstream back from ejection (slow start)' : 'upstream passes its health checks again (slow start)');
     }
+  };
+}
+
+/**
+ * A gateway with no store of its own sees the store through the nodes' /readyz, which
+ * pings it: the slowest passing probe's round trip, and "ok" while any node passes.
+ */
+function probedStoreHealth(membership: Membership): StoreHealth | null {
+  const all = membership.upstreams;
+  const passing = all.filter((u) => u.probeMs !== undefined);
+  if (all.every((u) => u.probeMs === undefined && u.probeStore === undefined)) return null;
+  return {
+    driver: all.find((u) => u.probeStore !== undefined)?.probeStore ?? null,
+    seenBy: 'probes',
+    ok: passing.length > 0,
+    pingMs: passing.length > 0 ? Math.round(Math.max(...passing.map((u) => u.probeMs!)) * 1000) / 1000 : null,
   };
 }

@@ -8,6 +8,8 @@ import type { Membership } from './membership.js';
 import { poolStats } from './pool.js';
 
 const STATES = ['healthy', 'slow-start', 'ejected', 'unhealthy', 'draining'] as const;
+/** Upper bounds (seconds) of the request duration histogram; the console reads its buckets. */
+export const DURATION_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -22,7 +24,7 @@ export class GatewayMetrics {
   readonly duration = new Histogram({
     name: 'miniscale_gateway_request_duration_seconds', help: 'Time from request to the end of the response, by the upstream that answered',
     labelNames: ['upstream'] as const, registers: [this.registry],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    buckets: [...DURATION_BUCKETS],
   });
   readonly retries = new Counter({
     name: 'miniscale_gateway_retries_total', help: 'Retries on another upstream, by reason',

@@ -1,4 +1,5 @@
 /** The parts of a running gateway that the request path shares. */
+import type { StatsReport, StoreHealth } from '../console/stats-types.js';
 import type { Logger } from '../logging.js';
 import type { UpstreamView } from './admin.js';
 import type { Balancer } from './balancer.js';
@@ -18,6 +19,10 @@ export interface GatewayRuntime {
   readonly budget: RetryBudget;
   readonly trusted: TrustedProxies;
   readonly cluster?: ClusterLink;
+  /** The console's ring buffer (`GET /_gateway/stats`); absent in a multi-worker gateway's worker (the primary keeps it). */
+  readonly stats?: { report(): StatsReport };
+  /** The store as this gateway sees it now: its own (with --discover), or through its probes of the nodes. */
+  storeHealth(): StoreHealth | null;
 }
 
 /**
@@ -31,4 +36,6 @@ export interface ClusterLink {
   setDraining(ref: string, draining: boolean): Promise<UpstreamView | undefined>;
   /** Every worker's metrics, summed (Prometheus text). */
   metrics(): Promise<string>;
+  /** The console's stats, kept by the primary from every worker's counts. */
+  stats(): Promise<StatsReport>;
 }

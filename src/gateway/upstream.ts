@@ -27,6 +27,8 @@ export class Upstream {
   readonly window = new LatencyWindow();
   /** The last health probe's latency (ms); undefined before one passed, or after one failed. */
   probeMs: number | undefined;
+  /** The store driver the node named in its last passed probe (a Miniscale node's /readyz does). */
+  probeStore: string | undefined;
   readonly health: UpstreamHealth;
   /** Requests sent and not yet answered in full. */
   inflight = 0;

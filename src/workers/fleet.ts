@@ -68,6 +68,8 @@ export interface FleetMember<Info> {
   state: MemberState;
   /** Restarts of its slot after crashes (not replacements). */
   readonly restarts: number;
+  /** What its latest heartbeat reported (the workers' program decides what). */
+  report?: unknown;
 }
 
 interface Member<Info> extends FleetMember<Info> {
@@ -240,6 +242,7 @@ export class WorkerFleet<Info = unknown> {
     switch (msg.ms) {
       case 'beat':
         m.lastBeat = Date.now();
+        if (msg.report !== undefined) m.report = msg.report;
         if (m.state === 'stalled') {
           m.state = 'serving';
           this.#o.log.info({ slot: m.slot, pid: m.pid }, `${this.#o.label} answers again`);

@@ -33,11 +33,18 @@ export class PrimaryLink {
     this.#onLocal = handler;
   }
 
-  /** This worker serves: tells the primary, and beats from now on. */
-  ready(info: unknown): void {
+  /** This worker serves: tells the primary, and beats from now on, each beat with `report()` when given. */
+  ready(info: unknown, report?: () => unknown): void {
     this.#post({ ms: 'ready', info });
     clearInterval(this.#beat);
-    this.#beat = setInterval(() => this.#post({ ms: 'beat' }), HEARTBEAT_MS);
+    this.#beat = setInterval(() => {
+      if (!report) return this.#post({ ms: 'beat' });
+      // A report that fails still beats: the worker is alive, its numbers are what is missing.
+      Promise.resolve().then(report).then(
+        (r) => this.#post({ ms: 'beat', report: r }),
+        () => this.#post({ ms: 'beat' }),
+      );
+    }, HEARTBEAT_MS);
     // The beat must not keep a draining worker alive.
     this.#beat.unref();
   }

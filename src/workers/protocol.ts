@@ -6,7 +6,9 @@
  * workers, `up`'s API node workers); this layer only carries it.
  *
  * - A worker that serves says `ready` (with what the primary should know of it) and
- *   then `beat`s every HEARTBEAT_MS, so a stuck event loop shows as missed beats.
+ *   then `beat`s every HEARTBEAT_MS, so a stuck event loop shows as missed beats. A
+ *   beat may carry the worker's `report` (its cumulative counters, for the console):
+ *   the primary keeps the latest, so the console costs no extra round trip.
  * - A worker `ask`s the primary for what only all workers together know; the primary
  *   `answer`s.
  * - The primary sends a worker a `local` op; it answers with `local-answer` (id 0:
@@ -18,7 +20,7 @@ export const HEARTBEAT_MS = 500;
 
 export type ToPrimary =
   | { ms: 'ready'; info: unknown }
-  | { ms: 'beat' }
+  | { ms: 'beat'; report?: unknown }
   | { ms: 'ask'; id: number; op: unknown }
   | { ms: 'local-answer'; id: number; result: unknown };
 

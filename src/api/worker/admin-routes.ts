@@ -2,11 +2,12 @@
  * The admin routes (`/_gateway/…`) on the public port of `miniscale up`, where the API
  * node workers take client connections themselves. The same routes and access rules as
  * the gateway's (src/gateway/admin.ts), answered for every worker: the worker that
- * received the request asks the primary, which alone knows them all.
+ * received the request asks the primary, which alone knows them all. The console page
+ * itself holds no data and is served to anyone, as the gateway's is.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ADMIN_ACCESS_MESSAGE, ADMIN_PREFIX, mayAdminister } from '../../http/admin-access.js';
-import { DASHBOARD_HTML } from '../../gateway/dashboard.js';
+import { CONSOLE_PAGE_HEADERS, CONSOLE_PAGE_HTML, isConsolePagePath } from '../../gateway/dashboard.js';
 import type { PrimaryLink } from '../../workers/link.js';
 import type { ApiContext } from '../context.js';
 import { DrainRefusedError, ForbiddenError, NotFoundError } from '../errors.js';
@@ -19,14 +20,16 @@ export function workerAdminRoutes(ctx: ApiContext, link: PrimaryLink): FastifyPl
   return async (app) => {
     app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
       reply.header('cache-control', 'no-store');
+      if (isConsolePagePath(request.url.split('?')[0]!.replace(/\/+$/, ''))) return;
       const allowed = mayAdminister({
         client: request.ip, host: request.headers.host, origin: request.headers.origin, authorization: request.headers.authorization,
       }, ctx.options.adminKey);
       if (!allowed) throw new ForbiddenError(ADMIN_ACCESS_MESSAGE);
     });
-    const dashboard = async (_request: FastifyRequest, reply: FastifyReply) => reply.type('text/html; charset=utf-8').send(DASHBOARD_HTML);
+    const dashboard = async (_request: FastifyRequest, reply: FastifyReply) => reply.headers(CONSOLE_PAGE_HEADERS).send(CONSOLE_PAGE_HTML);
     app.get(ADMIN_PREFIX, dashboard);
     app.get(`${ADMIN_PREFIX}/`, dashboard);
+    app.get(`${ADMIN_PREFIX}/stats`, async () => ask({ op: 'stats' }));
     app.get(`${ADMIN_PREFIX}/upstreams`, async () => ask({ op: 'view' }));
     app.get(`${ADMIN_PREFIX}/metrics`, async (_request, reply) => reply.type(PROMETHEUS_TEXT).send(await ask({ op: 'metrics' })));
     app.post<{ Params: { ref: string; action: string } }>(`${ADMIN_PREFIX}/upstreams/:ref/:action`, async (request) => {

@@ -4,12 +4,14 @@
  * public port by asking the primary, and says `ready` once it listens.
  */
 import type { FastifyInstance } from 'fastify';
+import type { RowCounters } from '../../console/stats-types.js';
+import { StorePinger } from '../../console/store-pinger.js';
 import type { Logger } from '../../logging.js';
 import type { PrimaryLink } from '../../workers/link.js';
 import type { ConnectionDrain } from '../connection-drain.js';
 import type { ApiContext } from '../context.js';
 import { workerAdminRoutes } from './admin-routes.js';
-import type { WorkerLocalOp, WorkerReadyInfo, WorkerStats } from './ops.js';
+import type { WorkerLocalOp, WorkerReadyInfo, WorkerReport, WorkerStats } from './ops.js';
 
 export interface WorkerRole {
   link: PrimaryLink;
@@ -38,18 +40,36 @@ export async function attachToPrimary(app: FastifyInstance, ctx: ApiContext, con
       default: return null;
     }
   });
-  return { ready: (url) => role.link.ready({ nodeId: ctx.options.nodeId, url } satisfies WorkerReadyInfo) };
+  const store = new StorePinger(ctx.store, 'nodes');
+  const report = async (): Promise<WorkerReport> => ({
+    counters: await nodeCounters(ctx), inflight: connections.inflight, accepting, store: store.health(),
+  });
+  return {
+    ready: (url) => {
+      store.start();
+      role.link.ready({ nodeId: ctx.options.nodeId, url } satisfies WorkerReadyInfo, report);
+    },
+  };
 }
 
 /** Requests answered and 5xx answers, from the node's own request counter. */
 async function answerCounts(ctx: ApiContext): Promise<{ requests: number; failures: number }> {
+  const c = await nodeCounters(ctx);
+  return { requests: c.requests, failures: c.status5xx };
+}
+
+/** What the node has counted since it started, from its own metrics (their collect step adds what is pending). */
+async function nodeCounters(ctx: ApiContext): Promise<RowCounters> {
   const metric = ctx.metrics.registry.getSingleMetric('miniscale_http_requests_total');
   const values = metric ? (await metric.get()).values : [];
   let requests = 0;
-  let failures = 0;
+  let status4xx = 0;
+  let status5xx = 0;
   for (const v of values) {
     requests += v.value;
-    if (String(v.labels.status ?? '').startsWith('5')) failures += v.value;
+    const status = String(v.labels.status ?? '');
+    if (status.startsWith('4')) status4xx += v.value;
+    else if (status.startsWith('5')) status5xx += v.value;
   }
-  return { requests, failures };
+  return { requests, status4xx, status5xx, latencyCounts: ctx.metrics.latencyCounts() };
 }

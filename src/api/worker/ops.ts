@@ -3,6 +3,8 @@
  * fleet protocol, src/workers/protocol.ts). A leaf: both sides import these types.
  */
 
+import type { RowCounters, StoreHealth } from '../../console/stats-types.js';
+
 /** What a worker tells the primary when it serves. */
 export interface WorkerReadyInfo {
   nodeId: string;
@@ -27,9 +29,20 @@ export interface WorkerStats {
   accepting: boolean;
 }
 
+/** What a worker's heartbeat carries, for the console's stats (kept by the primary). */
+export interface WorkerReport {
+  /** Since the worker started; latency buckets as the node's duration histogram's. */
+  counters: RowCounters;
+  inflight: number;
+  accepting: boolean;
+  /** Its own store's last ping. */
+  store: StoreHealth;
+}
+
 /** What a worker's admin route asks the primary, which alone knows every worker. */
 export type WorkerAskOp =
   | { op: 'view' }
+  | { op: 'stats' }
   | { op: 'metrics' }
   /** `ref`: a node id, or a PID. */
   | { op: 'drain'; ref: string; draining: boolean };

@@ -53,15 +53,17 @@ export class ActiveHealthChecker {
   async #probe(u: Upstream): Promise<void> {
     this.#running.add(u);
     const t0 = performance.now();
-    const ok = await this.#check(u);
+    const { ok, store } = await this.#check(u);
     this.#running.delete(u);
     if (u.removed || !this.#timer) return;
     const now = performance.now();
     u.probeMs = ok ? now - t0 : undefined;
+    if (store !== undefined) u.probeStore = store;
     u.health.onProbe(ok, now);
   }
 
-  async #check(u: Upstream): Promise<boolean> {
+  /** Passed or not, and the store driver a Miniscale node names in its answer (`{"store": "redis"}`). */
+  async #check(u: Upstream): Promise<{ ok: boolean; store?: string }> {
     let client = this.#clients.get(u);
     if (!client) {
       client = new Client(new URL(u.url).origin, { pipelining: 1, connect: { timeout: this.s.timeoutMs } });
@@ -74,11 +76,14 @@ export class ActiveHealthChecker {
         headersTimeout: this.s.timeoutMs, bodyTimeout: this.s.timeoutMs,
         signal: AbortSignal.timeout(this.s.timeoutMs),
       });
-      await res.body.dump();
-      return res.statusCode >= 200 && res.statusCode < 300;
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        await res.body.dump();
+        return { ok: false };
+      }
+      return { ok: true, store: storeNamed(await res.body.text()) };
     } catch (err) {
       this.log.debug({ err, upstream: u.url }, 'health probe failed');
-      return false;
+      return { ok: false };
     }
   }
 
@@ -86,5 +91,14 @@ export class ActiveHealthChecker {
     const c = this.#clients.get(u);
     this.#clients.delete(u);
     void c?.close().catch(() => undefined);
+  }
+}
+
+function storeNamed(body: string): string | undefined {
+  try {
+    const store = (JSON.parse(body) as { store?: unknown }).store;
+    return typeof store === 'string' ? store : undefined;
+  } catch {
+    return undefined; // not a Miniscale node, or not JSON: the probe passed all the same
   }
 }

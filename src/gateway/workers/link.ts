@@ -5,9 +5,11 @@
  * `ready` and the heartbeat are the fleet's (src/workers/link.ts).
  */
 import { PrimaryLink } from '../../workers/link.js';
+import type { StatsReport } from '../../console/stats-types.js';
 import type { ToPrimary, ToWorker } from '../../workers/protocol.js';
 import { setDraining, upstreamsView, type UpstreamView } from '../admin.js';
 import type { ClusterLink, GatewayRuntime } from '../runtime.js';
+import { gatewayCounts } from '../stats-reading.js';
 import { DRAINED_ENV, WORKER_ENV, type AskOp, type GatewayReady, type LocalOp, type UpstreamsView } from './protocol.js';
 
 export class WorkerLink implements ClusterLink {
@@ -24,8 +26,9 @@ export class WorkerLink implements ClusterLink {
     this.#gw = gw;
   }
 
+  /** Listening: tells the primary, then beats with this worker's counts for the console. */
   ready(info: GatewayReady): void {
-    this.#link.ready(info);
+    this.#link.ready(info, () => (this.#gw ? gatewayCounts(this.#gw) : undefined));
   }
 
   view(): Promise<UpstreamsView> {
@@ -38,6 +41,10 @@ export class WorkerLink implements ClusterLink {
 
   metrics(): Promise<string> {
     return this.#ask({ op: 'metrics' }) as Promise<string>;
+  }
+
+  stats(): Promise<StatsReport> {
+    return this.#ask({ op: 'stats' }) as Promise<StatsReport>;
   }
 
   /** A message from the primary (what the IPC channel delivers; tests call it directly). */

@@ -42,7 +42,7 @@ export function mergeViews(views: readonly UpstreamsView[]): MergedView {
 export function mergeUpstream(list: readonly UpstreamView[]): MergedUpstreamView {
   const states: Record<string, number> = {};
   for (const u of list) states[u.state] = (states[u.state] ?? 0) + 1;
-  const state = [...list].sort((a, b) => severity(a.state) - severity(b.state))[0]!.state;
+  const state = leastHealthy(list.map((u) => u.state));
   const sum = (f: (u: UpstreamView) => number) => list.reduce((n, u) => n + f(u), 0);
   return {
     url: list[0]!.url,
@@ -53,6 +53,11 @@ export function mergeUpstream(list: readonly UpstreamView[]): MergedUpstreamView
     requests: sum((u) => u.requests),
     failures: sum((u) => u.failures),
   };
+}
+
+/** The least healthy of several workers' views of one upstream. */
+export function leastHealthy(states: readonly string[]): string {
+  return [...states].sort((a, b) => severity(a) - severity(b))[0] ?? 'healthy';
 }
 
 function severity(state: string): number {

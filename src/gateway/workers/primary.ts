@@ -15,15 +15,19 @@
  * traffic and probes: nothing on the request path crosses a process boundary.
  */
 import { AggregatorRegistry } from 'prom-client';
+import { StatsRecorder } from '../../console/stats-recorder.js';
 import type { Logger } from '../../logging.js';
 import { WorkerFleet } from '../../workers/fleet.js';
 import type { UpstreamView } from '../admin.js';
+import { gatewayReading, type GatewayCounts } from '../stats-reading.js';
 import { mergeUpstream, mergeViews } from './merge.js';
 import { DRAINED_ENV, WORKER_ENV, type AskOp, type GatewayReady, type LocalOp, type UpstreamsView } from './protocol.js';
 
 export interface PrimaryOptions {
   workers: number;
   log: Logger;
+  /** The workers' balancing algorithm, for the console. */
+  algorithm: string;
   /** How long a worker may take to listen. @default 30_000 */
   readyTimeoutMs?: number;
   /** How long a stopping worker may take to finish its requests before it is killed. */
@@ -34,6 +38,8 @@ export class GatewayPrimary {
   readonly #fleet: WorkerFleet<GatewayReady>;
   /** Upstreams drained through the admin API, by URL: handed to every worker that becomes ready. */
   readonly #drained = new Set<string>();
+  /** The console's ring buffer, from the counts each serving worker sends with its heartbeat. */
+  readonly #stats: StatsRecorder;
 
   constructor(o: PrimaryOptions) {
     this.#fleet = new WorkerFleet<GatewayReady>({
@@ -47,6 +53,10 @@ export class GatewayPrimary {
       onAsk: (op) => this.#answer(op as AskOp),
       onReady: (m) => this.#fleet.tell(m, this.#syncDrained()),
     });
+    this.#stats = new StatsRecorder({
+      topology: 'gateway', algorithm: o.algorithm, log: o.log,
+      read: () => gatewayReading(this.#fleet.serving().flatMap((m) => (m.report ? [{ by: String(m.pid), counts: m.report as GatewayCounts }] : []))),
+    });
   }
 
   /**
@@ -56,6 +66,7 @@ export class GatewayPrimary {
    */
   async start(): Promise<GatewayReady | undefined> {
     if (!(await this.#fleet.start())) return undefined;
+    this.#stats.start();
     return this.#fleet.serving()[0]?.info;
   }
 
@@ -65,12 +76,14 @@ export class GatewayPrimary {
 
   /** SIGTERM to every worker (each finishes its in-flight requests), SIGKILL after the grace. */
   stop(): Promise<void> {
+    this.#stats.stop();
     return this.#fleet.stop();
   }
 
   async #answer(op: AskOp): Promise<unknown> {
     if (op.op === 'metrics') return AggregatorRegistry.aggregate(await this.#askWorkers(op) as object[]).metrics();
     if (op.op === 'view') return mergeViews(await this.#askWorkers(op) as UpstreamsView[]);
+    if (op.op === 'stats') return this.#stats.report();
     const views = (await this.#askWorkers(op) as Array<UpstreamView | null>).filter((v): v is UpstreamView => v !== null);
     if (views.length === 0) return null;
     const merged = mergeUpstream(views);

@@ -35,6 +35,8 @@ export interface UpstreamsView {
 /** What a worker's admin route can ask the primary for. */
 export type AskOp =
   | { op: 'view' }
+  /** The console's stats (the primary keeps them from the counts each worker beats). */
+  | { op: 'stats' }
   | { op: 'drain'; ref: string; draining: boolean }
   | { op: 'metrics' };
 
