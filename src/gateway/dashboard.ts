@@ -167,7 +167,9 @@ function rowHtml(r, i, report) {
   const ref = r.nodeId || r.url;
   const who = r.nodeId ? esc(r.nodeId) + (r.pid ? ' · PID ' + r.pid : '') : '';
   const op = r.state === 'draining' ? 'undrain' : 'drain';
-  const spark = chart([{ values: r.series.rps, color: colorOf(i) }, { values: r.series.errors5xx, color: '#cf222e' }],
+  const lines = [{ values: r.series.rps, color: colorOf(i) }];
+  if (r.series.errors5xx.some((v) => v > 0)) lines.push({ values: r.series.errors5xx, color: '#cf222e' });
+  const spark = chart(lines,
     { width: 180, height: 32, axes: false, samples: windowOf(report), label: 'requests per second of ' + label(r) });
   return '<tr data-row="' + esc(r.id) + '" data-state="' + esc(r.state) + '">' +
     '<td><span class="swatch" style-color="' + i + '"></span><span class="id">' + esc(label(r)) + '</span><div class="sub">' + (who || esc(r.url)) + '</div></td>' +
@@ -253,7 +255,7 @@ export const CONSOLE_PAGE_HTML = `<!doctype html>
 <div class="card"><h2>Errors per second (5xx solid, 4xx light)</h2><div id="chart-err"></div></div>
 <div class="card"><h2>Store</h2><div id="store"></div><div id="chart-store"></div></div>
 </div>
-<table><thead><tr><th id="who">worker</th><th>state</th><th>req/s</th><th>p50 ms</th><th>p99 ms</th><th>4xx/s</th><th>5xx/s</th><th>in flight</th><th>restarts</th><th>ejections</th><th>req/s, 5 min</th><th></th></tr></thead>
+<table><thead><tr><th id="who">worker</th><th>state</th><th>req/s</th><th>p50 ms</th><th>p99 ms</th><th>4xx/s</th><th>5xx/s</th><th>in flight</th><th>restarts</th><th>ejections</th><th>req/s (red: 5xx/s)</th><th></th></tr></thead>
 <tbody id="rows"></tbody></table>
 <p id="error" role="alert"></p>
 </main>
