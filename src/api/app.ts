@@ -18,6 +18,7 @@ import type { ApiContext } from './context.js';
 import { handleError } from './error-handler.js';
 import { validatorCompiler } from './schema-validation.js';
 import { edgeHook, ipLimitHook } from './hooks.js';
+import { registerOpenApi } from './openapi.js';
 import { MAX_VALUE_BYTES } from './schemas.js';
 import { adminWechatRoutes } from './routes/admin-wechat.js';
 import { authRoutes } from './routes/auth.js';
@@ -75,6 +76,8 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<Fastify
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
 
+  // First: it records each route registered after it.
+  await registerOpenApi(app);
   await app.register(healthRoutes(ctx));
   await app.register(authRoutes(ctx));
   await app.register(userKvRoutes(ctx));
