@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { request } from 'undici';
-import { killAllUp, startUp, stopUp, type UpHandle } from '../support/up.js';
+import { killAllUp, startUp, stopUp, waitFor, type UpHandle } from '../support/up.js';
 import { ARTIFACTS, busy, launchChromium, nonLoopbackAddress, readStats, statsUntil, traffic } from './helpers.js';
 
 const ADMIN_KEY = 'console-test-admin-key-0123456789';
@@ -64,13 +64,24 @@ describe('the console page in Chromium, against `up` with traffic', { timeout: 1
     assert.deepEqual(scriptErrors.get(page), [], 'the page ran without script errors');
   }
 
+  /** One row per worker, and no more. */
+  async function allRows(page: Page): Promise<void> {
+    await page.locator('#rows tr').nth(WORKERS - 1).waitFor();
+    assert.equal(await page.locator('#rows tr').count(), WORKERS);
+  }
+
+  /** The overview chart of requests per second has drawn at least `n` points. */
+  async function pointsAtLeast(page: Page, n: number): Promise<void> {
+    await waitFor(`${n} points on the chart`, async () => Number(await page.locator('#chart-rps svg').getAttribute('data-points')) >= n, 30_000);
+  }
+
   const rowState = (page: Page, nodeId: string) => page.locator(`#rows tr:has(button[data-ref="${nodeId}"])`).getAttribute('data-state');
 
   it('shows one row per worker and charts with points, then drains and undrains a worker from its button', async () => {
     const page = await open(`${up.url}/_gateway/`);
-    await page.waitForFunction((n) => document.querySelectorAll('#rows tr').length === n, WORKERS);
+    await allRows(page);
     // Some seconds of every worker's traffic, so that the screenshot shows lines.
-    await page.waitForFunction((n) => Number(document.querySelector('#chart-rps svg')?.getAttribute('data-points') ?? 0) >= n * 8, WORKERS, { timeout: 30_000 });
+    await pointsAtLeast(page, WORKERS * 8);
     const ids = await page.locator('#rows tr').evaluateAll((trs) => trs.map((tr) => tr.querySelector('.id')!.textContent));
     assert.deepEqual(ids, ['worker 1', 'worker 2', 'worker 3']);
     for (const chart of ['#chart-rps', '#chart-p99']) {
@@ -85,13 +96,13 @@ describe('the console page in Chromium, against `up` with traffic', { timeout: 1
     const dialogs: string[] = [];
     page.on('dialog', (d) => { dialogs.push(d.message()); void d.accept(); });
     await page.locator(`button[data-ref="${target.nodeId}"]`).click();
-    await page.waitForFunction((id) => document.querySelector(`#rows tr:has(button[data-ref="${id}"])`)?.getAttribute('data-state') === 'draining', target.nodeId);
+    await page.locator(`#rows tr[data-state="draining"]:has(button[data-ref="${target.nodeId}"])`).waitFor();
     assert.match(dialogs[0]!, /^Drain worker 2\?/);
     const view = await (await request(`${up.url}/_gateway/upstreams`)).body.json() as { upstreams: Array<{ nodeId: string; state: string }> };
     assert.equal(view.upstreams.find((u) => u.nodeId === target.nodeId)!.state, 'draining', 'the admin API sees the drain');
 
     await page.locator(`button[data-ref="${target.nodeId}"][data-op="undrain"]`).click();
-    await page.waitForFunction((id) => document.querySelector(`#rows tr:has(button[data-ref="${id}"])`)?.getAttribute('data-state') === 'healthy', target.nodeId);
+    await page.locator(`#rows tr[data-state="healthy"]:has(button[data-ref="${target.nodeId}"])`).waitFor();
     assert.match(dialogs[1]!, /^Undrain worker 2\?/);
     assert.equal(await rowState(page, target.nodeId!), 'healthy');
     await close(page);
@@ -99,7 +110,7 @@ describe('the console page in Chromium, against `up` with traffic', { timeout: 1
 
   it('a drain dismissed in the confirmation is not made', async () => {
     const page = await open(`${up.url}/_gateway/`);
-    await page.waitForFunction((n) => document.querySelectorAll('#rows tr').length === n, WORKERS);
+    await allRows(page);
     const target = (await readStats(up.url)).rows[0]!;
     page.on('dialog', (d) => void d.dismiss());
     await page.locator(`button[data-ref="${target.nodeId}"]`).click();
@@ -128,10 +139,10 @@ describe('the console page in Chromium, against `up` with traffic', { timeout: 1
 
   it('over a non-loopback address: works with the key from the URL fragment, which leaves the address bar', async () => {
     const page = await open(`http://${remote.address}:${port}/_gateway/#key=${ADMIN_KEY}`);
-    await page.waitForFunction((n) => document.querySelectorAll('#rows tr').length === n, WORKERS);
+    await allRows(page);
     assert.equal(new URL(page.url()).hash, '', 'the key is not left in the address bar');
     assert.ok(await page.locator('#auth').isHidden());
-    await page.waitForFunction(() => Number(document.querySelector('#chart-rps svg')?.getAttribute('data-points') ?? 0) > 0);
+    await pointsAtLeast(page, 1);
     await close(page);
   });
 
@@ -140,7 +151,7 @@ describe('the console page in Chromium, against `up` with traffic', { timeout: 1
     await page.waitForSelector('#auth:not([hidden])');
     await page.fill('#key', ADMIN_KEY);
     await page.click('#key-form button');
-    await page.waitForFunction((n) => document.querySelectorAll('#rows tr').length === n, WORKERS);
+    await allRows(page);
     assert.ok(await page.locator('#auth').isHidden());
     await close(page);
   });

@@ -14,7 +14,7 @@ import { mergeStoreHealth } from '../../src/console/store-health.js';
 import { createLogger } from '../../src/logging.js';
 
 const BOUNDS = [1, 10, 100];
-const log = createLogger({ component: 'test', level: 'silent' });
+const log = createLogger({ component: 'gateway', level: 'silent' });
 
 function counters(requests: number, latencyCounts: number[], status4xx = 0, status5xx = 0): RowCounters {
   return { requests, status4xx, status5xx, latencyCounts };
