@@ -1,0 +1,237 @@
+/**
+ * `GET /_gateway/stats`, `miniscale status` and the console page in every topology:
+ * `up` (one hop), `up --gateway`, and `miniscale gateway` with static upstreams, with
+ * upstreams discovered from the store, and with several workers. Each runs with
+ * traffic; the stats must show one row per worker or upstream with rates and
+ * latencies, the store's health, and the page must draw them in Chromium.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import type { StatsReport } from '../../src/console/stats-types.js';
+import { startApiTopology, TEST_ADMIN_KEY, type ApiTopology } from '../support/api-nodes.js';
+import { finished, killAll, listening, spawnTs } from '../support/processes.js';
+import { runMiniscale } from '../support/redis.js';
+import { killAllUp, startUp, stopUp, waitFor, type UpHandle } from '../support/up.js';
+import { busy, launchChromium, nonLoopbackAddress, statsUntil, traffic } from './helpers.js';
+
+let browser: Browser;
+
+before(async () => { browser = await launchChromium(); });
+after(async () => {
+  await browser?.close();
+  killAll();
+  killAllUp();
+});
+
+/** The page draws one row per worker or upstream, and its chart has points. */
+async function pageShows(base: string, rows: number): Promise<void> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${base}/_gateway/`);
+    await page.locator('#rows tr').nth(rows - 1).waitFor();
+    assert.equal(await page.locator('#rows tr').count(), rows);
+    await waitFor('points on the chart', async () => Number(await page.locator('#chart-rps svg').getAttribute('data-points')) > 0, 15_000);
+  } finally {
+    await page.close();
+  }
+}
+
+/** `miniscale status --url`: exit 0, a line per row, and the store. */
+async function statusShows(base: string, names: string[], store: RegExp, extra: string[] = []): Promise<string> {
+  const r = await runMiniscale(['status', '--url', base, ...extra]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const name of names) assert.ok(r.stdout.includes(name), `status shows ${name}:\n${r.stdout}`);
+  assert.match(r.stdout, store);
+  return r.stdout;
+}
+
+/** The rows every report must have: ids, rates that add up to the traffic, quantiles. */
+function assertRows(r: StatsReport, ids: string[]): void {
+  assert.deepEqual(r.rows.map((row) => row.id).sort(), [...ids].sort());
+  for (const row of r.rows) {
+    assert.equal(row.series.rps.length, r.t.length, 'one value per sample time');
+    assert.ok(['healthy', 'slow-start'].includes(row.state), `${row.id} is ${row.state}`);
+  }
+  assert.ok(r.t.length >= 2 && r.t.length <= 300);
+}
+
+describe('one hop (`up`): stats, status found through --data, and the key over a non-loopback address', { timeout: 120_000 }, () => {
+  let dir: string;
+  let up: UpHandle;
+  let load: { stop(): Promise<number> };
+  let remote: { address: string; release(): void };
+
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'miniscale-console-up-'));
+    remote = nonLoopbackAddress();
+    up = await startUp(['--nodes', '2', '--data', dir, '--host', '0.0.0.0'], { MINISCALE_ADMIN_KEY: TEST_ADMIN_KEY });
+    load = traffic(up.url);
+  });
+  after(async () => {
+    await load?.stop();
+    if (up) await stopUp(up);
+    remote?.release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('GET /_gateway/stats: a row per worker slot, the store as the nodes ping it', async () => {
+    const r = await statsUntil(up.url, 'both workers busy', (s) => s.rows.length === 2 && s.rows.every((row) => row.now.rps > 0));
+    assert.equal(r.topology, 'one-hop');
+    assertRows(r, ['worker-1', 'worker-2']);
+    for (const row of r.rows) {
+      assert.equal(typeof row.nodeId, 'string');
+      assert.equal(row.restarts, 0);
+      assert.equal(row.ejections, null, 'nothing ejects in one hop');
+      assert.ok(row.now.p50Ms !== null && row.now.p99Ms !== null && row.now.p99Ms >= row.now.p50Ms);
+    }
+    assert.ok(r.rows.some((row) => row.now.errors4xx > 0), 'the 404s of the traffic are counted as 4xx');
+    assert.deepEqual({ ...r.store, series: undefined, pingMs: typeof r.store!.pingMs }, { driver: 'embedded', seenBy: 'nodes', ok: true, pingMs: 'number', series: undefined });
+  });
+
+  it('miniscale status finds the running `up` through --data', async () => {
+    const r = await runMiniscale(['status', '--data', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /one-hop · round-robin/);
+    assert.match(r.stdout, /^worker 1 \(node-/m);
+    assert.match(r.stdout, /^worker 2 \(node-/m);
+    assert.match(r.stdout, /store: embedded · ok · ping \d/);
+  });
+
+  it('miniscale status over a non-loopback address: refused without the key, answered with --admin-key-file', async () => {
+    const base = `http://${remote.address}:${new URL(up.url).port}`;
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'miniscale-nokey-'));
+    const refused = await runMiniscale(['status', '--url', base, '--data', empty]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^miniscale: FORBIDDEN: .*refused: not a loopback address; give --admin-key-file.*\n$/);
+    const keyFile = path.join(empty, 'key');
+    writeFileSync(keyFile, `${TEST_ADMIN_KEY}\n`);
+    await statusShows(base, ['worker 1', 'worker 2'], /store: embedded/, ['--admin-key-file', keyFile, '--data', empty]);
+    rmSync(empty, { recursive: true, force: true });
+  });
+
+  it('miniscale status --watch redraws until stopped', async () => {
+    const child = spawnTs('src/cli.ts', ['status', '--url', up.url, '--watch', '--interval', '0.3']);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    await waitFor('three redraws', () => out.split('\u001b[2J').length > 3, 15_000);
+    child.kill('SIGINT');
+    await finished(child, 5_000);
+    assert.match(out, /worker 1/);
+  });
+
+  it('the page', () => pageShows(up.url, 2));
+});
+
+describe('`up --gateway`: a row per node, the store through the nodes\' /readyz', { timeout: 120_000 }, () => {
+  let dir: string;
+  let up: UpHandle;
+  let load: { stop(): Promise<number> };
+
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'miniscale-console-gw-'));
+    up = await startUp(['--gateway', '--nodes', '2', '--data', dir]);
+    load = traffic(up.url);
+  });
+  after(async () => {
+    await load?.stop();
+    if (up) await stopUp(up);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stats, status and the page', async () => {
+    const r = await statsUntil(up.url, 'busy, with the store probed', (s) => busy(s) && s.rows.length === 2 && s.store?.driver === 'embedded');
+    assert.equal(r.topology, 'gateway');
+    assert.equal(r.algorithm, 'p2c-ewma');
+    const urls = r.rows.map((row) => row.url);
+    assertRows(r, urls);
+    for (const row of r.rows) {
+      assert.match(row.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal(row.ejections, 0);
+      assert.equal(row.restarts, null, 'a gateway does not know why a node went away');
+    }
+    assert.equal(r.store!.seenBy, 'probes');
+    assert.equal(r.store!.ok, true);
+    await statusShows(up.url, urls.map((u) => u.replace('http://', '')), /store: embedded · ok · ping [\d.]+ ms \(through the nodes' \/readyz\)/);
+    await pageShows(up.url, 2);
+  });
+});
+
+describe('`miniscale gateway`: static upstreams, discovered upstreams, several workers', { timeout: 180_000 }, () => {
+  let api: ApiTopology;
+
+  before(async () => { api = await startApiTopology({ nodes: 2 }); });
+  after(async () => { await api?.stop(); });
+
+  async function gateway(args: string[]): Promise<{ url: string; stop(): Promise<void> }> {
+    const child = spawnTs('src/cli.ts', ['gateway', '--port', '0', '--host', '127.0.0.1', '--health-interval', '200', ...args], { MINISCALE_LOG_LEVEL: 'warn' });
+    const { url } = await listening<{ url: string }>(child, `gateway ${args.join(' ')}`, 60_000);
+    return {
+      url,
+      async stop() {
+        child.kill('SIGTERM');
+        await finished(child, 15_000);
+      },
+    };
+  }
+
+  async function check(args: string[], store: { driver: string; seenBy: string }): Promise<void> {
+    const gw = await gateway(args);
+    const load = traffic(gw.url);
+    try {
+      const r = await statsUntil(gw.url, 'busy', (s) => busy(s) && s.rows.length === 2 && s.rows.every((row) => row.now.rps > 0) && s.store?.driver === store.driver);
+      assertRows(r, api.nodes.map((n) => n.url));
+      assert.deepEqual({ driver: r.store!.driver, seenBy: r.store!.seenBy, ok: r.store!.ok }, { ...store, ok: true });
+      await statusShows(gw.url, api.nodes.map((n) => n.url.replace('http://', '')), new RegExp(`store: ${store.driver} · ok`));
+      await pageShows(gw.url, 2);
+    } finally {
+      await load.stop();
+      await gw.stop();
+    }
+  }
+
+  it('static upstreams', () => check(api.nodes.flatMap((n) => ['--upstream', n.url]), { driver: 'embedded', seenBy: 'probes' }));
+
+  it('upstreams discovered from the store (the gateway pings the store itself)', () => check(['--discover', '--store', 'embedded', '--data', api.dataDir], { driver: 'embedded', seenBy: 'gateway' }));
+
+  it('two workers: the primary keeps one report from both workers\' counts', async () => {
+    const gw = await gateway(['--workers', '2', ...api.nodes.flatMap((n) => ['--upstream', n.url])]);
+    // Fresh connections, so the primary hands them to both workers.
+    const load = traffic(gw.url, 8);
+    try {
+      const r = await statsUntil(gw.url, 'busy', (s) => busy(s) && s.rows.length === 2);
+      assertRows(r, api.nodes.map((n) => n.url));
+      const sent = r.rows.reduce((n, row) => n + row.now.rps, 0);
+      assert.ok(sent > 0);
+      await pageShows(gw.url, 2);
+    } finally {
+      await load.stop();
+      await gw.stop();
+    }
+  });
+});
+
+describe('miniscale status: bad flags and no answer', { timeout: 60_000 }, () => {
+  for (const [args, message] of [
+    [['--interval', '0'], /--interval must be a number of seconds/],
+    [['--url', 'ftp://example.com'], /--url must be an http/],
+    [['--url', 'not a url'], /--url must be an http/],
+    [['--bogus'], /unknown option '--bogus'/],
+  ] as const) {
+    it(`${args.join(' ')}: one line, exit 2`, async () => {
+      const r = await runMiniscale(['status', ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+    });
+  }
+
+  it('nothing listening: one line, exit 1', async () => {
+    const r = await runMiniscale(['status', '--url', 'http://127.0.0.1:1']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^miniscale: UPSTREAM_UNAVAILABLE: cannot reach http:\/\/127\.0\.0\.1:1\/_gateway\/stats: ECONNREFUSED\n$/);
+  });
+});
