@@ -14,6 +14,7 @@ import { request } from 'undici';
 import { tempDir, type TempDir } from '../support/redis.js';
 import { killAllUp, startUp, stopUp, type UpHandle } from '../support/up.js';
 import { DropProxy } from './drop-proxy.js';
+import { loadExamplePage } from './example-runtime.js';
 import { builtSdkSource, loadSdk, runtimeGlobals, type Sdk } from './load-sdk.js';
 import { WxOverHttp } from './wx-over-http.js';
 
@@ -264,6 +265,30 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
     assert.deepEqual(plain(raw.data), { name: 'sdk-res', value: 5 });
     await client.logout();
     assert.equal(client.openid, undefined);
+  });
+
+  it('the example mini program signs in, saves a note, counts taps and shows the leaderboard', async () => {
+    const phone = new WxOverHttp('example');
+    devices.push(phone);
+    const page = loadExamplePage(phone.wx, { baseUrl: up.url, devUser: 'example' });
+    await page.onLoad();
+    assert.equal(page.data.error, '');
+    assert.match(String(page.data.openid), /\S{8,}/);
+    page.onDraft({ detail: { value: 'hello' } });
+    await page.saveNote();
+    await page.tap();
+    await page.tap();
+    assert.equal(page.data.error, '');
+    assert.equal(page.data.note, 'hello');
+    assert.equal(page.data.myTaps, 2);
+    assert.deepEqual(plain(page.data.leaders), [{ rank: 1, who: 'you', score: 2 }]);
+    // A second device of the same user saved meanwhile: the first one's save over the
+    // version it showed is refused, not silently overwritten.
+    const other = device('example');
+    await other.client.kv.set('note', 'from the other device');
+    page.onDraft({ detail: { value: 'stale' } });
+    await page.saveNote();
+    assert.match(String(page.data.error), /^VERSION_CONFLICT/);
   });
 });
 
