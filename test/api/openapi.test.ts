@@ -24,7 +24,7 @@ type Operation = {
   responses: Record<string, { $ref?: string; content?: Record<string, { schema?: Json }> }>;
   security?: Array<Record<string, string[]>>;
 };
-type Document = OpenApiDocument & { openapi: string; paths: Record<string, Record<string, Operation>>; components: Json };
+type Document = OpenApiDocument & { openapi: string; info?: Json; paths: Record<string, Record<string, Operation>>; components: Json };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -102,6 +102,19 @@ describe('GET /v1/openapi.json', { timeout: 120_000 }, () => {
   it('is an OpenAPI 3.1 document: the specification\'s required structure, every $ref resolving, every path parameter declared', () => {
     const validate = ajv.compile(OPENAPI_31);
     assert.ok(validate(doc), JSON.stringify(validate.errors, null, 2));
+    // The check can fail: each of these breaks the specification.
+    const broken: Array<(d: Document) => void> = [
+      (d) => { d.openapi = '3.0.3'; },
+      (d) => { delete d.info; },
+      (d) => { d.paths['/v1/me/kv/{key}']!.get!.responses = {}; },
+      (d) => { d.paths['/v1/me/kv/{key}']!.get!.parameters![0]!.required = false; },
+      (d) => { d.paths['/v1/counters/{name}']!.post!.responses['200'] = {}; },
+    ];
+    for (const breakIt of broken) {
+      const copy: Document = structuredClone(doc);
+      breakIt(copy);
+      assert.equal(validate(copy), false, breakIt.toString());
+    }
     for (const ref of text.match(/"\$ref":"[^"]*"/g) ?? []) {
       const pointer = JSON.parse(`{${ref}}`).$ref as string;
       assert.ok(pointer.startsWith('#/'), `${pointer} is local`);

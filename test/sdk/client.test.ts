@@ -5,12 +5,12 @@
  * per-user rate limit of one test does not reach another.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import vm from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { transformSync } from 'esbuild';
 import { request } from 'undici';
+import { freePort } from '../../src/cluster/ports.js';
 import { tempDir, type TempDir } from '../support/redis.js';
 import { killAllUp, startUp, stopUp, type UpHandle } from '../support/up.js';
 import { DropProxy } from './drop-proxy.js';
@@ -295,12 +295,4 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
 /** Objects made inside the SDK's vm context have that realm's prototypes; compare their data. */
 function plain(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value));
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
