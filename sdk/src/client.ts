@@ -4,7 +4,7 @@
  */
 import { Caller, type Answer, type RequestOptions } from './caller.js';
 import { counters, type Counters } from './counters.js';
-import { MiniscaleError } from './errors.js';
+import { MiniscaleError, isMiniscaleError } from './errors.js';
 import { privateKv, publicKv, type PrivateKv, type PublicKv } from './kv.js';
 import { boards, type Boards } from './leaderboards.js';
 import { RequestQueue } from './queue.js';
@@ -74,6 +74,9 @@ export function createClient(options: ClientOptions): MiniscaleClient {
       if (!stored) return;
       try {
         await caller.call({ method: 'POST', path: '/v1/auth/logout', header: { authorization: `Bearer ${stored.token}` }, auth: false });
+      } catch (err) {
+        // Already revoked or expired on the server: signed out either way.
+        if (!isMiniscaleError(err) || err.code !== 'UNAUTHENTICATED') throw err;
       } finally {
         session.clear();
       }

@@ -230,8 +230,8 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
     }
   });
 
-  it('kv, public kv, counters and leaderboards answer with the API data; failures carry code, status and requestId', async () => {
-    const { client } = device('resources');
+  it('kv, public kv, counters and leaderboards answer with the API data; failures carry code, status and requestId; logout revokes', async () => {
+    const { phone, client } = device('resources');
     assert.equal(await client.kv.get('absent'), null);
     const first = await client.kv.set('profile', { name: 'Ada', tags: ['x'] }, { ttl: 3600 });
     assert.deepEqual(first.value, { name: 'Ada', tags: ['x'] });
@@ -263,8 +263,14 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
     const raw = await client.request<{ name: string; value: number }>({ method: 'GET', path: '/v1/counters/sdk-res' });
     assert.equal(raw.status, 200);
     assert.deepEqual(plain(raw.data), { name: 'sdk-res', value: 5 });
+    const { token } = phone.storage.get('miniscale.session') as { token: string };
     await client.logout();
     assert.equal(client.openid, undefined);
+    assert.equal(phone.storage.has('miniscale.session'), false);
+    const revoked = await request(`${up.url}/v1/counters/sdk-res`, { headers: { authorization: `Bearer ${token}` } });
+    await revoked.body.dump();
+    assert.equal(revoked.statusCode, 401, 'the token is revoked on the server');
+    await client.logout(); // signed out already: nothing to do
   });
 
   it('the example mini program signs in, saves a note, counts taps and shows the leaderboard', async () => {
