@@ -5,6 +5,7 @@
  * per-user rate limit of one test does not reach another.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import vm from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -227,6 +228,28 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
       assert.ok(attempts[1]!.startedAt - attempts[0]!.endedAt! >= 100, 'backed off before trying again');
     } finally {
       await proxy.close();
+    }
+  });
+
+  it('a request with no answer within timeoutMs fails with TIMEOUT: a read after 3 attempts, a write after 1', async () => {
+    const signedIn = device('silent');
+    await signedIn.client.login();
+    // Takes connections and the requests on them, and never answers.
+    const held = new Set<net.Socket>();
+    const silent = net.createServer((socket) => { held.add(socket); socket.resume(); });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { phone, client } = device('silent', { timeoutMs: 300, retry: { baseDelayMs: 10 } }, `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`);
+      phone.storage.set('miniscale.session', signedIn.phone.storage.get('miniscale.session'));
+      const read = await client.counters.get('sdk-silent').then(() => undefined, (e: unknown) => e as { code: string; status: number });
+      assert.deepEqual([read?.code, read?.status], ['TIMEOUT', 0]);
+      assert.equal(phone.callsTo('GET', '/v1/counters/sdk-silent').length, 3);
+      const write = await client.counters.incr('sdk-silent').then(() => undefined, (e: unknown) => e as { code: string });
+      assert.equal(write?.code, 'TIMEOUT');
+      assert.equal(phone.callsTo('POST', '/v1/counters/sdk-silent').length, 1, 'a write that may have arrived is not sent again');
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
 
