@@ -1,6 +1,6 @@
 /**
  * The built SDK against a real `miniscale up` (dev mode: emulator logins), loaded as
- * the mini program runtime loads it — a vm context with `wx`, timers and console only —
+ * the mini program runtime loads it — a vm context with `wx` and timers only —
  * with a `wx` over real HTTP. Each test signs in as its own emulator user, so the
  * per-user rate limit of one test does not reach another.
  */

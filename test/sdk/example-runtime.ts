@@ -1,7 +1,7 @@
 /**
  * Runs examples/miniprogram the way the mini program runtime would, enough to drive its
  * page from a test: each file a CommonJS module in one vm context whose globals are
- * `wx`, timers, console and the framework's `App`, `Page` and `getApp`; `setData` merges
+ * `wx`, timers and the framework's `App`, `Page` and `getApp`; `setData` merges
  * into `data`. The SDK comes from the build (the example's lib/ copy is not committed),
  * and config.js points at the server under test.
  */

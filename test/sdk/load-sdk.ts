@@ -1,7 +1,7 @@
 /**
  * The built SDK (sdk/dist/miniscale-wx.js) as the mini program runtime loads it: in a
- * `vm` context of its own whose only globals are the ones given (the runtime's `wx`,
- * timers and console) besides the ES builtins, wrapped as a CommonJS module. It is
+ * `vm` context of its own whose only globals are the ones given (the runtime's `wx`
+ * and timers) besides the ES builtins, wrapped as a CommonJS module. It is
  * built first when missing (CI builds it with the root `npm run build`).
  */
 import { execFileSync } from 'node:child_process';
@@ -27,7 +27,7 @@ export function loadSdk(globals: Record<string, unknown>): Sdk {
   return module.exports as Sdk;
 }
 
-/** The mini program runtime's globals besides `wx`: timers and console. */
+/** The mini program runtime's globals the SDK may use: `wx` and the timers (retries wait on them). */
 export function runtimeGlobals(wx: object): Record<string, unknown> {
-  return { wx, setTimeout, clearTimeout, console };
+  return { wx, setTimeout, clearTimeout };
 }
