@@ -218,7 +218,8 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
     const direct = device('refused', {}, `http://127.0.0.1:${port}`);
     direct.phone.storage.set('miniscale.session', phone.storage.get('miniscale.session'));
     const incr = direct.client.counters.incr('sdk-refused');
-    await sleep(50);
+    // Open the port once the first attempt has been refused.
+    while (!direct.phone.calls.some((c) => c.errMsg)) await sleep(5);
     await proxy.listen(port);
     try {
       assert.equal(await incr, 1);
