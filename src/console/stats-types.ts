@@ -18,8 +18,8 @@ export interface RowCounters {
   latencyCounts: number[];
 }
 
-/** One worker, upstream or machine as read now. */
-export interface RowReading {
+/** What a row is and its state now, in a reading and in the report alike. */
+export interface RowStatus {
   /** Stable across restarts of what it names: `worker-2`, or an upstream's URL. */
   id: string;
   url: string;
@@ -31,6 +31,10 @@ export interface RowReading {
   restarts: number | null;
   /** Ejections by the gateway, cumulative; null where nothing ejects (one hop). */
   ejections: number | null;
+}
+
+/** One worker, upstream or machine as read now. */
+export interface RowReading extends RowStatus {
   /** Upper bounds (ms) of the latency buckets of `parts`' counters. */
   latencyBoundsMs: readonly number[];
   /**
@@ -74,15 +78,7 @@ export interface RowNow {
   errors5xx: number;
 }
 
-export interface StatsRow {
-  id: string;
-  url: string;
-  nodeId?: string;
-  pid?: number;
-  state: string;
-  inflight: number;
-  restarts: number | null;
-  ejections: number | null;
+export interface StatsRow extends RowStatus {
   now: RowNow;
   series: RowSeries;
 }

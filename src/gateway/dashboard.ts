@@ -281,7 +281,7 @@ export const CONSOLE_PAGE_HEADERS: Readonly<Record<string, string>> = {
   'referrer-policy': 'no-referrer',
 };
 
-/** `/_gateway` or `/_gateway/` (trailing slashes already trimmed by the caller or not). */
+/** The page's own path: `/_gateway`, or `/_gateway/`. */
 export function isConsolePagePath(path: string): boolean {
   return path === ADMIN_PREFIX || path === `${ADMIN_PREFIX}/`;
 }
