@@ -28,7 +28,7 @@ export function launchChromium(): Promise<Browser> {
  * tenth a route that does not exist (a 404, so the 4xx column has something). Several
  * connections, so that one hop's per-connection balancing reaches every worker.
  */
-export function traffic(base: string, connections = 6): { stop(): Promise<number> } {
+export function traffic(base: string, connections = 6): { sent(): number; stop(): Promise<number> } {
   const pool = new Pool(base, { connections });
   let running = true;
   let sent = 0;
@@ -41,6 +41,7 @@ export function traffic(base: string, connections = 6): { stop(): Promise<number
   };
   const loops = Array.from({ length: connections }, loop);
   return {
+    sent: () => sent,
     async stop() {
       running = false;
       await Promise.all(loops);

@@ -9,14 +9,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { StatsReport } from '../../src/console/stats-types.js';
 import { startApiTopology, TEST_ADMIN_KEY, type ApiTopology } from '../support/api-nodes.js';
 import { finished, killAll, listening, spawnTs } from '../support/processes.js';
+import { request } from 'undici';
 import { runMiniscale } from '../support/redis.js';
 import { killAllUp, startUp, stopUp, waitFor, type UpHandle } from '../support/up.js';
-import { busy, launchChromium, nonLoopbackAddress, statsUntil, traffic } from './helpers.js';
+import { busy, launchChromium, nonLoopbackAddress, readStats, statsUntil, traffic } from './helpers.js';
 
 let browser: Browser;
 
@@ -27,14 +29,26 @@ after(async () => {
   killAllUp();
 });
 
-/** The page draws one row per worker or upstream, and its chart has points. */
-async function pageShows(base: string, rows: number): Promise<void> {
+/**
+ * The page draws one row per worker or upstream, and its chart has points; with
+ * `drain`, the first row's Drain button (confirmed) drains it and Undrain brings it back.
+ */
+async function pageShows(base: string, rows: number, opts: { drain?: boolean } = {}): Promise<void> {
   const page = await browser.newPage();
   try {
     await page.goto(`${base}/_gateway/`);
     await page.locator('#rows tr').nth(rows - 1).waitFor();
     assert.equal(await page.locator('#rows tr').count(), rows);
     await waitFor('points on the chart', async () => Number(await page.locator('#chart-rps svg').getAttribute('data-points')) > 0, 15_000);
+    if (!opts.drain) return;
+    page.on('dialog', (d) => void d.accept());
+    const ref = await page.locator('#rows tr').first().locator('button').getAttribute('data-ref');
+    await page.locator(`button[data-ref="${ref}"][data-op="drain"]`).click();
+    await page.locator(`#rows tr[data-state="draining"]:has(button[data-ref="${ref}"])`).waitFor();
+    const view = await (await request(`${base}/_gateway/upstreams`)).body.json() as { upstreams: Array<{ url: string; nodeId?: string; state: string }> };
+    assert.equal(view.upstreams.find((u) => u.url === ref || u.nodeId === ref)?.state, 'draining', 'the admin API sees the drain');
+    await page.locator(`button[data-ref="${ref}"][data-op="undrain"]`).click();
+    await page.locator(`#rows tr:not([data-state="draining"]):has(button[data-ref="${ref}"])`).waitFor();
   } finally {
     await page.close();
   }
@@ -156,7 +170,7 @@ describe('`up --gateway`: a row per node, the store through the nodes\' /readyz'
     assert.equal(r.store!.seenBy, 'probes');
     assert.equal(r.store!.ok, true);
     await statusShows(up.url, urls.map((u) => u.replace('http://', '')), /store: embedded · ok · ping [\d.]+ ms \(through the nodes' \/readyz\)/);
-    await pageShows(up.url, 2);
+    await pageShows(up.url, 2, { drain: true });
   });
 });
 
@@ -166,11 +180,13 @@ describe('`miniscale gateway`: static upstreams, discovered upstreams, several w
   before(async () => { api = await startApiTopology({ nodes: 2 }); });
   after(async () => { await api?.stop(); });
 
-  async function gateway(args: string[]): Promise<{ url: string; stop(): Promise<void> }> {
-    const child = spawnTs('src/cli.ts', ['gateway', '--port', '0', '--host', '127.0.0.1', '--health-interval', '200', ...args], { MINISCALE_LOG_LEVEL: 'warn' });
-    const { url } = await listening<{ url: string }>(child, `gateway ${args.join(' ')}`, 60_000);
+  async function gateway(args: string[]): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+    // On every address, so that it can also be reached over a non-loopback one.
+    const child = spawnTs('src/cli.ts', ['gateway', '--port', '0', '--host', '0.0.0.0', '--health-interval', '200', ...args], { MINISCALE_LOG_LEVEL: 'warn', MINISCALE_ADMIN_KEY: TEST_ADMIN_KEY });
+    const { url, port } = await listening<{ url: string; port: number }>(child, `gateway ${args.join(' ')}`, 60_000);
     return {
       url,
+      port,
       async stop() {
         child.kill('SIGTERM');
         await finished(child, 15_000);
@@ -195,6 +211,31 @@ describe('`miniscale gateway`: static upstreams, discovered upstreams, several w
 
   it('static upstreams', () => check(api.nodes.flatMap((n) => ['--upstream', n.url]), { driver: 'embedded', seenBy: 'probes' }));
 
+  it('over a non-loopback address: the page is served, its data only with the admin key', async () => {
+    const gw = await gateway(api.nodes.flatMap((n) => ['--upstream', n.url]));
+    const remote = nonLoopbackAddress();
+    try {
+      const base = `http://${remote.address}:${gw.port}`;
+      const page = await request(`${base}/_gateway/`);
+      assert.equal(page.statusCode, 200);
+      assert.match(await page.body.text(), /Miniscale console/);
+      for (const route of ['stats', 'upstreams', 'metrics']) {
+        const refused = await request(`${base}/_gateway/${route}`);
+        await refused.body.dump();
+        assert.equal(refused.statusCode, 403, route);
+      }
+      const drain = await request(`${base}/_gateway/upstreams/${encodeURIComponent(api.nodes[0]!.url)}/drain`, { method: 'POST' });
+      await drain.body.dump();
+      assert.equal(drain.statusCode, 403);
+      const keyed = await request(`${base}/_gateway/stats`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
+      assert.equal(keyed.statusCode, 200);
+      assert.equal((await keyed.body.json() as StatsReport).rows.length, 2);
+    } finally {
+      remote.release();
+      await gw.stop();
+    }
+  });
+
   it('upstreams discovered from the store (the gateway pings the store itself)', () => check(['--discover', '--store', 'embedded', '--data', api.dataDir], { driver: 'embedded', seenBy: 'gateway' }));
 
   it('two workers: the primary keeps one report from both workers\' counts', async () => {
@@ -202,10 +243,20 @@ describe('`miniscale gateway`: static upstreams, discovered upstreams, several w
     // Fresh connections, so the primary hands them to both workers.
     const load = traffic(gw.url, 8);
     try {
-      const r = await statsUntil(gw.url, 'busy', (s) => busy(s) && s.rows.length === 2);
+      await statsUntil(gw.url, 'busy', (s) => busy(s) && s.rows.length === 2);
+      // Both workers carry traffic (the connections are handed to them in turn): the
+      // report's rate must be what was sent, not one worker's share of it.
+      const sentBefore = load.sent();
+      const t0 = Date.now();
+      await sleep(6_000);
+      const rate = (load.sent() - sentBefore) / ((Date.now() - t0) / 1000);
+      const r = await readStats(gw.url);
       assertRows(r, api.nodes.map((n) => n.url));
-      const sent = r.rows.reduce((n, row) => n + row.now.rps, 0);
-      assert.ok(sent > 0);
+      const last = r.t.length - 1;
+      let counted = 0;
+      for (let i = last - 4; i <= last; i++) counted += r.rows.reduce((n, row) => n + (row.series.rps[i] ?? 0), 0);
+      const ratio = counted / 5 / rate;
+      assert.ok(ratio > 0.75 && ratio < 1.25, `the stats count ${(counted / 5).toFixed(0)} req/s of the ${rate.toFixed(0)} sent`);
       await pageShows(gw.url, 2);
     } finally {
       await load.stop();
