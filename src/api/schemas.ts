@@ -14,6 +14,9 @@ export const MAX_TTL_SEC = 10 * 365 * 24 * 3600;
 export const Name = Type.String({ pattern: NAME_PATTERN });
 export const KeyParams = Type.Object({ key: Name });
 
+/** A success answered with no body (204), as the OpenAPI document should show it: no content. */
+export const NoContent = Type.Null({ description: 'No content' });
+
 export const ErrorResponse = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String() }),
 });

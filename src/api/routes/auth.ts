@@ -7,6 +7,7 @@ import { isMiniscaleError } from '../../errors.js';
 import { appKey } from '../../store/index.js';
 import type { ApiContext } from '../context.js';
 import { authHook, enforce } from '../hooks.js';
+import { NoContent } from '../schemas.js';
 
 const LoginBody = Type.Object({ code: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
 const LoginResponse = Type.Object({ token: Type.String(), openid: Type.String(), expiresAt: Type.String() });
@@ -26,9 +27,9 @@ export function authRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       }
     });
 
-    app.post('/v1/auth/logout', { onRequest: authHook(ctx) }, async (request, reply) => {
+    app.post('/v1/auth/logout', { onRequest: authHook(ctx), schema: { response: { 204: NoContent } } }, async (request, reply) => {
       await ctx.sessions.revoke(request.userToken!);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     });
   };
 }

@@ -7,12 +7,12 @@ import { appKey, userKey } from '../../store/index.js';
 import type { ApiContext } from '../context.js';
 import { adminHook, authHook } from '../hooks.js';
 import { deleteEntry, readEntry, writeEntry } from '../kv-resource.js';
-import { KeyParams, KvEntry, KvPutBody } from '../schemas.js';
+import { KeyParams, KvEntry, KvPutBody, NoContent } from '../schemas.js';
 
 /** Reads are not async functions: on the embedded store they answer synchronously (kv-resource.ts). */
 const read = { params: KeyParams, response: { 200: KvEntry } };
 const write = { params: KeyParams, body: KvPutBody, response: { 200: KvEntry } };
-const remove = { params: KeyParams };
+const remove = { params: KeyParams, response: { 204: NoContent } };
 
 export function userKvRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
