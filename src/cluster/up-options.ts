@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { LevelWithSilent } from 'pino';
 import { ConfigError } from '../errors.js';
 import { portFromEnv } from '../env-port.js';
-import { ALGORITHMS, DEFAULT_HOST, type Algorithm } from '../gateway/options.js';
+import { ALGORITHMS, checkUpstreamUrl, DEFAULT_HOST, type Algorithm } from '../gateway/options.js';
 import { DEFAULT_DATA_DIR, STORE_DRIVERS, type StoreDriverName } from '../store/index.js';
 
 export const MAX_NODES = 64;
@@ -29,6 +29,7 @@ export interface UpFlags {
   accessLog?: boolean;
   gateway?: boolean;
   trustProxy?: string[];
+  advertise?: string;
 }
 
 export interface UpOptions {
@@ -46,6 +47,8 @@ export interface UpOptions {
   algorithm: Algorithm;
   /** CIDRs of proxies in front whose X-Forwarded-For is believed. @default [] */
   trustProxy: string[];
+  /** This machine's URL as gateways on other machines reach it, registered in the store's node registry. */
+  advertise?: string;
   logLevel: LevelWithSilent;
   accessLog: boolean;
   wechat: { appid: string; secret: string; apiBase?: string } | 'dev';
@@ -63,6 +66,7 @@ export function resolveUpOptions(flags: UpFlags, env: Env = process.env): UpOpti
   const algorithm = (flags.algorithm ?? 'p2c-ewma') as Algorithm;
   if (!ALGORITHMS.includes(algorithm)) throw new ConfigError(`--algorithm must be one of ${ALGORITHMS.join(', ')}`);
   if (flags.algorithm !== undefined && !flags.gateway) throw new ConfigError('--algorithm picks how the gateway balances: it needs --gateway (one hop, the kernel and node:cluster hand out connections)');
+  const advertise = flags.advertise === undefined ? undefined : checkAdvertise(flags, store);
   const trustProxy = flags.trustProxy ?? [];
   for (const cidr of trustProxy) if (!isCidr(cidr)) throw new ConfigError(`--trust-proxy ${cidr}: expected an address or CIDR, e.g. 10.0.0.0/8`);
   const logLevel = (flags.logLevel ?? env.MINISCALE_LOG_LEVEL ?? 'info') as LevelWithSilent;
@@ -82,11 +86,28 @@ export function resolveUpOptions(flags: UpFlags, env: Env = process.env): UpOpti
     gateway: flags.gateway ?? false,
     algorithm,
     trustProxy: trustProxy.map((c) => (c.includes('/') ? c : `${c}/${net.isIPv6(c) ? 128 : 32}`)),
+    advertise,
     logLevel,
     accessLog: flags.accessLog ?? true,
     wechat,
     adminKeyFromEnv: env.MINISCALE_ADMIN_KEY || undefined,
   };
+}
+
+/**
+ * A URL other machines can connect to, on a store they share: the embedded store is one
+ * machine's, a launched local cluster listens on loopback, and an unspecified address
+ * (0.0.0.0) or a default port names no machine.
+ */
+function checkAdvertise(flags: UpFlags, store: StoreDriverName): string {
+  const url = checkUpstreamUrl(flags.advertise!, '--advertise');
+  // Checked on the text: the URL parser drops a port that is the scheme's default.
+  if (!/:\d+$/.test(url)) throw new ConfigError(`--advertise: "${flags.advertise}" needs an explicit port (http://HOST:PORT)`);
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  if (host === '0.0.0.0' || host === '::') throw new ConfigError(`--advertise: "${flags.advertise}" is an unspecified address; give the one other machines reach this one on`);
+  if (store === 'embedded' || !flags.storeUrl) throw new ConfigError('--advertise registers this machine in a store other machines share: it needs --store redis|redis-cluster with --store-url');
+  if (flags.gateway) throw new ConfigError('--advertise registers the machine\'s public port for a gateway on another machine; it does not combine with --gateway');
+  return url;
 }
 
 /** Both or neither: half a WeChat configuration would silently log nobody in. */

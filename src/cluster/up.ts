@@ -3,7 +3,8 @@
  *   data dir → admin key → WeChat emulator (dev mode) → store (checked; a local Redis
  *   Cluster launched when asked) → the nodes, served one hop (the default,
  *   serve-one-hop.ts) or behind the in-process gateway (`--gateway`, serve-gateway.ts)
- *   → DATA/topology.json.
+ *   → DATA/topology.json → with `--advertise`, this machine's entry in the node registry
+ *   (advertise.ts), for gateways on other machines.
  * Stopping runs the same list backwards under one deadline (STOP_BUDGET_MS), so every
  * child is gone within 15 s however each step goes.
  */
@@ -11,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { DEV_APPID, DEV_SECRET, startWechatEmulator, type WechatEmulator } from '../wechat-emulator/index.js';
 import { loadOrCreateAdminKey, type AdminKey } from './admin-key-file.js';
+import { ADVERTISE_DRAIN_DELAY_MS, advertiseMachine, type MachineEntry } from './advertise.js';
 import type { LogStream } from './log-stream.js';
 import type { ReadyInfo } from './ready-banner.js';
 import { serveOneHop } from './serve-one-hop.js';
@@ -46,6 +48,7 @@ export async function startSystem(o: UpOptions, logs: LogStream): Promise<Runnin
   let emulator: WechatEmulator | undefined;
   let store: PreparedStore | undefined;
   let serving: Serving | undefined;
+  let machine: MachineEntry | undefined;
   let restarts = 0;
   let lastRestartError: string | undefined;
   const startedAt = new Date().toISOString();
@@ -59,7 +62,13 @@ export async function startSystem(o: UpOptions, logs: LogStream): Promise<Runnin
   };
   const stopAll = async (deadline: number) => {
     const left = () => Math.max(0, deadline - Date.now());
+    if (machine) {
+      // Gateways on other machines read the registry, not our signals: tell them first.
+      await withinMs(machine.markDraining(), 1_000);
+      await new Promise((resolve) => setTimeout(resolve, ADVERTISE_DRAIN_DELAY_MS));
+    }
     await withinMs(serving?.stop(), Math.max(500, left() - 1_500));
+    await withinMs(machine?.stop(), 1_000);
     await withinMs(emulator?.close(), 1_000);
     await withinMs(store?.release(), left());
     removeTopology(o.dataDir);
@@ -77,6 +86,8 @@ export async function startSystem(o: UpOptions, logs: LogStream): Promise<Runnin
       logger: (component) => logs.logger(component, o.logLevel), onOutputLine: logs.writeLine, onChange: saveTopology,
     });
     saveTopology();
+    // Last: a gateway that finds the entry may send requests at once.
+    if (o.advertise) machine = await advertiseMachine(store.config, o.advertise, log);
   } catch (err) {
     await stopAll(Date.now() + STOP_BUDGET_MS);
     throw err;

@@ -24,6 +24,7 @@ export function registerUpCommand(program: Command): void {
     .addOption(new Option('--store <driver>', 'store driver').choices(STORE_DRIVERS as string[]).default('embedded'))
     .option('--store-url <url>', 'redis://host:port (comma-separated seeds for redis-cluster; none = launch a local cluster in DATA/redis-cluster)')
     .option('--data <dir>', 'data directory: embedded store, admin key, topology', './data')
+    .option('--advertise <url>', 'register this machine as http://HOST:PORT in the store\'s node registry, for `miniscale gateway --discover` on another machine (--store redis|redis-cluster)')
     .addOption(new Option('--algorithm <name>', 'gateway balancing algorithm, with --gateway (default p2c-ewma)').choices([...ALGORITHMS]))
     .addOption(new Option('--log-level <level>', 'log level of every component (default $MINISCALE_LOG_LEVEL, else info)').choices(LOG_LEVELS as string[]))
     .option('--no-access-log', 'no log line per request at the gateway (--gateway)')
