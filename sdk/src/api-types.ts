@@ -7,7 +7,7 @@ export interface ApiRoutes {
   'GET /v1/openapi.json': {
     body: undefined;
     query: undefined;
-    response: void;
+    response: Record<string, unknown>;
   };
   'GET /healthz': {
     body: undefined;

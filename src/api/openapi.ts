@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { ADMIN_PREFIX } from '../http/admin-access.js';
 import { ErrorResponse } from './schemas.js';
 
-export const OPENAPI_PATH = '/v1/openapi.json';
+const OPENAPI_PATH = '/v1/openapi.json';
 
 /** Routes anyone may call: probes, login, and this document. */
 const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/v1/auth/login', OPENAPI_PATH]);
@@ -26,7 +26,7 @@ type Security = 'none' | 'session' | 'adminKey';
  * as the routes are laid out: admin routes under /v1/admin/, a few public ones, the
  * rest signed in.
  */
-export function securityOf(url: string): Security {
+function securityOf(url: string): Security {
   if (PUBLIC_ROUTES.has(url)) return 'none';
   return ADMIN_ROUTES.test(url) ? 'adminKey' : 'session';
 }
@@ -77,7 +77,9 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     transformObject: (document) => describeOperations('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
   let document: string | undefined;
-  app.get(OPENAPI_PATH, (_request, reply) => {
+  // A string is sent as it is: the schema only describes the answer.
+  const schema = { response: { 200: { type: 'object', description: 'This document (OpenAPI 3.1)' } } };
+  app.get(OPENAPI_PATH, { schema }, (_request, reply) => {
     document ??= JSON.stringify(app.swagger());
     void reply.type('application/json; charset=utf-8').send(document);
   });
