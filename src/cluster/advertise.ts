@@ -29,6 +29,14 @@ export interface MachineEntry {
   stop(): Promise<void>;
 }
 
+/**
+ * How long a machine's entry outlives its last beat. Longer than a node's (three beats):
+ * a store failing over can refuse beats for a few seconds, and a machine must not drop
+ * out of every gateway meanwhile; a machine that really died is ejected by the
+ * gateways' health checks long before its entry expires.
+ */
+export const MACHINE_ENTRY_TTL_MS = 10_000;
+
 /** The registry id of the machine advertising `url`: `machine-HOST-PORT`. */
 export function machineNodeId(url: string): string {
   const { hostname, port } = new URL(url);
@@ -38,7 +46,7 @@ export function machineNodeId(url: string): string {
 export async function advertiseMachine(config: StoreConfig, url: string, log: Logger, heartbeatMs = DEFAULT_HEARTBEAT_MS): Promise<MachineEntry> {
   const store: Store = await openStore(config);
   const nodeId = machineNodeId(url);
-  const heartbeat = new RegistryHeartbeat(store, nodeId, url, heartbeatMs, log);
+  const heartbeat = new RegistryHeartbeat(store, nodeId, url, heartbeatMs, log, MACHINE_ENTRY_TTL_MS);
   await heartbeat.start(); // a failed beat is logged and retried by the next one
   log.info({ advertise: url, nodeId }, 'machine registered in the node registry');
   let stopping: Promise<void> | undefined;
