@@ -70,6 +70,8 @@ export async function startGatewayMachine(host: Host, seedUrl: string, env: Node
   const [cmd, args] = host.exec(process.execPath, [
     CLI, 'gateway', '--host', host.ip, '--port', String(APP_PORT), '--discover', '--store', 'redis-cluster', '--store-url', seedUrl,
     '--discover-interval', '500', '--health-interval', '500', '--no-access-log',
+    // A node answers within its store's 2 s op timeout; one that has not in 5 s is cut off.
+    '--try-timeout', '5000',
   ]);
   const child = startTracked(cmd, args, { env: simEnv({ MINISCALE_LOG_LEVEL: 'info', ...env }) });
   keepLog(child, host, 'gateway');

@@ -40,7 +40,7 @@ const NODES_PER_MACHINE = 1;
 const STORE_ENV = { MINISCALE_STORE_WAIT_REPLICAS: '1' };
 
 interface Timing { quietMs: number; faultMs: number; users: number }
-const QUICK: Timing = { quietMs: 5_000, faultMs: 8_000, users: 3 };
+const QUICK: Timing = { quietMs: 10_000, faultMs: 8_000, users: 3 };
 const FULL: Timing = { quietMs: 20_000, faultMs: 10_000, users: 4 };
 
 async function main(): Promise<void> {
