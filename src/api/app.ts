@@ -26,6 +26,9 @@ import { counterRoutes } from './routes/counters.js';
 import { healthRoutes } from './routes/health.js';
 import { adminKvRoutes, publicKvRoutes, userKvRoutes } from './routes/kv.js';
 import { leaderboardRoutes } from './routes/leaderboards.js';
+import { meWechatRoutes } from './routes/me-wechat.js';
+import { securityRoutes } from './routes/security.js';
+import { wxacodeRoutes } from './routes/wxacode.js';
 
 /** A 64 KiB value plus its envelope; larger bodies are refused before they are parsed. */
 const BODY_LIMIT = MAX_VALUE_BYTES + 4 * 1024;
@@ -86,6 +89,9 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<Fastify
   await app.register(counterRoutes(ctx));
   await app.register(leaderboardRoutes(ctx));
   await app.register(adminWechatRoutes(ctx));
+  await app.register(meWechatRoutes(ctx));
+  await app.register(securityRoutes(ctx));
+  await app.register(wxacodeRoutes(ctx));
   return app;
 }
 

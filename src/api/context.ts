@@ -7,7 +7,9 @@ import type { Session, Sessions } from './auth/sessions.js';
 import type { NodeOptions } from './config.js';
 import type { NodeMetrics } from './metrics.js';
 import type { AccessTokenKeeper } from './wechat/access-token.js';
+import type { WechatPlatform } from './wechat/platform.js';
 import type { WechatClient } from './wechat/wechat-client.js';
+import type { WxacodeCache } from './wechat/wxacode-cache.js';
 
 export interface ApiContext {
   options: NodeOptions;
@@ -15,6 +17,9 @@ export interface ApiContext {
   sessions: Sessions;
   wechat: WechatClient;
   tokens: AccessTokenKeeper;
+  /** Every WeChat call made with the central access_token (retries, errcodes, answer checks). */
+  platform: WechatPlatform;
+  wxacodes: WxacodeCache;
   metrics: NodeMetrics;
   /** Set when the node starts draining: /readyz answers 503 so the gateway stops sending. */
   state: { draining: boolean };

@@ -56,3 +56,41 @@ export class AuthRateLimitedError extends MiniscaleError {
 export class UpstreamUnavailableError extends MiniscaleError {
   readonly code = 'UPSTREAM_UNAVAILABLE';
 }
+
+/** WeChat did not answer within the bounded time of a call. */
+export class UpstreamTimeoutError extends MiniscaleError {
+  readonly code = 'UPSTREAM_TIMEOUT';
+}
+
+/** A code from a `getPhoneNumber` button that WeChat refused: unknown, expired or used (40029). */
+export class WechatCodeInvalidError extends MiniscaleError {
+  readonly code = 'WECHAT_CODE_INVALID';
+}
+
+/** `encryptedData` that does not decrypt with the caller's session_key, or is not for this app. */
+export class DecryptFailedError extends MiniscaleError {
+  readonly code = 'DECRYPT_FAILED';
+}
+
+/** `signature` is not sha1(rawData + session_key). */
+export class SignatureInvalidError extends MiniscaleError {
+  readonly code = 'SIGNATURE_INVALID';
+}
+
+/** WeChat does not know the openid as an active user (40003: not seen in the last 2 hours). */
+export class WechatUserInactiveError extends MiniscaleError {
+  readonly code = 'WECHAT_USER_INACTIVE';
+}
+
+/** WeChat's own rate limit on the call (45009); `retryAfterSec` becomes `Retry-After`. */
+export class WechatRateLimitedError extends MiniscaleError {
+  readonly code = 'WECHAT_RATE_LIMITED';
+  constructor(message: string, readonly retryAfterSec: number) {
+    super(message);
+  }
+}
+
+/** The user has no subscription to the template left (43101). */
+export class SubscriptionRefusedError extends MiniscaleError {
+  readonly code = 'SUBSCRIPTION_REFUSED';
+}

@@ -14,7 +14,9 @@ import type { NodeOptions } from './config.js';
 import { NodeMetrics } from './metrics.js';
 import { RegistryHeartbeat } from './registry-heartbeat.js';
 import { AccessTokenKeeper } from './wechat/access-token.js';
+import { WechatPlatform } from './wechat/platform.js';
 import { WechatClient } from './wechat/wechat-client.js';
+import { WxacodeCache } from './wechat/wxacode-cache.js';
 import { attachToPrimary, type WorkerRole } from './worker/attach.js';
 
 export { resolveNodeOptions, type NodeOptions, type NodeFlags } from './config.js';
@@ -37,12 +39,16 @@ export async function startNode(options: NodeOptions, start: StartNodeOptions = 
   const logger = start.logger ?? createLogger({ component: 'node', nodeId: options.nodeId });
   const store = await openStore(options.store);
   const wechat = new WechatClient(options.wechat);
+  const tokens = new AccessTokenKeeper(store, wechat, options.nodeId, logger);
+  const platform = new WechatPlatform(wechat, tokens, logger);
   const ctx: ApiContext = {
     options,
     store,
     sessions: new Sessions(store, options.sessionTtlSec),
     wechat,
-    tokens: new AccessTokenKeeper(store, wechat, options.nodeId, logger),
+    tokens,
+    platform,
+    wxacodes: new WxacodeCache(store, platform, logger),
     metrics: new NodeMetrics(options.nodeId),
     state: { draining: false },
   };

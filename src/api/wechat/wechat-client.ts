@@ -1,13 +1,14 @@
 /**
- * Calls to WeChat's server API over a keep-alive pool, with timeouts on every call.
- * WeChat answers errors with HTTP 200 and `{errcode, errmsg}`; `fromErrcode` is the one
- * place that turns those into our typed errors.
+ * HTTP calls to WeChat's server API over a keep-alive pool: every call bounded in time
+ * (MINISCALE_WECHAT_TIMEOUT_MS) and in the size of the answer read. This is transport
+ * only; `WechatPlatform` (platform.ts) adds the access_token and the retries, and
+ * wechat-errors.ts turns errcodes into our errors.
  */
-import { Agent, request } from 'undici';
-import { MiniscaleError } from '../../errors.js';
+import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import {
-  AuthCodeInvalidError, AuthRateLimitedError, AuthUserBlockedError, UpstreamUnavailableError,
+  AuthCodeInvalidError, AuthRateLimitedError, AuthUserBlockedError, UpstreamTimeoutError, UpstreamUnavailableError,
 } from '../errors.js';
+import { wechatError, type ErrcodeTable, type WechatErrorBody } from './wechat-errors.js';
 
 export interface WechatClientOptions {
   apiBase: string;
@@ -28,15 +29,24 @@ export interface WechatToken {
   expiresInSec: number;
 }
 
-/** WeChat said the access_token is invalid (40001) or expired (42001). */
-export class WechatTokenRejectedError extends MiniscaleError {
-  readonly code = 'UPSTREAM_UNAVAILABLE';
-  constructor(readonly errcode: number, message: string) {
-    super(message);
-  }
+/** A JSON answer: parsed, and as the text it came as (for numbers JSON.parse would round). */
+export interface WechatJson {
+  body: Record<string, unknown>;
+  text: string;
 }
 
-interface WechatError { errcode?: number; errmsg?: string }
+/** An answer that may be bytes (getwxacodeunlimit): its content type, as WeChat sent it. */
+export type WechatAnswer = { kind: 'json'; json: WechatJson } | { kind: 'bytes'; contentType: string; bytes: Buffer };
+
+/** Larger than any image or JSON WeChat sends on these calls; a bigger answer is not WeChat's. */
+const MAX_ANSWER_BYTES = 2 * 1024 * 1024;
+
+const LOGIN_ERRORS: ErrcodeTable = {
+  40029: (text) => new AuthCodeInvalidError(`the login code was rejected: ${text}`),
+  40163: (text) => new AuthCodeInvalidError(`the login code was already used: ${text}`),
+  40226: (text) => new AuthUserBlockedError(`WeChat blocked this user's login: ${text}`),
+  45011: (text) => new AuthRateLimitedError(`too many logins for this user: ${text}`, 60),
+};
 
 export class WechatClient {
   readonly #opts: WechatClientOptions;
@@ -47,13 +57,16 @@ export class WechatClient {
     this.#agent = new Agent({ keepAliveTimeout: 4_000, connections: 32 });
   }
 
+  get appid(): string {
+    return this.#opts.appid;
+  }
+
   /** `jscode2session`: exchanges a wx.login code for the user's openid and session_key. */
   async code2Session(code: string): Promise<WechatSession> {
-    const body = await this.#call<WechatError & { openid?: string; session_key?: string; unionid?: string }>('GET', '/sns/jscode2session', {
-      appid: this.#opts.appid, secret: this.#opts.secret, js_code: code, grant_type: 'authorization_code',
-    });
-    if (!body.openid || !body.session_key) throw fromErrcode(body);
-    return { openid: body.openid, sessionKey: body.session_key, ...(body.unionid ? { unionid: body.unionid } : {}) };
+    const path = '/sns/jscode2session';
+    const { body } = await this.#json('GET', path, { appid: this.#opts.appid, secret: this.#opts.secret, js_code: code, grant_type: 'authorization_code' });
+    if (!isText(body.openid) || !isText(body.session_key)) throw wechatError(path, body, LOGIN_ERRORS);
+    return { openid: body.openid, sessionKey: body.session_key, ...(isText(body.unionid) ? { unionid: body.unionid } : {}) };
   }
 
   /**
@@ -61,69 +74,107 @@ export class WechatClient {
    * other servers hold. `forceRefresh` asks for a new one (WeChat allows that 20 times a day).
    */
   async stableToken(forceRefresh: boolean): Promise<WechatToken> {
-    const body = await this.#call<WechatError & { access_token?: string; expires_in?: number }>('POST', '/cgi-bin/stable_token', {}, {
+    const path = '/cgi-bin/stable_token';
+    const { body } = await this.#json('POST', path, {}, {
       grant_type: 'client_credential', appid: this.#opts.appid, secret: this.#opts.secret, force_refresh: forceRefresh,
     });
-    if (!body.access_token || typeof body.expires_in !== 'number') throw fromErrcode(body);
-    return { accessToken: body.access_token, expiresInSec: body.expires_in };
+    const expiresIn = body.expires_in;
+    if (!isText(body.access_token) || typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn <= 0) throw wechatError(path, body);
+    return { accessToken: body.access_token, expiresInSec: expiresIn };
   }
 
-  /** `getcallbackip`: the cheapest call that needs an access_token; used to check one. */
-  async callbackIps(accessToken: string): Promise<string[]> {
-    const body = await this.#call<WechatError & { ip_list?: string[] }>('GET', '/cgi-bin/getcallbackip', { access_token: accessToken });
-    if (!Array.isArray(body.ip_list)) throw fromErrcode(body);
-    return body.ip_list;
+  /** A GET with the access_token whose answer is JSON (errcodes are for the caller to judge). */
+  getWithToken(path: string, accessToken: string): Promise<WechatJson> {
+    return this.#json('GET', path, { access_token: accessToken });
+  }
+
+  /** A POST of JSON with the access_token whose answer is JSON. */
+  postWithToken(path: string, accessToken: string, json: unknown): Promise<WechatJson> {
+    return this.#json('POST', path, { access_token: accessToken }, json);
+  }
+
+  /** A POST of JSON with the access_token that answers bytes on success and JSON on failure. */
+  async postForBytes(path: string, accessToken: string, json: unknown): Promise<WechatAnswer> {
+    const { contentType, bytes } = await this.#send('POST', path, { access_token: accessToken }, json);
+    // Both answers are HTTP 200: only the content type tells them apart.
+    if (/^(application|text)\/(json|plain)\b/i.test(contentType)) return { kind: 'json', json: parseJson(path, bytes) };
+    return { kind: 'bytes', contentType, bytes };
   }
 
   async close(): Promise<void> {
     await this.#agent.close();
   }
 
-  async #call<T>(method: 'GET' | 'POST', path: string, query: Record<string, string>, json?: unknown): Promise<T> {
+  async #json(method: 'GET' | 'POST', path: string, query: Record<string, string>, json?: unknown): Promise<WechatJson> {
+    const { bytes } = await this.#send(method, path, query, json);
+    return parseJson(path, bytes);
+  }
+
+  async #send(method: 'GET' | 'POST', path: string, query: Record<string, string>, json?: unknown): Promise<{ contentType: string; bytes: Buffer }> {
     const url = `${this.#opts.apiBase}${path}?${new URLSearchParams(query).toString()}`;
-    let res;
+    const timeoutMs = this.#opts.timeoutMs;
+    let res: Dispatcher.ResponseData;
     try {
       res = await request(url, {
         method,
         dispatcher: this.#agent,
-        headersTimeout: this.#opts.timeoutMs,
-        bodyTimeout: this.#opts.timeoutMs,
-        signal: AbortSignal.timeout(this.#opts.timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
         ...(json === undefined ? {} : { body: JSON.stringify(json), headers: { 'content-type': 'application/json' } }),
       });
     } catch (err) {
-      throw new UpstreamUnavailableError(`WeChat API did not answer ${path}: ${(err as Error).message}`, { cause: err });
+      throw transportError(path, err, timeoutMs);
     }
     if (res.statusCode !== 200) {
-      await res.body.dump();
+      await res.body.dump().catch(() => {});
       throw new UpstreamUnavailableError(`WeChat API answered ${path} with HTTP ${res.statusCode}`);
     }
+    const contentType = String(res.headers['content-type'] ?? '');
     try {
-      return (await res.body.json()) as T;
+      return { contentType, bytes: await readBounded(res.body, MAX_ANSWER_BYTES) };
     } catch (err) {
-      throw new UpstreamUnavailableError(`WeChat API answered ${path} with a body that is not JSON`, { cause: err });
+      throw transportError(path, err, timeoutMs);
     }
   }
 }
 
-/** WeChat's documented errcodes, mapped to what our clients can act on. */
-export function fromErrcode(body: WechatError): MiniscaleError {
-  const errcode = body.errcode ?? -2;
-  const text = `WeChat errcode ${errcode}${body.errmsg ? ` (${body.errmsg})` : ''}`;
-  switch (errcode) {
-    case 40029: // invalid code
-    case 40163: // code been used
-      return new AuthCodeInvalidError(`the login code was rejected: ${text}`);
-    case 40226: // high-risk user
-      return new AuthUserBlockedError(`WeChat blocked this user's login: ${text}`);
-    case 45011: // over 100 logins a minute for this user
-      return new AuthRateLimitedError(`too many logins for this user: ${text}`, 60);
-    case 40001: // invalid credential (access_token)
-    case 42001: // access_token expired
-      return new WechatTokenRejectedError(errcode, `WeChat rejected the access_token: ${text}`);
-    default:
-      // -1 (system busy), 40013/40125 (our appid/secret are wrong), anything new:
-      // nothing the client can fix, so it is the upstream's failure.
-      return new UpstreamUnavailableError(`WeChat API error: ${text}`);
+function transportError(path: string, err: unknown, timeoutMs: number): Error {
+  const e = err as Error & { code?: string };
+  if (e.name === 'TimeoutError' || e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError) {
+    return new UpstreamTimeoutError(`WeChat API did not answer ${path} within ${timeoutMs} ms`, { cause: err });
   }
+  if (e instanceof UpstreamUnavailableError) return e;
+  return new UpstreamUnavailableError(`WeChat API did not answer ${path}: ${e.message}`, { cause: err });
+}
+
+/** The whole body, refusing (and dropping) one larger than `max`. */
+async function readBounded(body: Dispatcher.ResponseData['body'], max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      body.destroy();
+      throw new UpstreamUnavailableError(`WeChat answered more than ${max} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseJson(path: string, bytes: Buffer): WechatJson {
+  const text = bytes.toString('utf8');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new UpstreamUnavailableError(`WeChat API answered ${path} with a body that is not JSON`, { cause: err });
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UpstreamUnavailableError(`WeChat API answered ${path} with JSON that is not an object`);
+  return { body: body as Record<string, unknown> & WechatErrorBody, text };
+}
+
+function isText(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0;
 }
