@@ -15,12 +15,30 @@
  *   41002 "appid missing", 41004 "appsecret missing", 41008 "missing code";
  * - 40001 "invalid credential, access_token is invalid or not latest" and
  *   42001 "access_token expired" from any API called with a token; 41001 when absent;
- * - 45009 "reach max api daily quota limit" (stable_token force_refresh: 20 a day).
+ * - 45009 "reach max api daily quota limit" (stable_token force_refresh: 20 a day;
+ *   getwxacodeunlimit's rate limit answers the same code);
+ * - getuserphonenumber: 40029 for a phone code that is invalid, expired or used;
+ * - msg_sec_check (version 2): 40003 invalid openid (not a user active in the last 2
+ *   hours), 40129 scene not 1-4, 44002 empty parameter, 47001 data format;
+ * - getwxacodeunlimit: 40169 scene invalid, 41030 page not in the published mini
+ *   program, 40097 env_version invalid, 40189 width invalid (as wxacode.get documents);
+ * - subscribeMessage.send: 40003 touser invalid, 40037 template_id invalid,
+ *   43101 "user refuse to accept the msg", 47003 "argument invalid!" (data).
  */
 import { randomBytes } from 'node:crypto';
 
 export const ERR = {
   SYSTEM_BUSY: { errcode: -1, errmsg: 'system error' },
+  INVALID_OPENID: { errcode: 40003, errmsg: 'invalid openid' },
+  INVALID_TEMPLATE_ID: { errcode: 40037, errmsg: 'invalid template_id' },
+  INVALID_ENV_VERSION: { errcode: 40097, errmsg: 'invalid args' },
+  INVALID_SCENE: { errcode: 40129, errmsg: 'invalid scene' },
+  INVALID_WXACODE_SCENE: { errcode: 40169, errmsg: 'invalid length for scene, or the data is not json string' },
+  INVALID_WIDTH: { errcode: 40189, errmsg: 'invalid width' },
+  INVALID_PAGE: { errcode: 41030, errmsg: 'invalid page' },
+  USER_REFUSED: { errcode: 43101, errmsg: 'user refuse to accept the msg' },
+  EMPTY_PARAMETER: { errcode: 44002, errmsg: 'empty post data' },
+  ARGUMENT_INVALID: { errcode: 47003, errmsg: 'argument invalid!' },
   INVALID_CREDENTIAL: {
     errcode: 40001,
     errmsg: 'invalid credential, access_token is invalid or not latest, could get access_token by getStableAccessToken',
@@ -43,7 +61,12 @@ export const ERR = {
   DATA_FORMAT: { errcode: 47001, errmsg: 'data format error' },
 } as const;
 
-export type WechatErr = (typeof ERR)[keyof typeof ERR];
+export type WechatErr = { readonly errcode: number; readonly errmsg: string };
+
+/** WeChat's errmsg for an errcode, for errors injected by number (`/_emulator/fail`). */
+export function errOf(errcode: number): WechatErr {
+  return Object.values(ERR).find((e) => e.errcode === errcode) ?? { errcode, errmsg: 'injected error' };
+}
 
 /** The JSON body of an error answer. */
 export interface WechatErrorBody {

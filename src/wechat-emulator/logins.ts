@@ -31,6 +31,8 @@ export class LoginBook {
   readonly #usedCodes = new Map<string, number>();
   /** openid → timestamps of its logins in the last minute, oldest first. */
   readonly #windows = new Map<string, number[]>();
+  /** openid → its latest session_key and when it last logged in; oldest login first. */
+  readonly #users = new Map<string, { sessionKey: string; lastLoginAt: number }>();
 
   constructor(private readonly opts: LoginBookOptions) {}
 
@@ -50,11 +52,35 @@ export class LoginBook {
     window.push(now);
     this.#usedCodes.set(code, now);
     trim(this.#usedCodes, MAX_USED_CODES);
+    const sessionKey = newSessionKey();
+    // Re-inserted so the map stays in order of last login (trim drops the longest idle).
+    this.#users.delete(openid);
+    this.#users.set(openid, { sessionKey, lastLoginAt: now });
+    trim(this.#users, MAX_USERS);
     return {
       openid,
-      session_key: newSessionKey(),
+      session_key: sessionKey,
       ...(this.opts.unionid ? { unionid: devUnionid(name) } : {}),
     };
+  }
+
+  /**
+   * The session_key WeChat's client shares with the server for this user now (the one
+   * from their latest login), or undefined for a user who never logged in.
+   */
+  sessionKeyOf(openid: string): string | undefined {
+    return this.#users.get(openid)?.sessionKey;
+  }
+
+  /** Whether the user logged in within `withinMs` (msg_sec_check wants users active in the last 2 hours). */
+  isActive(openid: string, withinMs: number, now = Date.now()): boolean {
+    const user = this.#users.get(openid);
+    return user !== undefined && now - user.lastLoginAt < withinMs;
+  }
+
+  /** Whether WeChat has ever seen this openid log in to this app. */
+  knows(openid: string): boolean {
+    return this.#users.has(openid);
   }
 
   /** Forgets every login window (the rate limit starts afresh); used codes stay used. */

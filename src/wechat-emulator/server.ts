@@ -10,18 +10,23 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type Logger } from '../logging.js';
-import { ERR, WechatApiError } from './errcodes.js';
+import { ENDPOINTS, type EmulatorStats, type Endpoint } from './endpoints.js';
+import { ERR, errOf, WechatApiError } from './errcodes.js';
 import { Faults, parseFaultPatch } from './faults.js';
 import { code2Session, getAccessToken, getCallbackIp, getStableAccessToken, type Credentials, type Params } from './handlers.js';
 import { parseJson, readBody, sendJson, urlOf } from './http-util.js';
+import { InjectedErrors, parseInjection } from './injected-errors.js';
 import { LoginBook } from './logins.js';
 import { resolveOptions, type WechatEmulatorOptions } from './options.js';
+import { PhoneCodes } from './phone-codes.js';
+import {
+  getUserPhoneNumber, getWxacodeUnlimit, msgSecCheck, RawAnswer, sendSubscribeMessage, type PlatformBooks,
+} from './platform-handlers.js';
+import { Subscriptions } from './subscriptions.js';
 import { TokenBook } from './tokens.js';
+import { encryptUserData } from './user-data.js';
 
-export const ENDPOINTS = ['jscode2session', 'token', 'stable_token', 'getcallbackip'] as const;
-export type Endpoint = (typeof ENDPOINTS)[number];
-/** `GET /_emulator/stats`: calls received per endpoint since start (or the last reset). */
-export type EmulatorStats = Record<Endpoint, number>;
+export { ENDPOINTS, type EmulatorStats, type Endpoint } from './endpoints.js';
 
 export interface WechatEmulator {
   /** `http://host:port`, the value for MINISCALE_WECHAT_API. */
@@ -34,7 +39,9 @@ export interface WechatEmulator {
 interface Route {
   endpoint: Endpoint;
   method: 'GET' | 'POST';
-  run(params: Params): object;
+  /** Called with the access_token in the query, checked before `run` (41001/40001/42001). */
+  withToken?: boolean;
+  run(params: Params): object | RawAnswer;
 }
 
 const SWEEP_INTERVAL_MS = 30_000;
@@ -55,6 +62,12 @@ export async function startWechatEmulator(options: WechatEmulatorOptions): Promi
     forcePerDay: opts.forceRefreshPerDay,
   });
   const faults = new Faults();
+  const injected = new InjectedErrors();
+  const books: PlatformBooks = {
+    logins,
+    phoneCodes: new PhoneCodes(opts.appid, opts.usedCodeMemorySec * 1000),
+    subscriptions: new Subscriptions(),
+  };
   const stats = zeroStats();
   const closing = new AbortController();
 
@@ -63,6 +76,10 @@ export async function startWechatEmulator(options: WechatEmulatorOptions): Promi
     '/cgi-bin/token': { endpoint: 'token', method: 'GET', run: (p) => getAccessToken(p, creds, tokens) },
     '/cgi-bin/stable_token': { endpoint: 'stable_token', method: 'POST', run: (p) => getStableAccessToken(p, creds, tokens) },
     '/cgi-bin/getcallbackip': { endpoint: 'getcallbackip', method: 'GET', run: (p) => getCallbackIp(p, tokens) },
+    '/wxa/business/getuserphonenumber': { endpoint: 'getuserphonenumber', method: 'POST', withToken: true, run: (p) => getUserPhoneNumber(p, books) },
+    '/wxa/msg_sec_check': { endpoint: 'msg_sec_check', method: 'POST', withToken: true, run: (p) => msgSecCheck(p, books) },
+    '/wxa/getwxacodeunlimit': { endpoint: 'getwxacodeunlimit', method: 'POST', withToken: true, run: (p) => getWxacodeUnlimit(p) },
+    '/cgi-bin/message/subscribe/send': { endpoint: 'subscribe_send', method: 'POST', withToken: true, run: (p) => sendSubscribeMessage(p, books) },
   };
 
   async function wechatCall(route: Route, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -70,11 +87,12 @@ export async function startWechatEmulator(options: WechatEmulatorOptions): Promi
     let params: Params = Object.fromEntries(url.searchParams);
     let badBody = false;
     if (route.method === 'POST' && req.method === 'POST') {
-      // stable_token takes only a JSON body ("this API only supports POST JSON").
+      // These take only a JSON body ("this API only supports POST JSON").
       const raw = await readBody(req);
       const parsed = raw === null ? undefined : parseJson(raw);
       badBody = typeof parsed !== 'object' || parsed === null || Array.isArray(parsed);
       params = badBody ? {} : (parsed as Params);
+      if (route.endpoint === 'stable_token' && params.force_refresh === true) stats.stable_token_force++;
     }
     if (faults.settings.delayMs > 0) await sleep(faults.settings.delayMs, undefined, { signal: closing.signal });
     const fault = faults.take();
@@ -83,15 +101,24 @@ export async function startWechatEmulator(options: WechatEmulatorOptions): Promi
       req.socket.destroy();
       return;
     }
-    let body: object;
+    let body: object | RawAnswer;
     try {
       if (fault === 'fail') throw new WechatApiError(ERR.SYSTEM_BUSY);
+      const injectedErrcode = injected.take(route.endpoint);
+      if (injectedErrcode !== undefined) throw new WechatApiError(errOf(injectedErrcode));
       if (req.method !== route.method) throw new WechatApiError(route.method === 'GET' ? ERR.REQUIRE_GET : ERR.REQUIRE_POST);
+      if (route.withToken) tokens.check(url.searchParams.get('access_token') ?? undefined);
       if (badBody) throw new WechatApiError(ERR.DATA_FORMAT);
       body = route.run(params);
     } catch (err) {
       if (!(err instanceof WechatApiError)) throw err;
       body = err.toBody();
+    }
+    if (body instanceof RawAnswer) {
+      log.debug({ endpoint: route.endpoint, contentType: body.contentType }, 'answered');
+      res.writeHead(200, { 'content-type': body.contentType, 'content-length': body.bytes.length });
+      res.end(body.bytes);
+      return;
     }
     log.debug({ endpoint: route.endpoint, errcode: 'errcode' in body ? body.errcode : 0 }, 'answered');
     sendJson(res, 200, body);
@@ -107,6 +134,7 @@ export async function startWechatEmulator(options: WechatEmulatorOptions): Promi
         // Counters, injected faults and rate-limit windows; tokens and used codes stay.
         Object.assign(stats, zeroStats());
         faults.reset();
+        injected.reset();
         logins.resetLimits();
         tokens.resetLimits();
         return sendJson(res, 200, { ok: true });
@@ -116,6 +144,30 @@ export async function startWechatEmulator(options: WechatEmulatorOptions): Promi
         const patch = raw === null ? 'the body is too large' : parseFaultPatch(raw.length ? parseJson(raw) : {});
         if (typeof patch === 'string') return sendJson(res, 400, apiError('VALIDATION_FAILED', patch));
         return sendJson(res, 200, faults.update(patch));
+      }
+      case '/_emulator/fail': {
+        const injection = raw === null ? 'the body is too large' : parseInjection(raw.length ? parseJson(raw) : {});
+        if (typeof injection === 'string') return sendJson(res, 400, apiError('VALIDATION_FAILED', injection));
+        injected.add(injection);
+        return sendJson(res, 200, injection);
+      }
+      case '/_emulator/subscribe': {
+        const b = (raw === null ? undefined : parseJson(raw)) as Record<string, unknown> | undefined;
+        const times = b?.times ?? 1;
+        if (typeof b?.openid !== 'string' || typeof b.template_id !== 'string' || b.template_id === '' || typeof times !== 'number' || !Number.isInteger(times) || times < 1 || times > 1000) {
+          return sendJson(res, 400, apiError('VALIDATION_FAILED', 'expected {"openid", "template_id", "times"?: 1-1000}'));
+        }
+        return sendJson(res, 200, { openid: b.openid, template_id: b.template_id, left: books.subscriptions.grant(b.openid, b.template_id, times) });
+      }
+      case '/_emulator/encrypt': {
+        const b = (raw === null ? undefined : parseJson(raw)) as Record<string, unknown> | undefined;
+        const data = b?.data;
+        if (typeof b?.openid !== 'string' || typeof data !== 'object' || data === null || Array.isArray(data) || (b.appid !== undefined && typeof b.appid !== 'string')) {
+          return sendJson(res, 400, apiError('VALIDATION_FAILED', 'expected {"openid", "data": {...}, "appid"?}'));
+        }
+        const sessionKey = logins.sessionKeyOf(b.openid);
+        if (!sessionKey) return sendJson(res, 404, apiError('NOT_FOUND', 'that openid never logged in: no session_key to encrypt with'));
+        return sendJson(res, 200, encryptUserData(sessionKey, data as Record<string, unknown>, (b.appid as string | undefined) ?? opts.appid));
       }
       default:
         return sendJson(res, 404, apiError('NOT_FOUND', `no POST ${path} on the emulator`));
@@ -151,6 +203,7 @@ export async function startWechatEmulator(options: WechatEmulatorOptions): Promi
   const sweeper = setInterval(() => {
     logins.sweep();
     tokens.sweep();
+    books.phoneCodes.sweep();
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
 
@@ -177,7 +230,7 @@ export async function startWechatEmulator(options: WechatEmulatorOptions): Promi
 }
 
 function zeroStats(): EmulatorStats {
-  return Object.fromEntries(ENDPOINTS.map((e) => [e, 0])) as EmulatorStats;
+  return { ...Object.fromEntries(ENDPOINTS.map((e) => [e, 0])), stable_token_force: 0 } as EmulatorStats;
 }
 
 function apiError(code: string, message: string): { error: { code: string; message: string } } {

@@ -64,7 +64,7 @@ describe('miniscale wechat-emulator', { timeout: 90_000 }, () => {
     assert.equal((await code2Session(url, DEV_APPID, DEV_SECRET, 'dev:mia:2')).errcode, 40013, 'the dev appid is not accepted then');
     const tok = await postJson(url, '/cgi-bin/stable_token', { grant_type: 'client_credential', appid: env.MINISCALE_WECHAT_APPID, secret: env.MINISCALE_WECHAT_SECRET });
     assert.equal(tok.body.expires_in, 7200);
-    assert.deepEqual(await stats(url), { jscode2session: 2, token: 0, stable_token: 1, getcallbackip: 0 });
+    assert.deepEqual(await stats(url), { jscode2session: 2, token: 0, stable_token: 1, getcallbackip: 0, getuserphonenumber: 0, msg_sec_check: 0, getwxacodeunlimit: 0, subscribe_send: 0, stable_token_force: 0 });
     const end = await stop('SIGTERM');
     assert.equal(end.code, 0);
     assert.ok(end.ms < 5_000, `exited ${end.ms} ms after SIGTERM`);

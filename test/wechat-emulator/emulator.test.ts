@@ -228,7 +228,7 @@ describe('an API called with an access_token (getcallbackip)', { timeout: 30_000
 describe('/_emulator/stats', { timeout: 30_000 }, () => {
   it('counts every call per endpoint, answered well or not; reset zeroes the counters', async () => {
     const { url } = await startEmu();
-    assert.deepEqual(await stats(url), { jscode2session: 0, token: 0, stable_token: 0, getcallbackip: 0 });
+    assert.deepEqual(await stats(url), { jscode2session: 0, token: 0, stable_token: 0, getcallbackip: 0, getuserphonenumber: 0, msg_sec_check: 0, getwxacodeunlimit: 0, subscribe_send: 0, stable_token_force: 0 });
     await login(url, 'dev:hal:1');
     await login(url, 'dev:hal:1');
     await login(url, 'garbage');
@@ -238,9 +238,9 @@ describe('/_emulator/stats', { timeout: 30_000 }, () => {
     await tokenErrcode(url, s);
     await tokenErrcode(url, 'nope');
     await tokenErrcode(url, 'nope');
-    assert.deepEqual(await stats(url), { jscode2session: 3, token: 2, stable_token: 1, getcallbackip: 3 });
+    assert.deepEqual(await stats(url), { jscode2session: 3, token: 2, stable_token: 1, getcallbackip: 3, getuserphonenumber: 0, msg_sec_check: 0, getwxacodeunlimit: 0, subscribe_send: 0, stable_token_force: 0 });
     assert.deepEqual((await postJson(url, '/_emulator/reset')).body, { ok: true });
-    assert.deepEqual(await stats(url), { jscode2session: 0, token: 0, stable_token: 0, getcallbackip: 0 });
+    assert.deepEqual(await stats(url), { jscode2session: 0, token: 0, stable_token: 0, getcallbackip: 0, getuserphonenumber: 0, msg_sec_check: 0, getwxacodeunlimit: 0, subscribe_send: 0, stable_token_force: 0 });
     assert.equal(await tokenErrcode(url, s), 0, 'reset keeps tokens');
     assert.equal((await login(url, 'dev:hal:1')).errcode, 40163, 'reset keeps used codes used');
   });

@@ -1,0 +1,46 @@
+/**
+ * The WeChat emulator's test knobs, typed, for black-box tests of the WeChat routes:
+ * what the emulator counted, errcodes to inject, and the stand-ins for what WeChat's
+ * client does on the phone (a subscription tap, encrypted user data).
+ */
+import type { EmulatorStats, Endpoint } from '../../src/wechat-emulator/index.js';
+import { call } from './api-nodes.js';
+
+export async function emulatorStats(emulatorUrl: string): Promise<EmulatorStats> {
+  return (await call<EmulatorStats>(emulatorUrl, 'GET', '/_emulator/stats')).body;
+}
+
+/** The next `times` calls to `endpoint` answer `errcode` (WeChat's errmsg for it). */
+export async function injectErrcode(emulatorUrl: string, endpoint: Endpoint, errcode: number, times = 1): Promise<void> {
+  const res = await call(emulatorUrl, 'POST', '/_emulator/fail', { json: { endpoint, errcode, times } });
+  if (res.status !== 200) throw new Error(`could not inject ${errcode}: ${res.text}`);
+}
+
+/** Every token the emulator issued stops working now (42001 on the next call). */
+export async function expireTokens(emulatorUrl: string): Promise<void> {
+  await call(emulatorUrl, 'POST', '/_emulator/expire-tokens');
+}
+
+/** The user taps "allow" on a subscribe-message request for `templateId`. */
+export async function subscribe(emulatorUrl: string, openid: string, templateId: string, times = 1): Promise<void> {
+  const res = await call(emulatorUrl, 'POST', '/_emulator/subscribe', { json: { openid, template_id: templateId, times } });
+  if (res.status !== 200) throw new Error(`could not subscribe: ${res.text}`);
+}
+
+export interface EncryptedUserData { encryptedData: string; iv: string; rawData: string; signature: string }
+
+/** `data` as WeChat's client would hand it to the mini program, with the user's current session_key. */
+export async function encryptForUser(emulatorUrl: string, openid: string, data: Record<string, unknown>, appid?: string): Promise<EncryptedUserData> {
+  const res = await call<EncryptedUserData>(emulatorUrl, 'POST', '/_emulator/encrypt', { json: { openid, data, ...(appid ? { appid } : {}) } });
+  if (res.status !== 200) throw new Error(`could not encrypt: ${res.text}`);
+  return res.body;
+}
+
+/** Waits until the nodes have fetched their first token (each node starts its keeper at start-up). */
+export async function tokenFetched(emulatorUrl: string, timeoutMs = 10_000): Promise<void> {
+  const t0 = Date.now();
+  while ((await emulatorStats(emulatorUrl)).stable_token === 0) {
+    if (Date.now() - t0 > timeoutMs) throw new Error('no node fetched an access_token');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
