@@ -44,6 +44,8 @@ export class GuardedStore implements Store {
   }
 
   async get(key: string): Promise<Entry | null> {
+    const inner = this.#inner;
+    if (inner.getNow !== undefined) return this.#read('get', async () => inner.getNow!(checkName('key', key)));
     const entry = await this.getJson(key);
     return entry && { value: JSON.parse(entry.json) as JsonValue, version: entry.version, expiresAt: entry.expiresAt };
   }

@@ -6,6 +6,7 @@
  */
 import type { EmbeddedDbs } from './embedded.js';
 import { gcraNowUs } from '../gcra.js';
+import { readStoredKv } from './embedded-kv-read.js';
 
 /** Entries removed per write transaction, so a sweep never holds the writer lock for long. */
 const BATCH = 500;
@@ -61,7 +62,7 @@ export class EmbeddedSweeper {
       if (due.length === 0) return removed;
       await root.transaction(() => {
         for (const [exp, key] of due) {
-          const rec = kv.get(key);
+          const rec = readStoredKv(kv, key);
           if (rec && rec.exp === exp && exp <= now) kv.removeSync(key);
           expiry.removeSync([exp, key]);
         }

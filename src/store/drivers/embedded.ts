@@ -26,7 +26,11 @@ import type {
 } from '../store.js';
 import { TOMBSTONE_TTL_MS } from '../store.js';
 import { gcraNowUs, gcraStep } from '../gcra.js';
-import { readKvRecord, type KvRecord } from './embedded-record.js';
+import type { KvRecord } from './embedded-record.js';
+import { readStoredKv, readStoredValue } from './embedded-kv-read.js';
+import { packRecord, packTombstone } from './embedded-packed-record.js';
+import { FORMAT_PACKED, formatOf, initFormat, upgradeFormat, type MetaDb, type UpgradeResult } from './embedded-format.js';
+import { RankIndex, type RankingKey, type RankTreeKey } from './embedded-rank-index.js';
 import { EmbeddedSweeper } from './embedded-sweeper.js';
 
 interface LockRecord { owner: string; token: number; exp: number }
@@ -35,13 +39,19 @@ interface NodeRecord { info: JsonObject; exp: number }
 export interface EmbeddedDbs {
   root: RootDatabase;
   kv: Database<KvRecord, string>;
+  /** The same database as `kv`, unencoded: packed records (format 2) are written through it as they are. */
+  kvRaw: Database<Buffer, string>;
   /** Expiry index of kv: [expiresAt, key] → true, so the sweeper reads only what is due. */
   expiry: Database<true, [number, string]>;
   counters: Database<number, string>;
   /** member score per board: [board, member] → score. */
   scores: Database<number, [string, string]>;
   /** Ranking index: [board, -score, member] → true; key order is rank order. */
-  ranking: Database<true, [string, number, string]>;
+  ranking: Database<true, RankingKey>;
+  /** Counted levels over the ranking index (format 2; embedded-rank-index.ts). */
+  rankTree: Database<number, RankTreeKey>;
+  /** The store format switch (embedded-format.ts). */
+  meta: MetaDb;
   /** GCRA theoretical arrival time per key (µs since GCRA_EPOCH_US). */
   limits: Database<number, string>;
   locks: Database<LockRecord, string>;
@@ -97,6 +107,7 @@ export async function openEmbeddedDriver(config: EmbeddedStoreConfig): Promise<E
     const dbs: EmbeddedDbs = {
       root,
       kv: root.openDB('kv', {}),
+      kvRaw: root.openDB('kv', { encoding: 'binary' }),
       expiry: root.openDB('kv-expiry', {}),
       counters: root.openDB('counters', {}),
       scores: root.openDB('scores', {}),
@@ -105,7 +116,10 @@ export async function openEmbeddedDriver(config: EmbeddedStoreConfig): Promise<E
       locks: root.openDB('locks', {}),
       fences: root.openDB('fences', {}),
       nodes: root.openDB('nodes', {}),
+      rankTree: root.openDB('rank-tree', {}),
+      meta: root.openDB('meta', {}),
     };
+    await initFormat(root, dbs.meta, [dbs.kv, dbs.counters, dbs.scores, dbs.limits, dbs.locks, dbs.fences, dbs.nodes]);
     return new EmbeddedDriver(dbs, config);
   } catch (err) {
     throw new StoreUnavailableError(`cannot open the embedded store in ${config.dir}: ${(err as Error).message}`, { cause: err });
@@ -119,10 +133,12 @@ export class EmbeddedDriver implements StoreDriver {
   readonly #db: EmbeddedDbs;
   readonly #waitForFlush: boolean;
   readonly #sweeper: EmbeddedSweeper;
+  readonly #ranks: RankIndex;
 
   constructor(dbs: EmbeddedDbs, config: EmbeddedStoreConfig) {
     this.#db = dbs;
     this.#waitForFlush = (config.durability ?? 'flush') === 'flush';
+    this.#ranks = new RankIndex(dbs.ranking, dbs.rankTree);
     this.#sweeper = new EmbeddedSweeper(dbs, config.sweepIntervalMs ?? 1_000);
     this.#sweeper.start();
   }
@@ -132,14 +148,19 @@ export class EmbeddedDriver implements StoreDriver {
   }
 
   getJsonNow(key: string): JsonEntry | null {
-    const rec = this.#readKv(key);
+    const rec = readStoredKv(this.#fresh().kv, key);
     return rec && isLive(rec) ? { json: rec.j, version: rec.ver, expiresAt: rec.exp || null } : null;
+  }
+
+  getNow(key: string): Entry | null {
+    const rec = readStoredValue(this.#fresh().kv, key);
+    return rec && (rec.exp === 0 || rec.exp > Date.now()) ? { value: rec.value, version: rec.ver, expiresAt: rec.exp || null } : null;
   }
 
   async set(key: string, value: JsonValue, json: string, opts: SetOptions): Promise<Entry> {
     const { kv, expiry } = this.#db;
     const outcome = await this.#write(DURABLE, () => {
-      const old = kv.get(key);
+      const old = readStoredKv(kv, key);
       const current = old && isLive(old) ? old : undefined;
       if (opts.ifAbsent && current) return { conflict: current.ver };
       if (opts.ifVersion !== undefined && current?.ver !== opts.ifVersion) return { conflict: current?.ver ?? null };
@@ -147,7 +168,7 @@ export class EmbeddedDriver implements StoreDriver {
       const rec: KvRecord = { j: json, ver: Math.max((old?.ver ?? 0) + 1, now), exp: opts.ttlMs ? now + opts.ttlMs : 0 };
       if (old?.exp) expiry.removeSync([old.exp, key]);
       if (rec.exp) expiry.putSync([rec.exp, key], true);
-      kv.putSync(key, rec);
+      this.#putKv(key, rec, value);
       return { rec };
     });
     if ('conflict' in outcome) throw conflict(key, outcome.conflict ?? null);
@@ -157,7 +178,7 @@ export class EmbeddedDriver implements StoreDriver {
   async delete(key: string, opts: DeleteOptions): Promise<boolean> {
     const { kv, expiry } = this.#db;
     const outcome = await this.#write(DURABLE, () => {
-      const old = kv.get(key);
+      const old = readStoredKv(kv, key);
       const current = old && isLive(old) ? old : undefined;
       if (opts.ifVersion !== undefined && current?.ver !== opts.ifVersion) return { conflict: current?.ver ?? null };
       if (!current) return { deleted: false };
@@ -165,7 +186,7 @@ export class EmbeddedDriver implements StoreDriver {
       const tombstone: KvRecord = { j: null, ver: current.ver, exp: Date.now() + TOMBSTONE_TTL_MS };
       if (current.exp) expiry.removeSync([current.exp, key]);
       expiry.putSync([tombstone.exp, key], true);
-      kv.putSync(key, tombstone);
+      this.#putKv(key, tombstone, null);
       return { deleted: true };
     });
     if ('conflict' in outcome) throw conflict(key, outcome.conflict ?? null);
@@ -189,19 +210,27 @@ export class EmbeddedDriver implements StoreDriver {
   }
 
   async zset(board: string, member: string, score: number, mode: ScoreMode): Promise<ScoreEntry> {
-    const { scores, ranking } = this.#db;
+    const { scores, ranking, meta } = this.#db;
+    const ranks = this.#ranks;
     const stored = await this.#write(DURABLE, () => {
       const old = scores.get([board, member]);
       const next = mode === 'best' && old !== undefined ? Math.max(old, score) : score;
-      if (old === next) return next;
-      if (old !== undefined) ranking.removeSync([board, negate(old), member]);
-      ranking.putSync([board, negate(next), member], true);
+      const counted = formatOf(meta) === FORMAT_PACKED;
+      if (old === next) return { score: next, rank: counted ? ranks.rankOf(board, negate(next), member) : undefined };
+      let rank: number | undefined;
+      if (counted) {
+        if (old !== undefined) ranks.remove(board, negate(old), member);
+        rank = ranks.insert(board, negate(next), member);
+      } else {
+        if (old !== undefined) ranking.removeSync([board, negate(old), member]);
+        ranking.putSync([board, negate(next), member], true);
+      }
       scores.putSync([board, member], next);
-      return next;
+      return { score: next, rank };
     });
-    // Ranked after the commit, outside the write lock: counting is O(rank) and must not
-    // hold up every other writer. The rank is a snapshot either way.
-    return { member, score: stored, rank: this.#rankOf(board, member, stored) };
+    // Format 1 has no rank levels: ranked after the commit, outside the write lock, by
+    // counting — O(rank), so it must not hold up every other writer.
+    return { member, score: stored.score, rank: stored.rank ?? this.#countRank(board, member, stored.score) };
   }
 
   async zscore(board: string, member: string): Promise<number | null> {
@@ -209,8 +238,10 @@ export class EmbeddedDriver implements StoreDriver {
   }
 
   async zrank(board: string, member: string): Promise<number | null> {
-    const score = this.#fresh().scores.get([board, member]);
-    return score === undefined ? null : this.#rankOf(board, member, score);
+    const { scores, meta } = this.#fresh();
+    const score = scores.get([board, member]);
+    if (score === undefined) return null;
+    return formatOf(meta) === FORMAT_PACKED ? this.#ranks.rankOf(board, negate(score), member) : this.#countRank(board, member, score);
   }
 
   async ztop(board: string, n: number): Promise<ScoreEntry[]> {
@@ -306,18 +337,29 @@ export class EmbeddedDriver implements StoreDriver {
     return this.#db;
   }
 
-  /**
-   * A kv record on a fresh snapshot, read by hand from LMDB's bytes (embedded-record.ts);
-   * a value in any other layout goes through lmdb-js's own msgpack decoding.
-   */
-  #readKv(key: string): KvRecord | undefined {
-    const { kv } = this.#fresh();
-    const bytes = kv.getBinaryFast(key);
-    if (bytes === undefined) return undefined;
-    return (Buffer.isBuffer(bytes) ? readKvRecord(bytes, bytes.length) : undefined) ?? kv.get(key);
+  /** Flips the directory to store format 2 (embedded-format.ts); a no-op when it is there already. */
+  async upgradeFormat(): Promise<UpgradeResult> {
+    try {
+      return await upgradeFormat(this.#db.root, this.#db.meta, this.#ranks);
+    } catch (err) {
+      throw this.translateError(await commitCause(err));
+    }
   }
 
-  #rankOf(board: string, member: string, score: number): number {
+  /** The directory's store format, as of now. */
+  format(): number {
+    return formatOf(this.#fresh().meta);
+  }
+
+  /** A kv record in the layout the directory's format says, inside a write transaction. */
+  #putKv(key: string, rec: KvRecord, value: JsonValue | null): void {
+    const { kv, kvRaw, meta } = this.#db;
+    if (formatOf(meta) !== FORMAT_PACKED) kv.putSync(key, rec);
+    else kvRaw.putSync(key, rec.j === null ? packTombstone(rec.ver, rec.exp) : packRecord(rec.j, value as JsonValue, rec.ver, rec.exp));
+  }
+
+  /** Format 1's rank: the board's index keys before the member, counted. */
+  #countRank(board: string, member: string, score: number): number {
     return this.#db.ranking.getKeysCount({ start: [board], end: [board, negate(score), member] }) + 1;
   }
 
