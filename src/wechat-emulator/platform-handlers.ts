@@ -93,6 +93,7 @@ export function sendSubscribeMessage(body: Body, books: PlatformBooks): RawAnswe
   if (typeof state !== 'string' || !PROGRAM_STATES.has(state) || typeof lang !== 'string' || !LANGS.has(lang)) throw new WechatApiError(ERR.DATA_FORMAT);
   if (!isTemplateData(data)) throw new WechatApiError(ERR.ARGUMENT_INVALID);
   const msgid = books.subscriptions.consume(touser, templateId);
+  books.subscriptions.record({ msgid: msgid.toString(), touser, template_id: templateId, page: page ?? null, data, miniprogram_state: state });
   // Written by hand: JSON.stringify cannot write a 64-bit integer, which is what WeChat sends.
   return new RawAnswer('application/json; encoding=utf-8', Buffer.from(`{"errcode":0,"errmsg":"ok","msgid":${msgid}}`));
 }

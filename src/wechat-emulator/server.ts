@@ -124,9 +124,15 @@ export async function startWechatEmulator(options: WechatEmulatorOptions): Promi
     sendJson(res, 200, body);
   }
 
-  async function knob(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function knob(path: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (path === '/_emulator/stats' && req.method === 'GET') return sendJson(res, 200, { ...stats });
     if (path === '/_emulator/faults' && req.method === 'GET') return sendJson(res, 200, faults.settings);
+    if (path === '/_emulator/sent-messages' && req.method === 'GET') return sendJson(res, 200, { messages: books.subscriptions.sent });
+    if (path === '/_emulator/session-key' && req.method === 'GET') {
+      // For tests that check a server never lets the key out: they must know what to look for.
+      const key = logins.sessionKeyOf(query.get('openid') ?? '');
+      return key ? sendJson(res, 200, { session_key: key }) : sendJson(res, 404, apiError('NOT_FOUND', 'that openid never logged in'));
+    }
     if (req.method !== 'POST') return sendJson(res, 404, apiError('NOT_FOUND', `no ${req.method} ${path} on the emulator`));
     const raw = await readBody(req);
     switch (path) {
@@ -180,7 +186,7 @@ export async function startWechatEmulator(options: WechatEmulatorOptions): Promi
     const work = route
       ? wechatCall(route, url, req, res)
       : url.pathname.startsWith('/_emulator/')
-        ? knob(url.pathname, req, res)
+        ? knob(url.pathname, url.searchParams, req, res)
         : Promise.resolve(sendJson(res, 404, apiError('NOT_FOUND', `the emulator does not implement ${url.pathname}`)));
     work.catch((err: unknown) => {
       if (closing.signal.aborted) {

@@ -9,12 +9,25 @@
 import { ERR, WechatApiError } from './errcodes.js';
 
 const MAX_ENTRIES = 100_000;
+/** Sent messages kept for `GET /_emulator/sent-messages`, newest last. */
+const MAX_SENT = 1_000;
+
+export interface SentMessage {
+  /** As a string: the exact digits of the 64-bit msgid. */
+  msgid: string;
+  touser: string;
+  template_id: string;
+  page: string | null;
+  data: unknown;
+  miniprogram_state: string;
+}
 
 export class Subscriptions {
   readonly #templates = new Set<string>();
   /** `openid template_id` → sends left. */
   readonly #left = new Map<string, number>();
   #seq = 0n;
+  readonly #sent: SentMessage[] = [];
 
   grant(openid: string, templateId: string, times: number): number {
     this.#templates.add(templateId);
@@ -26,6 +39,17 @@ export class Subscriptions {
       this.#left.delete(k);
     }
     return left;
+  }
+
+  /** What was sent, oldest first (at most the last 1000). */
+  get sent(): SentMessage[] {
+    return [...this.#sent];
+  }
+
+  /** Records a message sent with `consume`'s msgid. */
+  record(message: SentMessage): void {
+    this.#sent.push(message);
+    if (this.#sent.length > MAX_SENT) this.#sent.shift();
   }
 
   /** Uses up one consent, or throws 40037 / 43101; returns the new message's msgid. */

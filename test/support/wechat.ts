@@ -44,3 +44,25 @@ export async function tokenFetched(emulatorUrl: string, timeoutMs = 10_000): Pro
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** The session_key WeChat now shares with the server for this user (to look for leaks of it). */
+export async function sessionKeyOf(emulatorUrl: string, openid: string): Promise<string> {
+  const res = await call<{ session_key: string }>(emulatorUrl, 'GET', `/_emulator/session-key?openid=${encodeURIComponent(openid)}`);
+  if (res.status !== 200) throw new Error(`no session_key: ${res.text}`);
+  return res.body.session_key;
+}
+
+export interface SentMessage { msgid: string; touser: string; template_id: string; page: string | null; data: unknown; miniprogram_state: string }
+
+export async function sentMessages(emulatorUrl: string): Promise<SentMessage[]> {
+  return (await call<{ messages: SentMessage[] }>(emulatorUrl, 'GET', '/_emulator/sent-messages')).body.messages;
+}
+
+/** Sets the emulator's fault knobs (delayMs, failNext, dropNext); reset with `resetEmulator`. */
+export async function setFaults(emulatorUrl: string, faults: { delayMs?: number; failNext?: number; dropNext?: number }): Promise<void> {
+  await call(emulatorUrl, 'POST', '/_emulator/faults', { json: faults });
+}
+
+export async function resetEmulator(emulatorUrl: string): Promise<void> {
+  await call(emulatorUrl, 'POST', '/_emulator/reset');
+}

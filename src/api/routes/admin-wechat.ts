@@ -17,7 +17,7 @@ const SubscribeBody = Type.Object({
   // A page of this mini program; unlike a mini program code's, it may carry a query.
   page: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, pattern: '^[^/\\s][^\\s]*$' })),
   data: Type.Record(Type.String({ pattern: DATA_KEY }), Type.Object({ value: Type.String({ maxLength: 200 }) }, { additionalProperties: false }), {
-    minProperties: 1, maxProperties: 20,
+    minProperties: 1, maxProperties: 20, additionalProperties: false,
   }),
   miniprogram_state: Type.Optional(Type.Union([Type.Literal('developer'), Type.Literal('trial'), Type.Literal('formal')])),
 }, { additionalProperties: false });

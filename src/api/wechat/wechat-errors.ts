@@ -39,15 +39,17 @@ export function errcodeOf(body: WechatErrorBody): number | undefined {
  * The error for a WeChat answer that is not the success it should be. Codes the call
  * does not name — our appid/secret refused (40013/40125), quotas, anything new — are
  * nothing the client can fix: the upstream failed (502). WeChat's errmsg goes into the
- * message for the log only; the error handler never shows a 5xx message to clients.
+ * message of those for the log only (the error handler never shows a 5xx message to
+ * clients); the 4xx errors a call names carry the errcode alone.
  */
 export function wechatError(path: string, body: WechatErrorBody, table: ErrcodeTable = {}): MiniscaleError {
   const errcode = errcodeOf(body);
   const errmsg = typeof body.errmsg === 'string' ? body.errmsg.slice(0, 200) : '';
   const text = errcode === undefined ? `an answer without errcode from ${path}` : `WeChat errcode ${errcode} from ${path}${errmsg ? ` (${errmsg})` : ''}`;
   if (errcode === undefined || errcode === 0) return new UpstreamUnavailableError(`${text}: not the answer expected`);
+  // A client sees these messages: the errcode, and none of WeChat's own text.
   const specific = table[errcode];
-  if (specific) return specific(text);
+  if (specific) return specific(`WeChat errcode ${errcode}`);
   switch (errcode) {
     case ERRCODE_TOKEN_INVALID:
     case ERRCODE_TOKEN_EXPIRED:
