@@ -11,6 +11,7 @@ import { registerNodeCommand } from './commands/node.js';
 import { registerRedisClusterCommand } from './commands/redis-cluster.js';
 import { registerRestartCommand } from './commands/restart.js';
 import { registerStatusCommand } from './commands/status.js';
+import { registerStoreCommand } from './commands/store.js';
 import { registerUpCommand } from './commands/up.js';
 import { registerWechatEmulatorCommand } from './commands/wechat-emulator.js';
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerUpCommand(program);
   registerRestartCommand(program);
   registerStatusCommand(program);
+  registerStoreCommand(program);
   registerNodeCommand(program);
   registerNginxConfigCommand(program);
   registerRedisClusterCommand(program);

@@ -14,7 +14,8 @@ export type WorkerJob =
   | { op: 'cas-increment'; config: StoreConfig; key: string; increments: number }
   | { op: 'hit'; config: StoreConfig; key: string; calls: number; limit: number; windowMs: number }
   | { op: 'locked-increment'; config: StoreConfig; lock: string; key: string; sections: number }
-  | { op: 'acked-writes'; config: StoreConfig; prefix: string; count: number };
+  | { op: 'acked-writes'; config: StoreConfig; prefix: string; count: number }
+  | { op: 'zset-random'; config: StoreConfig; board: string; members: number; calls: number; concurrency: number };
 
 const job = JSON.parse(process.argv[2] ?? '{}') as WorkerJob;
 const store = await openStore(job.config);
@@ -64,6 +65,18 @@ async function run(): Promise<unknown> {
         done++;
       }
       return { sections: job.sections };
+    }
+    case 'zset-random': {
+      // Random members, random scores (many ties), both modes: the parent checks the final ranks.
+      let next = 0;
+      const lane = async () => {
+        while (next++ < job.calls) {
+          const member = `p${Math.floor(Math.random() * job.members)}`;
+          await store.zset(job.board, member, Math.floor(Math.random() * 1_000), { mode: Math.random() < 0.5 ? 'set' : 'best' });
+        }
+      };
+      await Promise.all(Array.from({ length: job.concurrency }, lane));
+      return { calls: job.calls };
     }
     case 'acked-writes': {
       // Sequential writes; each line is printed only after its write was acknowledged,
