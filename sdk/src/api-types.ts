@@ -169,4 +169,62 @@ export interface ApiRoutes {
       callbackIps: number;
     };
   };
+  'POST /v1/admin/wechat/subscribe-message': {
+    body: {
+      touser: string;
+      template_id: string;
+      page?: string;
+      data: Record<string, {
+        value: string;
+      }>;
+      miniprogram_state?: "developer" | "trial" | "formal";
+    };
+    query: undefined;
+    response: {
+      msgid: string;
+    };
+  };
+  'POST /v1/me/phone': {
+    body: {
+      code: string;
+    };
+    query: undefined;
+    response: {
+      phoneNumber: string;
+      purePhoneNumber: string;
+      countryCode: string;
+    };
+  };
+  'POST /v1/me/decrypt': {
+    body: {
+      encryptedData: string;
+      iv: string;
+      rawData?: string;
+      signature?: string;
+    };
+    query: undefined;
+    response: {
+      data: Record<string, unknown>;
+    };
+  };
+  'POST /v1/security/text': {
+    body: {
+      content: string;
+      scene?: 1 | 2 | 3 | 4;
+    };
+    query: undefined;
+    response: {
+      suggest: "pass" | "review" | "risky";
+      label: number;
+    };
+  };
+  'GET /v1/wxacode': {
+    body: undefined;
+    query: {
+      scene: string;
+      page?: string;
+      width?: number;
+    };
+    response: void;
+  };
 }

@@ -13,7 +13,7 @@ export type { Answer, Method, RequestOptions } from './caller.js';
 export type { Entry, PrivateKv, PublicKv, SetOptions, UpdateOptions } from './kv.js';
 export type { BoardEntry, Boards, ScoreMode } from './leaderboards.js';
 export type { Counters } from './counters.js';
-export type { Decrypted, PhoneNumber, TextCheck, TextScene, WechatCalls } from './wechat.js';
+export type { DecryptOptions, Decrypted, PhoneNumber, TextCheck, TextScene, WechatCalls } from './wechat.js';
 export type { RetryOptions } from './retry.js';
 export type { ApiRoutes } from './api-types.js';
 export type { Wx } from './wx.js';

@@ -39,6 +39,13 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
     dir?.cleanup();
   });
 
+  /** The dev-mode WeChat emulator `up` started, from its log line. */
+  function emulatorUrl(): string {
+    const line = up.lines.find((l) => l.includes('logins go to the WeChat emulator'));
+    assert.ok(line, 'up says where its emulator is');
+    return (JSON.parse(line) as { url: string }).url;
+  }
+
   /** One device (its own storage) signing in as emulator user `user`, and its client. */
   function device(user: string, options: Record<string, unknown> = {}, baseUrl = up.url) {
     const phone = new WxOverHttp(user);
@@ -295,6 +302,22 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
     await revoked.body.dump();
     assert.equal(revoked.statusCode, 401, 'the token is revoked on the server');
     await client.logout(); // signed out already: nothing to do
+  });
+
+  it('phone, decrypt and checkText answer with what WeChat (the emulator) gave the server', async () => {
+    const { client } = device('wechat');
+    assert.deepEqual(plain(await client.phone('devphone:86-13800138000')), { phoneNumber: '13800138000', purePhoneNumber: '13800138000', countryCode: '86' });
+    const used = await client.phone('devphone:86-13800138000').catch((e: { code: string; status: number }) => e);
+    assert.deepEqual([(used as { code: string }).code, (used as { status: number }).status], ['WECHAT_CODE_INVALID', 400]);
+    // The emulator plays WeChat's client: it encrypts with the session_key of this user's login.
+    const sealed = await request(`${emulatorUrl()}/_emulator/encrypt`, { method: 'POST', body: JSON.stringify({ openid: client.openid, data: { nickName: 'Ada', steps: [1, 2] } }) });
+    const { encryptedData, iv, rawData, signature } = await sealed.body.json() as Record<string, string>;
+    assert.deepEqual(plain(await client.decrypt(encryptedData!, iv!)), { nickName: 'Ada', steps: [1, 2] });
+    assert.deepEqual(plain(await client.decrypt(encryptedData!, iv!, { rawData, signature })), { nickName: 'Ada', steps: [1, 2] });
+    const forged = await client.decrypt(encryptedData!, iv!, { rawData: `${rawData} `, signature }).catch((e: { code: string }) => e.code);
+    assert.equal(forged, 'SIGNATURE_INVALID');
+    assert.equal((await client.checkText('hello')).suggest, 'pass');
+    assert.equal((await client.checkText('a [risky] text', { scene: 3 })).suggest, 'risky');
   });
 
   it('the example mini program signs in, saves a note, counts taps and shows the leaderboard', async () => {
