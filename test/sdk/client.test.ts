@@ -342,6 +342,11 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
     page.onDraft({ detail: { value: 'stale' } });
     await page.saveNote();
     assert.match(String(page.data.error), /^VERSION_CONFLICT/);
+    await page.refresh();
+    page.onDraft({ detail: { value: 'a [risky] note' } });
+    await page.saveNote();
+    assert.match(String(page.data.error), /^Not saved/);
+    assert.equal((await other.client.kv.get('note'))?.value, 'from the other device');
   });
 });
 

@@ -17,6 +17,7 @@ export interface ExamplePage {
   data: Record<string, unknown>;
   onLoad(): Promise<void>;
   saveNote(): Promise<void>;
+  refresh(): Promise<void>;
   tap(): Promise<void>;
   onDraft(event: { detail: { value: string } }): void;
 }

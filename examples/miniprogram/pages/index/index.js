@@ -58,6 +58,12 @@ Page({
 
   saveNote() {
     return this.run(async () => {
+      // WeChat asks mini programs to check what users write before keeping it.
+      const check = await client.checkText(this.data.draft);
+      if (check.suggest !== 'pass') {
+        this.setData({ error: `Not saved: WeChat's check says "${check.suggest}"` });
+        return;
+      }
       // Only over the version we showed: if another device changed the note meanwhile,
       // the save fails with VERSION_CONFLICT instead of overwriting it.
       const options = this.data.noteVersion ? { ifVersion: this.data.noteVersion } : { ifAbsent: true };
