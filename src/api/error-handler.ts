@@ -56,7 +56,7 @@ function mustClose(err: unknown, code: ApiErrorCode, request: FastifyRequest): b
 const PUBLIC_5XX_MESSAGES: Partial<Record<ApiErrorCode, string>> = {
   STORE_UNAVAILABLE: 'the store did not answer in time; a write may or may not have happened',
   UPSTREAM_UNAVAILABLE: 'WeChat could not be reached or answered an error we cannot act on',
-  UPSTREAM_TIMEOUT: 'the request deadline passed before the node could answer',
+  UPSTREAM_TIMEOUT: 'the request deadline passed, or WeChat did not answer in time',
 };
 
 function classify(err: FastifyError | Error): { code: ApiErrorCode; message: string } {

@@ -20,7 +20,7 @@ interface EmulatorFlags {
 export function registerWechatEmulatorCommand(program: Command): void {
   program
     .command('wechat-emulator')
-    .description('run the WeChat server API emulator (jscode2session, access_token) for development and tests')
+    .description('run the WeChat server API emulator (login, access_token, phone number, text check, mini program codes, subscribe messages) for development and tests')
     .option('--port <port>', 'port to listen on (0 = any free port)', intIn('--port', 0, 65535), 0)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--appid <appid>', `appid it accepts (default: $MINISCALE_WECHAT_APPID, else ${DEV_APPID})`, nonEmpty('--appid'))
