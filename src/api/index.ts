@@ -39,8 +39,9 @@ export async function startNode(options: NodeOptions, start: StartNodeOptions = 
   const logger = start.logger ?? createLogger({ component: 'node', nodeId: options.nodeId });
   const store = await openStore(options.store);
   const wechat = new WechatClient(options.wechat);
-  const tokens = new AccessTokenKeeper(store, wechat, options.nodeId, logger);
-  const platform = new WechatPlatform(wechat, tokens, logger);
+  const metrics = new NodeMetrics(options.nodeId);
+  const tokens = new AccessTokenKeeper(store, wechat, options.nodeId, logger, ({ reason, forced }) => metrics.wechatTokenFetches.inc({ reason, forced: String(forced) }));
+  const platform = new WechatPlatform(wechat, tokens, logger, (call, outcome) => metrics.wechatCalls.inc({ call, outcome }));
   const ctx: ApiContext = {
     options,
     store,
@@ -49,7 +50,7 @@ export async function startNode(options: NodeOptions, start: StartNodeOptions = 
     tokens,
     platform,
     wxacodes: new WxacodeCache(store, platform, logger),
-    metrics: new NodeMetrics(options.nodeId),
+    metrics,
     state: { draining: false },
   };
   const app = await buildApp(ctx, logger);

@@ -29,6 +29,16 @@ export class NodeMetrics {
     name: 'miniscale_rate_limited_total', help: 'Requests refused by a rate limit, by limit',
     labelNames: ['limit'] as const, registers: [this.registry],
   });
+  /** Calls to WeChat on the access_token, by call (its path) and outcome (ok, or the error code answered). */
+  readonly wechatCalls = new Counter({
+    name: 'miniscale_wechat_calls_total', help: 'WeChat platform calls by call and outcome (ok or error code)',
+    labelNames: ['call', 'outcome'] as const, registers: [this.registry],
+  });
+  /** access_token fetches by this node: WeChat allows 20 forced ones a day. */
+  readonly wechatTokenFetches = new Counter({
+    name: 'miniscale_wechat_token_fetches_total', help: 'access_token fetches (stable_token) by this node, by reason and whether force_refresh was used',
+    labelNames: ['reason', 'forced'] as const, registers: [this.registry],
+  });
   readonly #series = new RequestSeries();
 
   constructor(nodeId: string) {

@@ -269,6 +269,26 @@ describe('one WeChat client for every call on the access_token', { timeout: 60_0
   });
 });
 
+describe('metrics', () => {
+  /** The sum over both nodes of the series whose line starts with `prefix`. */
+  async function metric(prefix: string): Promise<number> {
+    let sum = 0;
+    for (const node of [a, b]) {
+      const text = (await rawCall(node, 'GET', '/metrics')).text;
+      for (const line of text.split('\n')) if (line.startsWith(prefix)) sum += Number(line.split(' ').at(-1));
+    }
+    return sum;
+  }
+
+  it('count WeChat calls by call and outcome, and token fetches by reason and force', async () => {
+    assert.ok(await metric('miniscale_wechat_calls_total{call="/wxa/msg_sec_check",outcome="ok"') >= 5);
+    assert.ok(await metric('miniscale_wechat_calls_total{call="/wxa/msg_sec_check",outcome="UPSTREAM_UNAVAILABLE"') >= 1);
+    assert.ok(await metric('miniscale_wechat_calls_total{call="/wxa/getwxacodeunlimit",outcome="WECHAT_RATE_LIMITED"') >= 1);
+    assert.equal(await metric('miniscale_wechat_token_fetches_total{reason="rejected",forced="false"'), 1, 'the one refresh after 42001');
+    assert.equal(await metric('miniscale_wechat_token_fetches_total{reason="due",forced="false"'), 1, 'the first fetch at start-up');
+  });
+});
+
 describe('session_key', () => {
   it('appears in no answer of these routes: no body, no header', () => {
     assert.ok(answers.length > 60, `${answers.length} answers looked at`);

@@ -42,6 +42,9 @@ const WAIT_POLL_MS = 50;
 
 interface StoredToken { token: string; expiresAt: number; refreshAt: number }
 
+/** Told of every fetch, for the node's metrics. */
+export type OnTokenFetch = (fetch: { reason: 'due' | 'rejected'; forced: boolean }) => void;
+
 export class AccessTokenKeeper {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -53,6 +56,7 @@ export class AccessTokenKeeper {
     private readonly wechat: WechatClient,
     private readonly owner: string,
     private readonly log: Logger,
+    private readonly onFetch: OnTokenFetch = () => {},
     private readonly marginMs = DEFAULT_REFRESH_MARGIN_MS,
   ) {}
 
@@ -152,6 +156,7 @@ export class AccessTokenKeeper {
       refreshAt: now + lifeMs - Math.min(this.marginMs, lifeMs / 5),
     };
     await this.store.set(TOKEN_KEY, { ...record }, { ttlMs: lifeMs });
+    this.onFetch({ reason: rejected ? 'rejected' : 'due', forced });
     this.log.info({ expiresInSec: fetched.expiresInSec, rejected, forced }, 'fetched a new WeChat access_token');
     return record.token;
   }

@@ -10,7 +10,7 @@
  *   successful answers are checked (wechat-answers.ts) before anything is passed on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ValidationError } from '../../errors.js';
+import { isMiniscaleError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import {
   SubscriptionRefusedError, WechatCodeInvalidError, WechatRateLimitedError, WechatUserInactiveError,
@@ -65,16 +65,20 @@ const SUBSCRIBE_ERRORS: ErrcodeTable = {
   41030: (text) => new ValidationError(`page is not a page of the published mini program: ${text}`),
 };
 
+/** Told of every call's outcome (`ok`, or the error code it ended with), for the node's metrics. */
+export type OnWechatCall = (path: string, outcome: string) => void;
+
 export class WechatPlatform {
   constructor(
     private readonly client: WechatClient,
     private readonly tokens: AccessTokenKeeper,
     private readonly log: Logger,
+    private readonly onCall: OnWechatCall = () => {},
   ) {}
 
   /** `getcallbackip`: the cheapest call that needs an access_token; used to check the connection. */
   async callbackIps(): Promise<string[]> {
-    const json = await this.#withToken((token) => this.client.getWithToken(PATHS.callbackIp, token).then((j) => succeeded(PATHS.callbackIp, j)));
+    const json = await this.#withToken(PATHS.callbackIp, (token) => this.client.getWithToken(PATHS.callbackIp, token).then((j) => succeeded(PATHS.callbackIp, j)));
     const list = json.body.ip_list;
     if (!Array.isArray(list) || !list.every((ip) => typeof ip === 'string')) throw wechatError(PATHS.callbackIp, json.body);
     return list as string[];
@@ -95,7 +99,7 @@ export class WechatPlatform {
   /** `getwxacodeunlimit`: the mini program code image, as WeChat sent it. */
   async wxacode(req: WxacodeRequest): Promise<WxacodeImage> {
     const body = { scene: req.scene, width: req.width, ...(req.page === undefined ? {} : { page: req.page }) };
-    return this.#withToken(async (token) => {
+    return this.#withToken(PATHS.wxacode, async (token) => {
       const answer = await this.client.postForBytes(PATHS.wxacode, token, body);
       if (answer.kind === 'json') throw wechatError(PATHS.wxacode, answer.json.body, WXACODE_ERRORS);
       return wxacodeImageOf(answer.contentType, answer.bytes);
@@ -109,10 +113,21 @@ export class WechatPlatform {
   }
 
   #postJson(path: string, body: unknown, table: ErrcodeTable): Promise<WechatJson> {
-    return this.#withToken(async (token) => succeeded(path, await this.client.postWithToken(path, token, body), table));
+    return this.#withToken(path, async (token) => succeeded(path, await this.client.postWithToken(path, token, body), table));
   }
 
-  async #withToken<T>(call: (token: string) => Promise<T>): Promise<T> {
+  async #withToken<T>(path: string, call: (token: string) => Promise<T>): Promise<T> {
+    try {
+      const result = await this.#attempts(call);
+      this.onCall(path, 'ok');
+      return result;
+    } catch (err) {
+      this.onCall(path, isMiniscaleError(err) ? err.code : 'INTERNAL');
+      throw err;
+    }
+  }
+
+  async #attempts<T>(call: (token: string) => Promise<T>): Promise<T> {
     let token = await this.tokens.get();
     let tokenRetried = false;
     let busyRetried = false;
