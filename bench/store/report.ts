@@ -11,6 +11,8 @@ export interface Row {
   p99Ms: number;
   /** Lost compare-and-set races, failures (with the first message): anything a reader must know. */
   note: string;
+  /** Members on the board, for the leaderboard ops. */
+  boardMembers?: number;
 }
 
 export interface Target {
@@ -33,7 +35,18 @@ export function targets(rows: Row[]): Target[] {
   return [
     ratio('embedded get ÷ redis-driver get (1 process)', 10, find(rows, 'embedded', 'get'), find(rows, 'redis', 'get'), 'embedded or redis'),
     ratio('redis-driver get (50 in flight) ÷ redis-benchmark GET -c 50', 0.8, find(rows, 'redis', 'get'), find(rows, 'redis-benchmark', 'GET -c50'), 'redis'),
+    ratio('embedded zset ÷ redis-driver zset (1 process, 100,000-member board)', 0.5, find(rows, 'embedded', 'zset'), find(rows, 'redis', 'zset'), 'embedded or redis'),
+    atLeast('embedded zset on a 100,000-member board (1 process), ops/s', ZSET_OPS_GOAL, find(rows, 'embedded', 'zset')),
   ];
+}
+
+const ZSET_OPS_GOAL = 20_000;
+
+/** An absolute goal, shown as measured ÷ goal so that it prints like the ratios. */
+function atLeast(name: string, goal: number, row: Row | undefined): Target {
+  if (!row) return { name, ratio: null, goal: 1, pass: null, detail: 'n/a (not measured)' };
+  const r = row.opsPerSec / goal;
+  return { name, ratio: r, goal: 1, pass: r >= 1, detail: `${fmtOps(row.opsPerSec)} ops/s, goal ${fmtOps(goal)}` };
 }
 
 export function printTable(rows: Row[]): void {

@@ -4,7 +4,8 @@
  * Measures every store operation per driver, from 1 process and from 3 processes at
  * once (50 calls in flight each), next to redis-benchmark against the same redis-server
  * in the same run, and prints one table plus the target ratios. Rows also go to
- * bench/results/store-latest.json. Everything it starts is stopped by PID at the end,
+ * bench/results/store-latest.json (an array of rows; the run's settings and the
+ * targets to store-latest-meta.json beside it). Everything it starts is stopped by PID at the end,
  * on an error and on Ctrl-C (see cleanup.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,13 +21,15 @@ import { cpuSnapshot, foreignShare } from '../support/machine-load.js';
 import { WorkerPool } from './pool.js';
 import { redisBenchmark } from './redis-benchmark.js';
 import { printTable, printTargets, targets, writeJson, type Row } from './report.js';
-import { OPS, seed, type LoadOptions, type OpName } from './workload.js';
+import { BOARD_SIZE, OPS, seed, type LoadOptions, type OpName } from './workload.js';
 
 const DRIVERS = ['embedded', 'redis', 'redis-cluster'] as const;
 type DriverName = (typeof DRIVERS)[number];
 const CONCURRENCY = 50;
 const PROCS = [1, 3];
 const RESULTS = fileURLToPath(new URL('../results/store-latest.json', import.meta.url));
+const RESULTS_META = fileURLToPath(new URL('../results/store-latest-meta.json', import.meta.url));
+const BOARD_OPS: ReadonlySet<string> = new Set(['zset', 'ztop']);
 
 const { values } = parseFlags();
 if (values.help) {
@@ -68,7 +71,8 @@ try {
   console.log(`\nwall time ${(wallMs / 1000).toFixed(1)} s; rows written to ${path.relative(process.cwd(), RESULTS)}`);
   const otherCpuShare = await otherWork();
   const meta = { ...machine(), mode: values.quick ? 'quick' : 'full', ...load, wallMs, otherCpuShare, date: new Date().toISOString() };
-  writeJson(RESULTS, { meta, rows, targets: list });
+  writeJson(RESULTS, rows.map(({ note: _note, ...row }) => row));
+  writeJson(RESULTS_META, { meta, targets: list, notes: rows.filter((r) => r.note).map((r) => ({ driver: r.driver, op: r.op, procs: r.procs, note: r.note })) });
 } catch (err) {
   console.error(`bench:store failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
@@ -91,7 +95,7 @@ async function benchDriver(driver: DriverName, tmp: string): Promise<void> {
     list = [{ label: driver, config: { driver, url: backend.url }, ops: OPS }];
   }
   const first = list[0]!;
-  progress(`${first.label}: seeding 10,000 keys and a 10,000-member board…`);
+  progress(`${first.label}: seeding 10,000 keys and a ${BOARD_SIZE.toLocaleString('en-US')}-member board…`);
   const store = await openStore(first.config);
   await seed(store);
   await store.close();
@@ -107,7 +111,8 @@ async function benchDriver(driver: DriverName, tmp: string): Promise<void> {
         for (const op of target.ops) {
           const m = await pool.run(op, load);
           const notes = [m.conflicts ? `${m.conflicts} CAS conflicts` : '', m.errors ? `${m.errors} errors: ${m.firstError}` : ''];
-          rows.push({ driver: target.label, op, procs, opsPerSec: m.opsPerSec, p50Ms: m.p50Ms, p99Ms: m.p99Ms, note: notes.filter(Boolean).join('; ') });
+          const board = BOARD_OPS.has(op) ? { boardMembers: BOARD_SIZE } : {};
+          rows.push({ driver: target.label, op, procs, opsPerSec: m.opsPerSec, p50Ms: m.p50Ms, p99Ms: m.p99Ms, ...board, note: notes.filter(Boolean).join('; ') });
           progress(`${target.label} ${op} ×${procs}: ${Math.round(m.opsPerSec)} ops/s, p50 ${m.p50Ms.toFixed(3)} ms, p99 ${m.p99Ms.toFixed(3)} ms`);
         }
       } finally {
