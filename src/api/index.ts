@@ -49,7 +49,7 @@ export async function startNode(options: NodeOptions, start: StartNodeOptions = 
     wechat,
     tokens,
     platform,
-    wxacodes: new WxacodeCache(store, platform, logger),
+    wxacodes: new WxacodeCache(store, platform, options.nodeId, logger),
     metrics,
     state: { draining: false },
   };

@@ -170,6 +170,15 @@ describe('GET /v1/wxacode', { timeout: 60_000 }, () => {
     assert.equal((await emulatorStats(emu)).getwxacodeunlimit - before, 2);
   });
 
+  it('many first requests for one image at once, on both nodes, call WeChat once', async () => {
+    const { token } = await user('sharer-burst');
+    const before = (await emulatorStats(emu)).getwxacodeunlimit;
+    const all = await Promise.all(Array.from({ length: 8 }, (_, i) => wxacode(i % 2 ? a : b, token, 'scene=burst&width=500')));
+    assert.deepEqual(all.map((r) => r.status), Array(8).fill(200));
+    assert.ok(all.every((r) => r.bytes.equals(all[0]!.bytes) && r.headers.etag === all[0]!.headers.etag));
+    assert.equal((await emulatorStats(emu)).getwxacodeunlimit - before, 1);
+  });
+
   it('WeChat\'s 45009 is 429 WECHAT_RATE_LIMITED with Retry-After; an unpublished page is 400; bad parameters are 400', async () => {
     const { token } = await user('sharer-errors');
     await injectErrcode(emu, 'getwxacodeunlimit', 45009);

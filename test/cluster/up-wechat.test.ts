@@ -45,6 +45,7 @@ describe('WeChat platform calls through miniscale up (dev mode)', { timeout: 120
 
     assert.deepEqual((await call(up.url, 'POST', '/v1/security/text', { token, json: { content: 'hi [risky]' } })).body, { suggest: 'risky', label: 20001 });
 
+    const calls = (await emulatorStats(emulatorUrl)).getwxacodeunlimit;
     const codes = await Promise.all([1, 2, 3, 4].map(async () => {
       const res = await request(`${up.url}/v1/wxacode?scene=up&page=pages/index/index`, { headers: { authorization: `Bearer ${token}` }, reset: true });
       return { status: res.statusCode, type: res.headers['content-type'], etag: res.headers.etag, bytes: Buffer.from(await res.body.arrayBuffer()) };
@@ -55,6 +56,7 @@ describe('WeChat platform calls through miniscale up (dev mode)', { timeout: 120
       assert.ok(c.bytes.equals(codes[0]!.bytes));
       assert.equal(c.etag, codes[0]!.etag);
     }
+    assert.equal((await emulatorStats(emulatorUrl)).getwxacodeunlimit - calls, 1, 'one WeChat call for four requests over two workers');
     const cached = await request(`${up.url}/v1/wxacode?scene=up&page=pages/index/index`, { headers: { authorization: `Bearer ${token}`, 'if-none-match': String(codes[0]!.etag) } });
     await cached.body.dump();
     assert.equal(cached.statusCode, 304);

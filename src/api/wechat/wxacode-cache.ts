@@ -1,19 +1,26 @@
 /**
  * Mini program code images, cached in the store by their parameters. WeChat rate-limits
  * getwxacodeunlimit (45009) and a code is valid forever, so the same scene/page/width
- * is asked of WeChat once while it is cached, whichever node serves it; concurrent
- * requests for one image in one process share that call. The ETag is a hash of the
- * bytes, so it is the same on every node.
+ * is asked of WeChat once while it is cached, whichever node serves it: concurrent
+ * requests for one image in one process share one fetch, and across processes the
+ * fetcher holds a store lock named after the image while the others wait for the
+ * cached copy. The ETag is a hash of the bytes, so it is the same on every node.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../logging.js';
 import { appKey, type Store } from '../../store/index.js';
+import { UpstreamUnavailableError } from '../errors.js';
 import type { WechatPlatform, WxacodeRequest } from './platform.js';
 
 /** @default 30 days: a code never expires; the bound only lets a renamed page's code age out. */
 export const WXACODE_CACHE_TTL_MS = 30 * 24 * 3600 * 1000;
 /** Base64 of a larger image would not fit the store's 1 MiB values; it is served uncached. */
 const MAX_CACHED_IMAGE_BYTES = 640 * 1024;
+/** Longer than a WeChat call with its retries; a fetcher that died frees the image after it. */
+const FETCH_LOCK_TTL_MS = 20_000;
+/** How often a request waiting on another node's fetch looks for the cached image. */
+const WAIT_POLL_MS = 50;
 
 export interface CachedWxacode {
   contentType: string;
@@ -30,20 +37,46 @@ export class WxacodeCache {
   constructor(
     private readonly store: Store,
     private readonly platform: WechatPlatform,
+    /** This node's id: the lock owner's prefix. */
+    private readonly owner: string,
     private readonly log: Logger,
     private readonly ttlMs = WXACODE_CACHE_TTL_MS,
   ) {}
 
   async get(req: WxacodeRequest): Promise<CachedWxacode> {
-    const key = keyOf(req);
-    const stored = imageOf((await this.store.get(key))?.value);
+    const hash = hashOf(req);
+    const stored = await this.#cached(hash);
     if (stored) return stored;
-    let running = this.#inflight.get(key);
+    let running = this.#inflight.get(hash);
     if (!running) {
-      running = this.#fetch(key, req).finally(() => this.#inflight.delete(key));
-      this.#inflight.set(key, running);
+      running = this.#fetchOnce(hash, req).finally(() => this.#inflight.delete(hash));
+      this.#inflight.set(hash, running);
     }
     return running;
+  }
+
+  /** Fetches under the image's lock, or waits for whoever holds it to cache the image. */
+  async #fetchOnce(hash: string, req: WxacodeRequest): Promise<CachedWxacode> {
+    const deadline = Date.now() + 2 * FETCH_LOCK_TTL_MS;
+    while (Date.now() < deadline) {
+      const lock = await this.store.acquire(`wxacode-${hash}`, `${this.owner}.${randomBytes(8).toString('hex')}`, FETCH_LOCK_TTL_MS);
+      if (lock) {
+        try {
+          return (await this.#cached(hash)) ?? (await this.#fetch(appKey('wxacode', hash), req));
+        } finally {
+          await this.store.release(lock).catch(() => {});
+        }
+      }
+      await sleep(WAIT_POLL_MS);
+      const cached = await this.#cached(hash);
+      // Not cached when the holder's call failed (it answered its own error): try in turn.
+      if (cached) return cached;
+    }
+    throw new UpstreamUnavailableError('the mini program code was being fetched by other requests for too long');
+  }
+
+  async #cached(hash: string): Promise<CachedWxacode | null> {
+    return imageOf((await this.store.get(appKey('wxacode', hash)))?.value);
   }
 
   async #fetch(key: string, req: WxacodeRequest): Promise<CachedWxacode> {
@@ -60,9 +93,10 @@ export class WxacodeCache {
   }
 }
 
-function keyOf(req: WxacodeRequest): string {
+/** The image's name in the store and its lock's: a hash of the parameters WeChat gets. */
+function hashOf(req: WxacodeRequest): string {
   const params = JSON.stringify([req.scene, req.page ?? '', req.width]);
-  return appKey('wxacode', createHash('sha256').update(params).digest('base64url'));
+  return createHash('sha256').update(params).digest('base64url');
 }
 
 function imageOf(value: unknown): CachedWxacode | null {
