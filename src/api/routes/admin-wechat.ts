@@ -15,7 +15,7 @@ const SubscribeBody = Type.Object({
   touser: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'The openid of the user who subscribed' }),
   template_id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$' }),
   // A page of this mini program; unlike a mini program code's, it may carry a query.
-  page: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, pattern: '^[^/\\s][^\\s]*$' })),
+  page: Type.Optional(Type.String({ maxLength: 1024, pattern: '^(?!/)[\\x21-\\x7e]+$' })),
   data: Type.Record(Type.String({ pattern: DATA_KEY }), Type.Object({ value: Type.String({ maxLength: 200 }) }, { additionalProperties: false }), {
     minProperties: 1, maxProperties: 20, additionalProperties: false,
   }),

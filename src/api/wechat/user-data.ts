@@ -14,7 +14,7 @@ const KEY_BYTES = 16;
 
 /** The decrypted JSON object without its watermark; DECRYPT_FAILED for anything else. */
 export function decryptUserData(sessionKey: string, encryptedData: string, iv: string, appid: string): JsonObject {
-  const key = Buffer.from(sessionKey, 'base64');
+  const key = Buffer.from(typeof sessionKey === 'string' ? sessionKey : '', 'base64');
   const ivBytes = Buffer.from(iv, 'base64');
   if (key.length !== KEY_BYTES) throw new DecryptFailedError('this session cannot decrypt data: sign in again');
   if (ivBytes.length !== KEY_BYTES) throw new DecryptFailedError('iv must be 16 bytes in base64');
