@@ -30,7 +30,7 @@ import type { KvRecord } from './embedded-record.js';
 import { readStoredKv, readStoredValue } from './embedded-kv-read.js';
 import { packRecord, packTombstone } from './embedded-packed-record.js';
 import { FORMAT_PACKED, formatOf, initFormat, upgradeFormat, type MetaDb, type UpgradeResult } from './embedded-format.js';
-import { RankIndex, type RankingKey, type RankTreeKey } from './embedded-rank-index.js';
+import { RankIndex, type RankingKey, type RankTreeKey, type RankTreeValue } from './embedded-rank-index.js';
 import { EmbeddedSweeper } from './embedded-sweeper.js';
 
 interface LockRecord { owner: string; token: number; exp: number }
@@ -49,7 +49,7 @@ export interface EmbeddedDbs {
   /** Ranking index: [board, -score, member] → true; key order is rank order. */
   ranking: Database<true, RankingKey>;
   /** Counted levels over the ranking index (format 2; embedded-rank-index.ts). */
-  rankTree: Database<number, RankTreeKey>;
+  rankTree: Database<RankTreeValue, RankTreeKey>;
   /** The store format switch (embedded-format.ts). */
   meta: MetaDb;
   /** GCRA theoretical arrival time per key (µs since GCRA_EPOCH_US). */
@@ -219,8 +219,7 @@ export class EmbeddedDriver implements StoreDriver {
       if (old === next) return { score: next, rank: counted ? ranks.rankOf(board, negate(next), member) : undefined };
       let rank: number | undefined;
       if (counted) {
-        if (old !== undefined) ranks.remove(board, negate(old), member);
-        rank = ranks.insert(board, negate(next), member);
+        rank = ranks.move(board, old === undefined ? undefined : negate(old), negate(next), member);
       } else {
         if (old !== undefined) ranking.removeSync([board, negate(old), member]);
         ranking.putSync([board, negate(next), member], true);
