@@ -11,6 +11,8 @@ export interface ReadyInfo {
   /** Where the admin key is kept, or null when it came from MINISCALE_ADMIN_KEY. */
   adminKeyFile: string | null;
   dataDir: string;
+  /** With --advertise: the URL this machine is registered under, for gateways on other machines. */
+  advertise?: string;
 }
 
 export function readyBanner(r: ReadyInfo): string {
@@ -19,6 +21,7 @@ export function readyBanner(r: ReadyInfo): string {
       ? `${r.url}  (${r.nodes} API node worker${r.nodes === 1 ? '' : 's'} sharing the port; dashboard ${r.url}/_gateway/)`
       : `${r.url}  (gateway, ${r.algorithm} over ${r.nodes} node${r.nodes === 1 ? '' : 's'}; dashboard ${r.url}/_gateway/)`],
     ['store', r.store],
+    ...(r.advertise ? [['registry', `registered as ${r.advertise} for \`miniscale gateway --discover\``] as [string, string]] : []),
     ['mode', r.emulatorUrl
       ? `dev — WeChat emulator at ${r.emulatorUrl}; log in with codes like "dev:alice"`
       : 'production — WeChat API from MINISCALE_WECHAT_*'],

@@ -95,7 +95,7 @@ export async function startSystem(o: UpOptions, logs: LogStream): Promise<Runnin
 
   const info: ReadyInfo = {
     url: serving.url, topology: serving.topology, algorithm: o.algorithm, nodes: o.nodes, store: store.label,
-    emulatorUrl: emulator?.url, adminKeyFile: adminKey.file, dataDir: o.dataDir,
+    emulatorUrl: emulator?.url, adminKeyFile: adminKey.file, dataDir: o.dataDir, advertise: o.advertise,
   };
   let restarting: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;

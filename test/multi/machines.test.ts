@@ -134,10 +134,22 @@ describe('machines behind miniscale gateway --discover', { timeout: 300_000 }, (
 
   it('lets a machine stopped with SIGTERM deregister and leave, with no failed request', async () => {
     const target = machines[1]!;
+    const states = new Set<string>();
     const result = await underLoad(async () => {
+      let stopped = false;
+      const watch = (async () => {
+        while (!stopped) {
+          states.add((await row(target))?.state ?? 'gone');
+          await sleep(100);
+        }
+      })();
       await stopUp(target.up, 'SIGTERM');
+      stopped = true;
+      await watch;
     });
     assert.equal(result.failed, 0, JSON.stringify(result.statuses));
+    assert.ok(states.has('draining'), `the gateway saw it draining before it left (saw ${[...states].join(', ')})`);
+    assert.match(target.up.lines.join('\n'), /registered as http:\/\/127\.0\.0\.1:\d+ for `miniscale gateway --discover`/, 'the ready banner says where the machine is registered');
     assert.ok(!(await registered()).includes(target.url), 'its registry entry is gone');
     await waitFor('the gateway drops it', async () => !(await row(target)), 5_000);
   });
