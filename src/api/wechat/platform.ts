@@ -78,22 +78,22 @@ export class WechatPlatform {
 
   /** `getcallbackip`: the cheapest call that needs an access_token; used to check the connection. */
   async callbackIps(): Promise<string[]> {
-    const json = await this.#withToken(PATHS.callbackIp, (token) => this.client.getWithToken(PATHS.callbackIp, token).then((j) => succeeded(PATHS.callbackIp, j)));
-    const list = json.body.ip_list;
-    if (!Array.isArray(list) || !list.every((ip) => typeof ip === 'string')) throw wechatError(PATHS.callbackIp, json.body);
-    return list as string[];
+    return this.#withToken(PATHS.callbackIp, async (token) => {
+      const json = succeeded(PATHS.callbackIp, await this.client.getWithToken(PATHS.callbackIp, token));
+      const list = json.body.ip_list;
+      if (!Array.isArray(list) || !list.every((ip) => typeof ip === 'string')) throw wechatError(PATHS.callbackIp, json.body);
+      return list as string[];
+    });
   }
 
   /** `getuserphonenumber`: the phone number behind a `getPhoneNumber` button's code. */
   async phoneNumber(code: string): Promise<PhoneNumber> {
-    const json = await this.#postJson(PATHS.phone, { code }, PHONE_ERRORS);
-    return phoneNumberOf(json, this.client.appid);
+    return this.#postJson(PATHS.phone, { code }, PHONE_ERRORS, (json) => phoneNumberOf(json, this.client.appid));
   }
 
   /** `msg_sec_check` version 2, for text written by `openid`, in `scene`. */
   async checkText(openid: string, content: string, scene: TextScene): Promise<TextCheck> {
-    const json = await this.#postJson(PATHS.textCheck, { version: 2, openid, scene, content }, TEXT_CHECK_ERRORS);
-    return textCheckOf(json);
+    return this.#postJson(PATHS.textCheck, { version: 2, openid, scene, content }, TEXT_CHECK_ERRORS, textCheckOf);
   }
 
   /** `getwxacodeunlimit`: the mini program code image, as WeChat sent it. */
@@ -108,14 +108,15 @@ export class WechatPlatform {
 
   /** `subscribeMessage.send`; the msgid as its exact digits. */
   async sendSubscribeMessage(message: SubscribeMessage): Promise<string> {
-    const json = await this.#postJson(PATHS.subscribeSend, message, SUBSCRIBE_ERRORS);
-    return msgidOf(json);
+    return this.#postJson(PATHS.subscribeSend, message, SUBSCRIBE_ERRORS, msgidOf);
   }
 
-  #postJson(path: string, body: unknown, table: ErrcodeTable): Promise<WechatJson> {
-    return this.#withToken(path, async (token) => succeeded(path, await this.client.postWithToken(path, token, body), table));
+  /** A JSON call; `read` checks the successful answer and takes what is passed on. */
+  #postJson<T>(path: string, body: unknown, table: ErrcodeTable, read: (json: WechatJson) => T): Promise<T> {
+    return this.#withToken(path, async (token) => read(succeeded(path, await this.client.postWithToken(path, token, body), table)));
   }
 
+  /** A call with the token, its retries, and its outcome counted. */
   async #withToken<T>(path: string, call: (token: string) => Promise<T>): Promise<T> {
     try {
       const result = await this.#attempts(call);
