@@ -44,8 +44,16 @@ describe('machines behind miniscale gateway --discover', { timeout: 300_000 }, (
     return m;
   }
 
-  async function upstreams(): Promise<UpstreamRow[]> {
-    const res = await request(`${gatewayUrl}/_gateway/upstreams`, { reset: true });
+  function startGateway(): Promise<{ url: string }> {
+    const gw = spawnTs('src/cli.ts', [
+      'gateway', '--port', '0', '--host', '127.0.0.1', '--discover', '--store', 'redis', '--store-url', redis.url,
+      '--discover-interval', '200', '--health-interval', '500', '--slow-start', '500', '--no-access-log',
+    ], { MINISCALE_LOG_LEVEL: 'warn' });
+    return listening<{ url: string }>(gw, 'gateway');
+  }
+
+  async function upstreams(url = gatewayUrl): Promise<UpstreamRow[]> {
+    const res = await request(`${url}/_gateway/upstreams`, { reset: true });
     return ((await res.body.json()) as { upstreams: UpstreamRow[] }).upstreams;
   }
   const row = async (m: Machine) => (await upstreams()).find((u) => u.url === m.url);
@@ -71,11 +79,7 @@ describe('machines behind miniscale gateway --discover', { timeout: 300_000 }, (
     registry = await openStore({ driver: 'redis', url: redis.url });
     await startMachine();
     await startMachine();
-    const gw = spawnTs('src/cli.ts', [
-      'gateway', '--port', '0', '--host', '127.0.0.1', '--discover', '--store', 'redis', '--store-url', redis.url,
-      '--discover-interval', '200', '--health-interval', '500', '--slow-start', '500', '--no-access-log',
-    ], { MINISCALE_LOG_LEVEL: 'warn' });
-    gatewayUrl = (await listening<{ url: string }>(gw, 'gateway')).url;
+    gatewayUrl = (await startGateway()).url;
     token = (await login(gatewayUrl, 'machines')).token;
     const put = await call(gatewayUrl, 'PUT', '/v1/me/kv/load', { token, json: { value: 'x' } });
     assert.equal(put.status, 200, put.text);
@@ -101,6 +105,13 @@ describe('machines behind miniscale gateway --discover', { timeout: 300_000 }, (
       const served = after.find((u) => u.url === m.url)!.requests - before.find((u) => u.url === m.url)!.requests;
       assert.ok(served > result.total / 10, `${m.url} served ${served} of ${result.total}`);
     }
+  });
+
+  it('lets a second gateway discover the same machines from the same registry', async () => {
+    const second = await startGateway();
+    assert.deepEqual((await upstreams(second.url)).map((u) => u.url).sort(), machines.map((m) => m.url).sort());
+    const res = await call(second.url, 'GET', '/v1/me/kv/load', { token });
+    assert.equal(res.status, 200, res.text);
   });
 
   it('sends traffic to a machine that joins under load, with no gateway restart', async () => {
