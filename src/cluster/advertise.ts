@@ -47,7 +47,7 @@ export async function advertiseMachine(config: StoreConfig, url: string, log: Lo
   const store: Store = await openStore(config);
   const nodeId = machineNodeId(url);
   const heartbeat = new RegistryHeartbeat(store, nodeId, url, heartbeatMs, log, MACHINE_ENTRY_TTL_MS);
-  await heartbeat.start(); // a failed beat is logged and retried by the next one
+  await heartbeat.start(); // a failed beat is logged and tried again shortly
   log.info({ advertise: url, nodeId }, 'machine registered in the node registry');
   let stopping: Promise<void> | undefined;
   return {
