@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { call, startApiTopology, TEST_ADMIN_KEY, type ApiTopology } from '../support/api-nodes.js';
+import { call, login, startApiTopology, TEST_ADMIN_KEY, type ApiTopology } from '../support/api-nodes.js';
 import { killAll } from '../support/processes.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
 import { emulatorStats, expireTokens, injectErrcode, tokenFetched } from '../support/wechat.js';
@@ -66,6 +66,26 @@ describe('one access_token refresh per refused token, system-wide', { timeout: 1
       redis = await startTestRedis();
       return threeNodes(['--store', 'redis', '--store-url', redis.url]);
     }));
+
+  it('a burst mixing every kind of WeChat call (check, phone, text, code image) shares the one refresh', async () => {
+    const t = await threeNodes();
+    const { token } = await login(t.nodes[0]!.url, 'mixed-burst');
+    const before = await emulatorStats(t.emulatorUrl);
+    await expireTokens(t.emulatorUrl);
+    const answers = await Promise.all(Array.from({ length: BURST }, (_, i) => {
+      const node = t.nodes[i % t.nodes.length]!.url;
+      switch (i % 4) {
+        case 0: return call(node, 'GET', '/v1/admin/wechat/check', { headers: admin });
+        case 1: return call(node, 'POST', '/v1/me/phone', { token, json: { code: `devphone:86-1380013800${i % 10}:${i}` } });
+        case 2: return call(node, 'POST', '/v1/security/text', { token, json: { content: `burst ${i}` } });
+        default: return call(node, 'GET', `/v1/wxacode?scene=burst${i}`, { token });
+      }
+    }));
+    assert.deepEqual(answers.map((a) => a.status), Array(BURST).fill(200), answers.map((a) => a.text.slice(0, 200)).join(' | '));
+    const now = await emulatorStats(t.emulatorUrl);
+    assert.equal(now.stable_token - before.stable_token, 1);
+    assert.equal(now.stable_token_force - before.stable_token_force, 0);
+  });
 
   it('one 40001 for a token WeChat still hands out: one normal fetch, one force_refresh, across 3 nodes', async () => {
     const t = await threeNodes();
