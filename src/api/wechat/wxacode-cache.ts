@@ -3,12 +3,15 @@
  * getwxacodeunlimit (45009) and a code is valid forever, so the same scene/page/width
  * is asked of WeChat once while it is cached, whichever node serves it: concurrent
  * requests for one image in one process share one fetch, and across processes the
- * fetcher holds a store lock named after the image while the others wait for the
- * cached copy. The ETag is a hash of the bytes, so it is the same on every node.
+ * fetcher holds a lease on the image (a key created only if absent, with a TTL) while
+ * the others wait for the cached copy. A lease rather than the store's lock: a lock
+ * keeps a fencing counter per name forever, and there is one name per image. The ETag
+ * is a hash of the bytes, so it is the same on every node.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../logging.js';
+import { isMiniscaleError } from '../../errors.js';
 import { appKey, type Store } from '../../store/index.js';
 import { UpstreamUnavailableError } from '../errors.js';
 import type { WechatPlatform, WxacodeRequest } from './platform.js';
@@ -18,7 +21,7 @@ export const WXACODE_CACHE_TTL_MS = 30 * 24 * 3600 * 1000;
 /** Base64 of a larger image would not fit the store's 1 MiB values; it is served uncached. */
 const MAX_CACHED_IMAGE_BYTES = 640 * 1024;
 /** Longer than a WeChat call with its retries; a fetcher that died frees the image after it. */
-const FETCH_LOCK_TTL_MS = 20_000;
+const FETCH_LEASE_TTL_MS = 20_000;
 /** How often a request waiting on another node's fetch looks for the cached image. */
 const WAIT_POLL_MS = 50;
 
@@ -55,16 +58,17 @@ export class WxacodeCache {
     return running;
   }
 
-  /** Fetches under the image's lock, or waits for whoever holds it to cache the image. */
+  /** Fetches under the image's lease, or waits for whoever holds it to cache the image. */
   async #fetchOnce(hash: string, req: WxacodeRequest): Promise<CachedWxacode> {
-    const deadline = Date.now() + 2 * FETCH_LOCK_TTL_MS;
+    const leaseKey = appKey('wxacode-fetch', hash);
+    const deadline = Date.now() + 2 * FETCH_LEASE_TTL_MS;
     while (Date.now() < deadline) {
-      const lock = await this.store.acquire(`wxacode-${hash}`, `${this.owner}.${randomBytes(8).toString('hex')}`, FETCH_LOCK_TTL_MS);
-      if (lock) {
+      const lease = await this.#takeLease(leaseKey);
+      if (lease !== null) {
         try {
           return (await this.#cached(hash)) ?? (await this.#fetch(appKey('wxacode', hash), req));
         } finally {
-          await this.store.release(lock).catch(() => {});
+          await this.store.delete(leaseKey, { ifVersion: lease }).catch(() => {});
         }
       }
       await sleep(WAIT_POLL_MS);
@@ -73,6 +77,17 @@ export class WxacodeCache {
       if (cached) return cached;
     }
     throw new UpstreamUnavailableError('the mini program code was being fetched by other requests for too long');
+  }
+
+  /** The lease's version when this caller got it; null when someone else holds it. */
+  async #takeLease(leaseKey: string): Promise<number | null> {
+    try {
+      const entry = await this.store.set(leaseKey, `${this.owner}.${randomBytes(8).toString('hex')}`, { ifAbsent: true, ttlMs: FETCH_LEASE_TTL_MS });
+      return entry.version;
+    } catch (err) {
+      if (isMiniscaleError(err) && err.code === 'VERSION_CONFLICT') return null;
+      throw err;
+    }
   }
 
   async #cached(hash: string): Promise<CachedWxacode | null> {
