@@ -110,6 +110,33 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         assert.equal(await store.getJson(key), null, 'a deleted key');
       });
 
+      it('get returns exactly what JSON.parse of the written text gives: own __proto__ keys, lone surrogates, key order, numbers, deep nesting', async () => {
+        let deep = '"bottom"';
+        for (let i = 0; i < 90; i++) deep = i % 2 ? `[${deep}]` : `{"d${i}":${deep}}`;
+        const texts = [
+          '{"__proto__":{"polluted":true},"a":{"__proto__":null,"b":[{"__proto__":1}]}}',
+          '{"lone":"\\ud800 and \\udfff","pair":"😀","key\\ud83d":1,"mixed":["\\ud83d","ok"]}',
+          '{"z":1,"10":2,"a":3,"2":4,"-1":5,"1.5":6,"":7}',
+          '[0,-0,1e21,-1e-7,9007199254740991,9007199254740993,4294967296,-2147483649,0.1,1.7976931348623157e308,5e-324]',
+          `{"deep":${deep}}`,
+          '"just a string"', '12.5', 'true', 'null', '[]', '{}',
+        ];
+        for (const [i, text] of texts.entries()) {
+          const key = k(`exact-${i}`);
+          const value = JSON.parse(text) as JsonValue;
+          await store.set(key, value);
+          const expected = JSON.stringify(value);
+          const read = await store.get(key);
+          assert.equal(JSON.stringify(read?.value), expected, text.slice(0, 60));
+          assert.deepEqual(read?.value, JSON.parse(expected));
+          assert.equal((await store.getJson(key))?.json, expected);
+          if (read?.value !== null && typeof read?.value === 'object' && Object.hasOwn(read.value, '__proto__')) {
+            assert.equal(Object.getPrototypeOf(read.value), Object.prototype, 'an own __proto__ key, not a prototype');
+          }
+        }
+        assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+      });
+
       it('getJsonNow answers what getJson does, at once, or undefined when the store must be awaited', async () => {
         const key = k('now');
         const written = await store.set(key, { n: 1 });
