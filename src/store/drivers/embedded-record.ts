@@ -11,13 +11,14 @@
  *   <j> <ver> <exp>           nil or a string; two numbers
  *
  * Anything else — another layout, number or string encoding, or trailing bytes — is
- * `undefined`, and the caller decodes it the generic way. The format on disk does not
- * change, so nodes of either version read each other's values (rolling upgrades).
+ * `undefined`, and the caller decodes it the generic way. This is store format 1's
+ * layout, which every version reads; format 2's packed layout is embedded-packed-record.ts
+ * (embedded-kv-read.ts picks the reader).
  */
 
 /**
- * A kv record as stored: the JSON text (parsed on read), its version and expiry (0 =
- * none). `j: null` is a tombstone: absent, but it remembers the last version.
+ * A kv record: the JSON text (parsed on read), its version and expiry (0 = none).
+ * `j: null` is a tombstone: absent, but it remembers the last version.
  */
 export interface KvRecord { j: string | null; ver: number; exp: number }
 
