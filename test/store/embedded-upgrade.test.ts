@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -112,6 +112,14 @@ describe('embedded store: rolling upgrade to the packed format', { timeout: 180_
 
     const again = await runTs('src/cli.ts', ['store', 'upgrade', '--data', data]);
     assert.equal((JSON.parse(again.stdout) as { event: string }).event, 'store-already-current');
+  });
+
+  it('store upgrade on a directory without an embedded store is a usage error that creates nothing', async () => {
+    const missing = path.join(work, 'missing');
+    const r = await runTs('src/cli.ts', ['store', 'upgrade', '--data', missing]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /CONFIG_INVALID: no embedded store in .*missing/);
+    assert.equal(existsSync(missing), false);
   });
 
   it('a new, empty directory starts in the packed format', async () => {
