@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openStore, type Store } from '../../src/store/index.js';
 import { embeddedDir } from '../../src/store/store-config.js';
 import { finished, killAll, REPO_ROOT, runTs, spawnTs } from '../support/processes.js';
@@ -71,11 +72,28 @@ describe('embedded store: rolling upgrade to the packed format', { timeout: 180_
     }
     assert.ok(Object.values(await layouts()).every((b) => b === 0xd4), 'format 1 only, while a previous-version node may run');
 
+    // A process of this version keeps scoring on a second board across the flip (with
+    // 50,000 names the board keeps growing, so members that joined after it are seen).
+    const busyBoard = 'app:board:busy';
+    const busy = finished(spawnTs('test/store/store-worker.ts', [JSON.stringify({
+      op: 'zset-random', config: { driver: 'embedded', dir, durability: 'commit' }, board: busyBoard, members: 50_000, calls: 40_000, concurrency: 20,
+    })]), 120_000);
+    while ((await store.ztop(busyBoard, 1000)).length < 500) await sleep(50);
     const upgraded = await runTs('src/cli.ts', ['store', 'upgrade', '--data', data]);
+    const busyDone = await busy;
+    assert.equal(busyDone.code, 0, busyDone.stderr.slice(-1000));
     assert.equal(upgraded.code, 0, upgraded.stderr);
     const report = JSON.parse(upgraded.stdout) as { event: string; from: number; to: number; boardMembers: number };
     assert.deepEqual([report.event, report.from, report.to], ['store-upgraded', 1, 2]);
-    assert.equal(report.boardMembers, 40);
+    assert.ok(report.boardMembers >= 40 + 500, `${report.boardMembers} members on the boards at the flip`);
+    const names = Array.from({ length: 50_000 }, (_, i) => `p${i}`);
+    const scored = (await Promise.all(names.map(async (m) => [m, await store.zscore(busyBoard, m)] as const)))
+      .filter((e): e is readonly [string, number] => e[1] !== null)
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const ranks = await Promise.all(scored.map(([m]) => store.zrank(busyBoard, m)));
+    assert.deepEqual(ranks, scored.map((_, i) => i + 1), 'ranks on the board written across the flip');
+    console.log(`# busy board: ${report.boardMembers - 40} members at the flip, ${scored.length} at the end`);
+    assert.ok(scored.length > report.boardMembers - 40, 'members joined the busy board after the flip');
 
     // This process opened the directory before the flip and follows it at its next write.
     for (let i = 0; i < KEYS; i += 2) await store.set(`new:${i}`, expectedValue('new', i, 1000));
