@@ -95,21 +95,36 @@ export class RankIndex {
     return before + 1;
   }
 
+  /**
+   * A removal needs no positions, only the entry covering the member on each level:
+   * one reverse read per level instead of a walk.
+   */
   #remove(board: string, neg: number, member: string, levels: BoardLevels): void {
-    const { steps } = this.#walk(board, levels.top, neg, member);
     const own = levelOf(member);
     for (let k = 1; k <= levels.top; k++) {
-      const step = steps[k]!;
+      const pred = this.#predecessor(board, k, neg, member);
       if (k <= own) {
         const entry: [string, number, number, string] = [board, k, neg, member];
-        this.#tree.putSync(step.key, step.span + ((this.#tree.get(entry) as number | undefined) ?? 1) - 1);
+        this.#tree.putSync(pred.key, pred.span + ((this.#tree.get(entry) as number | undefined) ?? 1) - 1);
         this.#tree.removeSync(entry);
       } else {
-        this.#tree.putSync(step.key, step.span - 1);
+        this.#tree.putSync(pred.key, pred.span - 1);
       }
     }
     this.#ranking.removeSync([board, neg, member]);
     levels.size--;
+  }
+
+  /** The last entry of level k before the member's key (the level's head when none), with its span. */
+  #predecessor(board: string, k: number, neg: number, member: string): { key: RankTreeKey; span: number } {
+    // Reverse from the member's own key (inclusive, so skipped when the member is on level
+    // k) down to the level's head; `end` is exclusive and the head exists up to `top`.
+    for (const entry of this.#tree.getRange({ start: [board, k, neg, member], end: [board, k - 1], reverse: true, limit: 2 })) {
+      const key = entry.key;
+      if (key.length === 4 && key[2] === neg && key[3] === member) continue;
+      return { key, span: entry.value as number };
+    }
+    return { key: [board, k], span: 0 };
   }
 
   /**
