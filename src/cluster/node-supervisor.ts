@@ -92,6 +92,11 @@ export class NodeSupervisor {
     return this.#slots.flatMap((s) => (s.serving ? [s.serving] : []));
   }
 
+  /** Crash restarts of the slot whose node serves at `url`; undefined when none does. */
+  restartsOf(url: string): number | undefined {
+    return this.#slots.find((s) => s.serving?.url === url)?.backoff.restarts;
+  }
+
   /** PIDs of every child still running, including ones being replaced. */
   pids(): number[] {
     const live = this.#slots.flatMap((s) => (s.child ? [s.child] : [])).concat([...this.#retiring]);

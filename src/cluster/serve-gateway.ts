@@ -39,6 +39,7 @@ export async function serveThroughGateway(p: ServeParts): Promise<Serving> {
     gateway = await startGateway({
       port: o.port, host: o.host, upstreams: nodes.map((n) => n.url), algorithm: o.algorithm, trustProxy: o.trustProxy,
       adminKey: p.adminKey.key, accessLog: o.accessLog, closeGraceMs: GATEWAY_CLOSE_MS, logger: p.logger('gateway'),
+      restartsOf: (url) => supervisor.restartsOf(url),
     });
     // A node that crashed or came back while the gateway was starting.
     reconcile(gateway, supervisor.nodes());

@@ -27,7 +27,7 @@ export interface RowStatus {
   pid?: number;
   state: string;
   inflight: number;
-  /** Crash restarts of a worker's slot; null where nobody counts them (a gateway's upstreams). */
+  /** Crash restarts of a worker's or node's slot; null where nobody here counts them (a gateway in front of machines). */
   restarts: number | null;
   /** Ejections by the gateway, cumulative; null where nothing ejects (one hop). */
   ejections: number | null;

@@ -66,6 +66,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const gw: GatewayRuntime = {
     options: o, log, metrics, membership, stats,
     storeHealth: () => pinger?.health() ?? probedStoreHealth(membership),
+    restartsOf: (url) => options.restartsOf?.(url),
     balancer: new Balancer(membership, createPicker(o.algorithm, o), metrics),
     budget: new RetryBudget({ ratio: o.retryBudgetRatio, min: o.retryBudgetMin, windowMs: o.retryBudgetWindowMs }),
     trusted: new TrustedProxies(o.trustProxy),

@@ -135,9 +135,14 @@ export interface GatewayOptions {
    * listens, so it never sends a drained upstream a request.
    */
   drained?: readonly string[];
+  /**
+   * How often the node at an upstream's URL was restarted after a crash, when whoever
+   * runs the nodes knows (`up --gateway`'s supervisor): shown by the console.
+   */
+  restartsOf?(url: string): number | undefined;
 }
 
-export type ResolvedOptions = Required<Omit<GatewayOptions, 'discover' | 'adminKey' | 'logger' | 'cluster' | 'drained'>> &
+export type ResolvedOptions = Required<Omit<GatewayOptions, 'discover' | 'adminKey' | 'logger' | 'cluster' | 'drained' | 'restartsOf'>> &
   Pick<GatewayOptions, 'discover' | 'adminKey'>;
 
 export function resolveOptions(o: GatewayOptions): ResolvedOptions {

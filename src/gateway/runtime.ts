@@ -23,6 +23,8 @@ export interface GatewayRuntime {
   readonly stats?: { report(): StatsReport };
   /** The store as this gateway sees it now: its own (with --discover), or through its probes of the nodes. */
   storeHealth(): StoreHealth | null;
+  /** Crash restarts of the node behind an upstream, when this process knows (`up --gateway`). */
+  restartsOf(url: string): number | undefined;
 }
 
 /**

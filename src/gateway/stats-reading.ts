@@ -21,6 +21,8 @@ export interface UpstreamCounts {
   state: string;
   inflight: number;
   ejections: number;
+  /** Known only where this process runs the nodes too (`up --gateway`). */
+  restarts: number | null;
   counters: RowCounters;
 }
 
@@ -63,7 +65,7 @@ export async function gatewayCounts(gw: GatewayRuntime): Promise<GatewayCounts> 
   return {
     upstreams: gw.membership.upstreams.map((u) => ({
       url: u.url, ...(u.nodeId !== undefined ? { nodeId: u.nodeId } : {}), state: u.state(now), inflight: u.inflight,
-      ejections: ejections.get(u.url) ?? 0, counters: of(u.url),
+      ejections: ejections.get(u.url) ?? 0, restarts: gw.restartsOf(u.url) ?? null, counters: of(u.url),
     })),
     store: gw.storeHealth(),
   };
@@ -83,7 +85,7 @@ export function gatewayReading(processes: ReadonlyArray<{ by: string; counts: Ga
       if (!row) {
         row = {
           id: u.url, url: u.url, ...(u.nodeId !== undefined ? { nodeId: u.nodeId } : {}), state: u.state, inflight: 0,
-          restarts: null, ejections: 0, latencyBoundsMs: GATEWAY_LATENCY_BOUNDS_MS, parts: [],
+          restarts: u.restarts, ejections: 0, latencyBoundsMs: GATEWAY_LATENCY_BOUNDS_MS, parts: [],
         };
         rows.set(u.url, row);
         states.set(u.url, []);

@@ -17,7 +17,7 @@ import { startApiTopology, TEST_ADMIN_KEY, type ApiTopology } from '../support/a
 import { finished, killAll, listening, spawnTs } from '../support/processes.js';
 import { request } from 'undici';
 import { runMiniscale } from '../support/redis.js';
-import { killAllUp, startUp, stopUp, waitFor, type UpHandle } from '../support/up.js';
+import { killAllUp, readUpTopology, startUp, stopUp, waitFor, type UpHandle } from '../support/up.js';
 import { busy, launchChromium, nonLoopbackAddress, readStats, statsUntil, traffic } from './helpers.js';
 
 let browser: Browser;
@@ -138,6 +138,13 @@ describe('one hop (`up`): stats, status found through --data, and the key over a
   });
 
   it('the page', () => pageShows(up.url, 2));
+
+  it('a worker that crashes keeps its row, with one restart and a new PID', async () => {
+    const victim = (await readStats(up.url)).rows.find((row) => row.id === 'worker-2')!;
+    process.kill(victim.pid!, 'SIGKILL');
+    const r = await statsUntil(up.url, 'worker 2 restarted', (s) => s.rows.some((row) => row.id === 'worker-2' && row.pid !== victim.pid && row.restarts === 1 && row.state === 'healthy'), 30_000);
+    assert.deepEqual(r.rows.map((row) => row.id), ['worker-1', 'worker-2']);
+  });
 });
 
 describe('`up --gateway`: a row per node, the store through the nodes\' /readyz', { timeout: 120_000 }, () => {
@@ -165,12 +172,20 @@ describe('`up --gateway`: a row per node, the store through the nodes\' /readyz'
     for (const row of r.rows) {
       assert.match(row.url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.equal(row.ejections, 0);
-      assert.equal(row.restarts, null, 'a gateway does not know why a node went away');
+      assert.equal(row.restarts, 0, "up's supervisor counts the restarts of its nodes");
     }
     assert.equal(r.store!.seenBy, 'probes');
     assert.equal(r.store!.ok, true);
     await statusShows(up.url, urls.map((u) => u.replace('http://', '')), /store: embedded · ok · ping [\d.]+ ms \(through the nodes' \/readyz\)/);
     await pageShows(up.url, 2, { drain: true });
+  });
+
+  it('a node that crashes comes back as a row with one restart', async () => {
+    const victim = (await readStats(up.url)).rows[0]!;
+    const { nodeId } = await (await request(`${victim.url}/healthz`)).body.json() as { nodeId: string };
+    process.kill(readUpTopology(dir).workers.find((w) => w.nodeId === nodeId)!.pid, 'SIGKILL');
+    const r = await statsUntil(up.url, 'the node restarted', (s) => s.rows.length === 2 && s.rows.some((row) => row.restarts === 1 && row.url !== victim.url), 30_000);
+    assert.ok(!r.rows.some((row) => row.url === victim.url), 'the dead node left the report');
   });
 });
 
