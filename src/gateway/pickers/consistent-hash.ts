@@ -7,6 +7,7 @@
  */
 import type { Upstream } from '../upstream.js';
 import type { Picker, PickRequest } from './picker.js';
+import { hash32 } from '../../core/hash32.js';
 
 /** Points per node: enough that each owns close to 1/n of the ring with a handful of nodes. */
 const POINTS_PER_NODE = 160;
@@ -76,19 +77,4 @@ function lowerBound(points: Uint32Array, h: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** FNV-1a over UTF-16 code units, then murmur3's finalizer so similar keys spread out. */
-export function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }

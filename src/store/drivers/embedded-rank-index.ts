@@ -25,6 +25,7 @@
  * format switch (embedded-format.ts), which turns it on together with `rebuild`.
  */
 import type { Database } from 'lmdb';
+import { hash32 } from '../../core/hash32.js';
 
 /** Levels above 0. 64 × 16^5 = 67 M members per top-level entry: enough for any board. */
 export const RANK_LEVELS = 6;
@@ -191,17 +192,7 @@ export class RankIndex {
 
 /** How many levels above 0 a member is on: from the trailing zero bits of a hash of its name (6, then 4 per level), capped. */
 export function levelOf(member: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < member.length; i++) {
-    h ^= member.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  // FNV's low bits mix poorly for short names that differ in one digit; murmur3's finaliser spreads them.
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
+  let h = hash32(member);
   if ((h & ((1 << FIRST_LEVEL_BITS) - 1)) !== 0) return 0;
   h >>>= FIRST_LEVEL_BITS;
   let level = 1;
