@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { version } from 'lmdb';
-import { checkLmdbEngine } from '../../src/store/drivers/embedded.js';
+import { checkLmdbEngine } from '../../src/store/drivers/embedded-env.js';
 
 describe('LMDB engine', () => {
   it('npm ci installed lmdb built on LMDB 0.9', () => {

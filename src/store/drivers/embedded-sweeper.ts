@@ -4,7 +4,7 @@
  * processes at once. Each batch re-checks expiry inside its write transaction, so two
  * sweepers (or a sweeper racing a fresh write) can never delete live data.
  */
-import type { EmbeddedDbs } from './embedded.js';
+import type { EmbeddedDbs } from './embedded-dbs.js';
 import { gcraNowUs } from '../gcra.js';
 import { readStoredKv } from './embedded-kv-read.js';
 

@@ -5,7 +5,8 @@
  * processes (compare-and-set, incr, rate limits, locks), and a process killed
  * mid-transaction releases the lock instead of wedging the others.
  *
- * Engine: upstream LMDB 0.9, checked at open (see checkLmdbEngine).
+ * Engine: upstream LMDB 0.9, checked at open; one environment per directory per
+ * process, shared by the stores opened on it (embedded-env.ts).
  *
  * Durability: commits are synchronous LMDB commits (fsync before the commit returns,
  * `overlappingSync: false`). lmdb-js's default overlappingSync (commit now, flush
@@ -16,9 +17,7 @@
  * Reads are synchronous from a read snapshot that lmdb-js renews each event turn, so
  * they see other processes' commits from the next turn on.
  */
-import { open, version as lmdbVersion, type Database, type RootDatabase } from 'lmdb';
-import { mkdirSync } from 'node:fs';
-import { InternalError, MissingDependencyError, StoreUnavailableError, ValidationError, VersionConflictError, isMiniscaleError } from '../../errors.js';
+import { InternalError, StoreUnavailableError, ValidationError, VersionConflictError, isMiniscaleError } from '../../errors.js';
 import type { EmbeddedStoreConfig } from '../open-store.js';
 import type {
   DeleteOptions, Entry, JsonEntry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
@@ -29,48 +28,12 @@ import { gcraNowUs, gcraStep } from '../gcra.js';
 import type { KvRecord } from './embedded-record.js';
 import { readStoredKv, readStoredValue } from './embedded-kv-read.js';
 import { packRecord, packTombstone } from './embedded-packed-record.js';
-import { FORMAT_PACKED, formatOf, initFormat, upgradeFormat, type MetaDb, type UpgradeResult } from './embedded-format.js';
-import { RankIndex, type RankingKey, type RankTreeKey, type RankTreeValue } from './embedded-rank-index.js';
-import { EmbeddedSweeper } from './embedded-sweeper.js';
-
-interface LockRecord { owner: string; token: number; exp: number }
-interface NodeRecord { info: JsonObject; exp: number }
-
-export interface EmbeddedDbs {
-  root: RootDatabase;
-  kv: Database<KvRecord, string>;
-  /** The same database as `kv`, unencoded: packed records (format 2) are written through it as they are. */
-  kvRaw: Database<Buffer, string>;
-  /** Expiry index of kv: [expiresAt, key] → true, so the sweeper reads only what is due. */
-  expiry: Database<true, [number, string]>;
-  counters: Database<number, string>;
-  /** member score per board: [board, member] → score. */
-  scores: Database<number, [string, string]>;
-  /** Ranking index: [board, -score, member] → true; key order is rank order. */
-  ranking: Database<true, RankingKey>;
-  /** Counted levels over the ranking index (format 2; embedded-rank-index.ts). */
-  rankTree: Database<RankTreeValue, RankTreeKey>;
-  /** The store format switch (embedded-format.ts). */
-  meta: MetaDb;
-  /** GCRA theoretical arrival time per key (µs since GCRA_EPOCH_US). */
-  limits: Database<number, string>;
-  locks: Database<LockRecord, string>;
-  /** Last fencing token per lock name; never deleted, so tokens only grow. */
-  fences: Database<number, string>;
-  nodes: Database<NodeRecord, string>;
-}
+import { FORMAT_PACKED, formatOf, upgradeFormat, type UpgradeResult } from './embedded-format.js';
+import { RankIndex } from './embedded-rank-index.js';
+import type { EmbeddedDbs } from './embedded-dbs.js';
+import { leaseEmbeddedEnv, type EnvLease } from './embedded-env.js';
 
 const SAFE_MAX = Number.MAX_SAFE_INTEGER;
-
-/**
- * LMDB's map: address space, not disk (the file grows only as data does). lmdb-js
- * otherwise starts at 128 KB and grows the map as data arrives, and every growth is a
- * resize that all processes sharing the directory must follow; under concurrent
- * writes from several processes a fresh directory lost increments and an
- * acknowledged write while it went through those resizes. One large map up front
- * avoids resizes for any realistic dataset on 64-bit systems.
- */
-export const EMBEDDED_MAP_SIZE = 64 * 1024 ** 3;
 
 /**
  * Data (values, counters, scores) is acknowledged after the fsync. Coordination state
@@ -83,45 +46,11 @@ const DURABLE = 'durable';
 const EPHEMERAL = 'ephemeral';
 type WriteKind = typeof DURABLE | typeof EPHEMERAL;
 
-/**
- * The LMDB engine the driver requires: upstream LMDB 0.9. lmdb-js's prebuilt binaries
- * carry a development fork (reported as LMDB 0.9.90) that failed commits (MDB_BAD_TXN) and lost an
- * acknowledged write under concurrent writes from several processes in our stress
- * runs; `npm ci` rebuilds the addon on 0.9 (scripts/build-lmdb-engine.mjs). Refusing
- * to open on the fork is better than losing data quietly.
- */
-export function checkLmdbEngine(v: { major: number; minor: number; patch: number; versionString: string } = lmdbVersion): void {
-  // The fork calls itself 0.9.90 (lmdb-js's own test for it is patch < 90).
-  if (v.major === 0 && v.minor === 9 && v.patch < 90) return;
-  throw new MissingDependencyError(
-    `the embedded store needs lmdb built on LMDB 0.9, but this one runs ${v.versionString}, which is unsafe with several writing processes; `
-    + 'run `npm ci` again (it rebuilds lmdb; needs a C++ toolchain: apt-get install -y build-essential python3)',
-  );
-}
-
 export async function openEmbeddedDriver(config: EmbeddedStoreConfig): Promise<EmbeddedDriver> {
-  checkLmdbEngine();
-  mkdirSync(config.dir, { recursive: true });
   try {
-    const root = open({ path: config.dir, maxDbs: 16, overlappingSync: false, mapSize: EMBEDDED_MAP_SIZE });
-    const dbs: EmbeddedDbs = {
-      root,
-      kv: root.openDB('kv', {}),
-      kvRaw: root.openDB('kv', { encoding: 'binary' }),
-      expiry: root.openDB('kv-expiry', {}),
-      counters: root.openDB('counters', {}),
-      scores: root.openDB('scores', {}),
-      ranking: root.openDB('ranking', {}),
-      limits: root.openDB('limits', {}),
-      locks: root.openDB('locks', {}),
-      fences: root.openDB('fences', {}),
-      nodes: root.openDB('nodes', {}),
-      rankTree: root.openDB('rank-tree', {}),
-      meta: root.openDB('meta', {}),
-    };
-    await initFormat(root, dbs.meta, [dbs.kv, dbs.counters, dbs.scores, dbs.limits, dbs.locks, dbs.fences, dbs.nodes]);
-    return new EmbeddedDriver(dbs, config);
+    return new EmbeddedDriver(await leaseEmbeddedEnv(config.dir, config.sweepIntervalMs), config);
   } catch (err) {
+    if (isMiniscaleError(err)) throw err;
     throw new StoreUnavailableError(`cannot open the embedded store in ${config.dir}: ${(err as Error).message}`, { cause: err });
   }
 }
@@ -131,16 +60,15 @@ export class EmbeddedDriver implements StoreDriver {
   /** LMDB reads are lookups in the memory map; no lock, no I/O wait (see StoreDriver). */
   readonly readsAreLocal = true;
   readonly #db: EmbeddedDbs;
+  readonly #lease: EnvLease;
   readonly #waitForFlush: boolean;
-  readonly #sweeper: EmbeddedSweeper;
   readonly #ranks: RankIndex;
 
-  constructor(dbs: EmbeddedDbs, config: EmbeddedStoreConfig) {
-    this.#db = dbs;
+  constructor(lease: EnvLease, config: EmbeddedStoreConfig) {
+    this.#lease = lease;
+    this.#db = lease.dbs;
     this.#waitForFlush = (config.durability ?? 'flush') === 'flush';
-    this.#ranks = new RankIndex(dbs.ranking, dbs.rankTree);
-    this.#sweeper = new EmbeddedSweeper(dbs, config.sweepIntervalMs ?? 1_000);
-    this.#sweeper.start();
+    this.#ranks = new RankIndex(lease.dbs.ranking, lease.dbs.rankTree);
   }
 
   async getJson(key: string): Promise<JsonEntry | null> {
@@ -310,9 +238,9 @@ export class EmbeddedDriver implements StoreDriver {
     await this.#write(EPHEMERAL, () => undefined);
   }
 
+  /** Gives up this store's share of the environment; the last store to close closes it. */
   async close(): Promise<void> {
-    this.#sweeper.stop();
-    await this.#db.root.close();
+    await this.#lease.release();
   }
 
   translateError(err: unknown): Error {
