@@ -73,7 +73,7 @@ function assertRows(r: StatsReport, ids: string[]): void {
   assert.ok(r.t.length >= 2 && r.t.length <= 300);
 }
 
-describe('one hop (`up`): stats, status found through --data, and the key over a non-loopback address', { timeout: 120_000 }, () => {
+describe('one hop (`up`): stats, status found through --data, and the key over a non-loopback address', { timeout: 180_000 }, () => {
   let dir: string;
   let up: UpHandle;
   let load: { stop(): Promise<number> };
@@ -147,7 +147,7 @@ describe('one hop (`up`): stats, status found through --data, and the key over a
   });
 });
 
-describe('`up --gateway`: a row per node, the store through the nodes\' /readyz', { timeout: 120_000 }, () => {
+describe('`up --gateway`: a row per node, the store through the nodes\' /readyz', { timeout: 180_000 }, () => {
   let dir: string;
   let up: UpHandle;
   let load: { stop(): Promise<number> };
