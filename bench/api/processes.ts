@@ -11,8 +11,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../src/cluster/ports.js';
-import { startRedisServer } from '../../src/cluster/redis-server.js';
+import { freePort } from '../../src/core/ports.js';
+import { startRedisServer } from '../../src/redis-launcher/redis-server.js';
 import { processCpu } from '../support/machine-load.js';
 import { CLI, REPO, SEED_STACK, requireBuilt, startTracked, stop, tempDir, trackPid, untrackPid, waitForLine } from '../support/processes.js';
 

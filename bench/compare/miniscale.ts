@@ -18,7 +18,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'undici';
-import { freePort } from '../../src/cluster/ports.js';
+import { freePort } from '../../src/core/ports.js';
 import { CLI, REPO, requireBuilt, startTracked, stop, tempDir, waitForLine } from '../support/processes.js';
 import type { Topology } from './names.js';
 import { atFullStrength, connectionsNote, identity, pickVictim, type UpstreamView, type Victim } from './recovery.js';

@@ -13,7 +13,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../src/cluster/ports.js';
+import { freePort } from '../../src/core/ports.js';
 import { startPeer, type Server } from '../api/processes.js';
 import { SEED_STACK as SEED_DIR, startTracked, stop, tempDir } from '../support/processes.js';
 import { backendFpmConf, backendNginxConf, lbNginxConf, readTemplate, type RenderVars } from './seed-config.js';

@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../src/cluster/ports.js';
+import { freePort } from '../../src/core/ports.js';
 import { login, preloadNode } from '../api/workload.js';
 import { startTracked, stop, waitForLine } from '../support/processes.js';
 import { gatewayUpstreams, startSplit } from './miniscale.js';

@@ -8,7 +8,7 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
-import { freePort } from '../../src/cluster/ports.js';
+import { freePort } from '../../src/core/ports.js';
 import { CLI, REPO, requireBuilt, startTracked, tempDir, waitForLine } from '../support/processes.js';
 
 export interface Upstream {

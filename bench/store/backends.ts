@@ -4,9 +4,9 @@
  * production Redis uses) and a 6-node local Redis Cluster.
  */
 import path from 'node:path';
-import { freePort, freePortRange } from '../../src/cluster/ports.js';
-import { CLUSTER_BUS_OFFSET, startRedisCluster, stopRedisCluster } from '../../src/cluster/redis-cluster.js';
-import { startRedisServer } from '../../src/cluster/redis-server.js';
+import { freePort, freePortRange } from '../../src/core/ports.js';
+import { CLUSTER_BUS_OFFSET, startRedisCluster, stopRedisCluster } from '../../src/redis-launcher/index.js';
+import { startRedisServer } from '../../src/redis-launcher/redis-server.js';
 import { onCleanup } from './cleanup.js';
 
 export interface Backend {

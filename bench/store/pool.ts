@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { stopPid } from '../../src/cluster/redis-server.js';
+import { stopPid } from '../../src/redis-launcher/redis-server.js';
 import type { StoreConfig } from '../../src/store/open-store.js';
 import { onCleanup } from './cleanup.js';
 import { Histogram } from './histogram.js';

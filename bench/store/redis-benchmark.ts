@@ -3,7 +3,7 @@
  * same run and on the same cores. Its --csv output gives req/s, p50 and p99 per test.
  */
 import { execFile } from 'node:child_process';
-import { findBinary } from '../../src/cluster/redis-server.js';
+import { findBinary } from '../../src/redis-launcher/redis-server.js';
 
 export interface PeerRow {
   test: string;

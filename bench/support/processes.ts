@@ -18,7 +18,7 @@ export const CLI = path.join(REPO, 'dist/cli.js');
 export const SEED_STACK = path.join(REPO, 'bench/peers/seed-stack');
 
 const live = new Set<ChildProcess>();
-/** Processes started by code that is not ours to spawn (redis-server through src/cluster). */
+/** Processes started by code that is not ours to spawn (redis-server through src/redis-launcher). */
 const livePids = new Set<number>();
 const tempDirs = new Set<string>();
 

@@ -1,7 +1,7 @@
 /** `miniscale nginx-config`: print the nginx equivalent of the running topology. */
 import { Command, InvalidArgumentError } from 'commander';
-import { renderNginxConfig } from '../cluster/nginx-config.js';
-import { readTopology } from '../cluster/topology-file.js';
+import { renderNginxConfig } from '../deploy/nginx-config.js';
+import { readTopology } from '../local/topology-file.js';
 import { ConfigError } from '../errors.js';
 
 interface Flags { upstream: string[]; data: string; port: string; standalone?: string }

@@ -12,7 +12,7 @@ import {
   DEFAULT_REPLICAS,
   startRedisCluster,
   stopRedisCluster,
-} from '../cluster/redis-cluster.js';
+} from '../redis-launcher/index.js';
 
 export const DEFAULT_CLUSTER_DIR = './data/redis-cluster';
 /** Nodes in the default topology (3 primaries × (1 + 1 replica)). */

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { readTopology } from '../cluster/topology-file.js';
+import { readTopology } from '../local/topology-file.js';
 import { ConfigError, InternalError } from '../errors.js';
 
 interface Flags { data: string; timeout: number }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { request } from 'undici';
-import { readTopology } from '../cluster/topology-file.js';
+import { readTopology } from '../local/topology-file.js';
 import { StatsRefusedError, StatsUnreachableError } from '../console/errors.js';
 import type { StatsReport } from '../console/stats-types.js';
 import { renderStatus } from '../console/status-text.js';

@@ -1,14 +1,14 @@
 /**
- * `miniscale up`: the whole system in the foreground (see src/cluster/up.ts), one hop by
+ * `miniscale up`: the whole system in the foreground (see src/local/up.ts), one hop by
  * default, or behind the in-process gateway with `--gateway`.
  * Ctrl-C / SIGTERM stop it gracefully, a second one forces; SIGHUP replaces the nodes
  * one at a time (`miniscale restart` sends it).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from '../logging.js';
-import { readyBanner } from '../cluster/ready-banner.js';
-import type { RunningSystem } from '../cluster/up.js';
-import { LOG_LEVELS, MAX_NODES, resolveUpOptions, type UpFlags } from '../cluster/up-options.js';
+import { readyBanner } from '../local/ready-banner.js';
+import type { RunningSystem } from '../local/up.js';
+import { LOG_LEVELS, MAX_NODES, resolveUpOptions, type UpFlags } from '../local/up-options.js';
 import { ALGORITHMS } from '../gateway/options.js';
 import { STORE_DRIVERS } from '../store/index.js';
 
@@ -31,7 +31,7 @@ export function registerUpCommand(program: Command): void {
     .action(async (flags: UpFlags) => {
       const options = resolveUpOptions(flags);
       // Loaded once the flags are known good: a usage error costs no gateway or emulator load.
-      const [{ createLogStream }, { startSystem }] = await Promise.all([import('../cluster/log-stream.js'), import('../cluster/up.js')]);
+      const [{ createLogStream }, { startSystem }] = await Promise.all([import('../local/log-stream.js'), import('../local/up.js')]);
       const logs = createLogStream(process.stdout.isTTY === true);
       const system = await startSystem(options, logs);
       process.stdout.write(readyBanner(system.info));

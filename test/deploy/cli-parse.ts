@@ -11,7 +11,7 @@
  * error message (or null) per line.
  */
 import type { Command } from 'commander';
-import { resolveUpOptions, type UpFlags } from '../../src/cluster/up-options.js';
+import { resolveUpOptions, type UpFlags } from '../../src/local/up-options.js';
 
 interface Input { lines: string[][]; env: Record<string, string> }
 

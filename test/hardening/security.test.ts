@@ -483,7 +483,7 @@ describe('gateway and up: weaknesses found and fixed', () => {
   });
 
   it('an existing admin-key file readable by others is tightened to 0600 (or refused) by miniscale up', async () => {
-    const { loadOrCreateAdminKey } = await import('../../src/cluster/admin-key-file.js');
+    const { loadOrCreateAdminKey } = await import('../../src/local/admin-key-file.js');
     const { statSync, writeFileSync } = await import('node:fs');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'miniscale-keyfile-'));
     try {

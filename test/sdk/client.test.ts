@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { transformSync } from 'esbuild';
 import { request } from 'undici';
-import { freePort } from '../../src/cluster/ports.js';
+import { freePort } from '../../src/core/ports.js';
 import { tempDir, type TempDir } from '../support/redis.js';
 import { killAllUp, startUp, stopUp, type UpHandle } from '../support/up.js';
 import { DropProxy } from './drop-proxy.js';

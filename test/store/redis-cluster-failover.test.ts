@@ -17,7 +17,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { openStore, type Store } from '../../src/store/index.js';
-import { readClusterManifest } from '../../src/cluster/redis-cluster.js';
+import { readClusterManifest } from '../../src/redis-launcher/index.js';
 import { runMiniscale, startTestCluster, type TestCluster } from '../support/redis.js';
 
 const NODE_TIMEOUT_MS = 2_000;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../../src/cluster/ports.js';
+import { freePort } from '../../src/core/ports.js';
 import { openRedisDriver, type RedisConnectOptions } from '../../src/store/drivers/redis.js';
 import { GuardedStore } from '../../src/store/guarded-store.js';
 import { openStore, type Store } from '../../src/store/index.js';

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, freePortRange } from '../../src/cluster/ports.js';
+import { freePort, freePortRange } from '../../src/core/ports.js';
 import {
   CLUSTER_BUS_OFFSET,
   DEFAULT_PRIMARIES,
@@ -17,8 +17,8 @@ import {
   readClusterManifest,
   type ClusterNodeInfo,
   type RunningCluster,
-} from '../../src/cluster/redis-cluster.js';
-import { startRedisServer, stopPid, type RedisServerProcess } from '../../src/cluster/redis-server.js';
+} from '../../src/redis-launcher/index.js';
+import { startRedisServer, stopPid, type RedisServerProcess } from '../../src/redis-launcher/redis-server.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_SOURCE = path.join(REPO_ROOT, 'src', 'cli.ts');

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, request, type Dispatcher } from 'undici';
-import type { Topology } from '../../src/cluster/topology-file.js';
+import type { Topology } from '../../src/local/topology-file.js';
 import { REPO_ROOT } from './processes.js';
 import { runMiniscale, type CliResult } from './redis.js';
 

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { loadOrCreateAdminKey } from '../../src/cluster/admin-key-file.js';
-import { createLogStream } from '../../src/cluster/log-stream.js';
+import { loadOrCreateAdminKey } from '../../src/local/admin-key-file.js';
+import { createLogStream } from '../../src/local/log-stream.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'miniscale-up-parts-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

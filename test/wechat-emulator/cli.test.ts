@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { freePort } from '../../src/cluster/ports.js';
+import { freePort } from '../../src/core/ports.js';
 import { DEV_APPID, DEV_SECRET, devOpenid } from '../../src/wechat-emulator/index.js';
 import { finished, killAll, runTs, spawnTs } from '../support/processes.js';
 import { getJson, postJson, stats, type WxBody } from './helpers.js';

@@ -4,7 +4,7 @@
  * cluster_state:ok with all slots covered.
  */
 import { Redis } from 'ioredis';
-import { readClusterManifest } from '../../../src/cluster/redis-cluster.js';
+import { readClusterManifest } from '../../../src/redis-launcher/index.js';
 import type { TestCluster } from '../../support/redis.js';
 import { isRunning } from '../../support/up.js';
 

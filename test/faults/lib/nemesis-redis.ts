@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { readClusterManifest } from '../../../src/cluster/redis-cluster.js';
+import { readClusterManifest } from '../../../src/redis-launcher/index.js';
 import { runMiniscale, type TestCluster, type TestRedis } from '../../support/redis.js';
 import type { History } from './history.js';
 import { waitForOk } from './nemesis.js';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Topology } from '../../../src/cluster/topology-file.js';
+import type { Topology } from '../../../src/local/topology-file.js';
 import { isRunning, processesMentioning, startUp, type UpHandle } from '../../support/up.js';
 import type { Target } from './http-client.js';
 

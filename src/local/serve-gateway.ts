@@ -10,9 +10,9 @@
  */
 import { startGateway, type RunningGateway } from '../gateway/index.js';
 import { gatewayEvents, reconcile } from './gateway-wiring.js';
-import { NodeSupervisor, type SupervisorEvents } from './node-supervisor.js';
+import { NodeSupervisor, type SupervisorEvents } from './supervisor.js';
 import type { Serving, ServeParts } from './serving.js';
-import { withinMs } from './within.js';
+import { withinMs } from '../core/within.js';
 
 const GATEWAY_CLOSE_MS = 4_000;
 /** What the nodes get to drain once the gateway is closed. */

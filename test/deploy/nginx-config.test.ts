@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findBinary } from '../../src/cluster/redis-server.js';
-import { freePort } from '../../src/cluster/ports.js';
+import { findBinary } from '../../src/redis-launcher/redis-server.js';
+import { freePort } from '../../src/core/ports.js';
 import { killAll, runTs } from '../support/processes.js';
 import { call, login, startApiTopology, type ApiTopology } from '../support/api-nodes.js';
 

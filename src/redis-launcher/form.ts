@@ -5,7 +5,7 @@
  * placement exactly what Redis users know, instead of a second implementation here.
  */
 import { execFile } from 'node:child_process';
-import { ClusterCreateError } from './redis-cluster-errors.js';
+import { ClusterCreateError } from './errors.js';
 import { findBinary } from './redis-server.js';
 
 /** Forming a cluster on loopback takes a few seconds; a minute means something is wrong. */

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { NodeSupervisor } from '../../src/cluster/node-supervisor.js';
-import { isAlive } from '../../src/cluster/redis-server.js';
+import { NodeSupervisor } from '../../src/local/supervisor.js';
+import { isAlive } from '../../src/redis-launcher/redis-server.js';
 import { createLogger } from '../../src/logging.js';
 import { startWechatEmulator, type WechatEmulator } from '../../src/wechat-emulator/index.js';
 

@@ -1,8 +1,8 @@
 /**
- * The guard process of cluster-guard.ts: waits for its parent's IPC channel to close,
+ * The guard process of guard.ts: waits for its parent's IPC channel to close,
  * then stops the Redis Cluster in the directory it was given (argv[2]) and exits.
  */
-import { stopRedisCluster } from './redis-cluster.js';
+import { stopRedisCluster } from './index.js';
 
 const STOP_GRACE_MS = 3_000;
 const dir = process.argv[2];

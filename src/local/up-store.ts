@@ -2,16 +2,16 @@
  * The store behind `miniscale up`: checked reachable before any node starts (a wrong
  * --store-url is one clear error, not N nodes timing out), and for `--store
  * redis-cluster` with no URL, a local cluster launched in DATA/redis-cluster whose
- * teardown a guard process owns (cluster-guard.ts), so it never outlives `up`.
+ * teardown a guard process owns (src/redis-launcher/guard.ts), so it never outlives `up`.
  */
 import path from 'node:path';
 import { StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { openStore, resolveStoreConfig, type StoreConfig } from '../store/index.js';
-import { guardRedisCluster, type ClusterGuard } from './cluster-guard.js';
-import { freePortRange } from './ports.js';
-import { isAlive } from './redis-server.js';
-import { CLUSTER_BUS_OFFSET, DEFAULT_PRIMARIES, DEFAULT_REPLICAS, readClusterManifest, startRedisCluster } from './redis-cluster.js';
+import { guardRedisCluster, type ClusterGuard } from '../redis-launcher/guard.js';
+import { freePortRange } from '../core/ports.js';
+import { isAlive } from '../redis-launcher/redis-server.js';
+import { CLUSTER_BUS_OFFSET, DEFAULT_PRIMARIES, DEFAULT_REPLICAS, readClusterManifest, startRedisCluster } from '../redis-launcher/index.js';
 import type { UpOptions } from './up-options.js';
 
 export interface PreparedStore {

@@ -6,10 +6,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ClusterDirConflictError } from './redis-cluster-errors.js';
-import { isPort, readClusterManifest } from './redis-cluster-manifest.js';
-import { isClusterNodeProcess } from './redis-cluster-nodes.js';
-import { DEFAULT_BASE_PORT, DEFAULT_REPLICAS, nodeCountFor, type RedisClusterOptions } from './redis-cluster-options.js';
+import { ClusterDirConflictError } from './errors.js';
+import { isPort, readClusterManifest } from './manifest.js';
+import { isClusterNodeProcess } from './nodes.js';
+import { DEFAULT_BASE_PORT, DEFAULT_REPLICAS, nodeCountFor, type RedisClusterOptions } from './options.js';
 
 export interface Plan {
   ports: number[];

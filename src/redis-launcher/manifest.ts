@@ -5,8 +5,8 @@
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ClusterManifestError } from './redis-cluster-errors.js';
-import { DEFAULT_REPLICAS } from './redis-cluster-options.js';
+import { ClusterManifestError } from './errors.js';
+import { DEFAULT_REPLICAS } from './options.js';
 
 export interface ClusterNodeInfo {
   port: number;

@@ -5,10 +5,10 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ClusterDirConflictError, ClusterStopError } from './redis-cluster-errors.js';
-import { isManifestFile, readClusterManifest, removeManifest, writeManifest, type ClusterNodeInfo } from './redis-cluster-manifest.js';
-import { commandLine, isClusterNodeProcess } from './redis-cluster-nodes.js';
-import { DEFAULT_STOP_GRACE_MS, type StopClusterOptions } from './redis-cluster-options.js';
+import { ClusterDirConflictError, ClusterStopError } from './errors.js';
+import { isManifestFile, readClusterManifest, removeManifest, writeManifest, type ClusterNodeInfo } from './manifest.js';
+import { commandLine, isClusterNodeProcess } from './nodes.js';
+import { DEFAULT_STOP_GRACE_MS, type StopClusterOptions } from './options.js';
 import { isAlive, stopPid } from './redis-server.js';
 
 /**

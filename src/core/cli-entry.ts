@@ -16,7 +16,7 @@ export function cliCommand(): Command {
   return entryCommand('../cli');
 }
 
-/** A program's entry module, named relative to src/cluster/ without its extension. */
+/** A program's entry module, named relative to src/core/ without its extension. */
 export function entryCommand(relative: string): Command {
   const here = fileURLToPath(import.meta.url);
   const fromSource = here.endsWith('.ts');

@@ -5,7 +5,7 @@
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isAlive } from './redis-server.js';
+import { isAlive } from '../redis-launcher/redis-server.js';
 
 export interface Topology {
   /** PID of the `miniscale up` process (SIGHUP to it = rolling restart). */

@@ -18,8 +18,8 @@ import { StatsRecorder } from '../console/stats-recorder.js';
 import type { StatsReading } from '../console/stats-types.js';
 import { mergeStoreHealth } from '../console/store-health.js';
 import { WorkerFleet, type FleetMember } from '../workers/fleet.js';
-import { cliCommand } from './cli-entry.js';
-import { freePort } from './ports.js';
+import { cliCommand } from '../core/cli-entry.js';
+import { freePort } from '../core/ports.js';
 import type { Serving, ServeParts } from './serving.js';
 import { displayHost } from '../http/display-host.js';
 

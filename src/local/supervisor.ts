@@ -17,8 +17,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../logging.js';
 import { RestartBackoff } from '../workers/backoff.js';
-import { cliCommand } from './cli-entry.js';
-import { withinMs } from './within.js';
+import { cliCommand } from '../core/cli-entry.js';
+import { withinMs } from '../core/within.js';
 
 /** How long a replaced node may take to finish its requests and deregister. */
 export const RETIRE_GRACE_MS = 15_000;

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningGateway } from '../gateway/index.js';
-import type { ManagedNode, SupervisorEvents } from './node-supervisor.js';
+import type { ManagedNode, SupervisorEvents } from './supervisor.js';
 
 export function gatewayEvents(gateway: () => RunningGateway | undefined): SupervisorEvents {
   const find = (node: ManagedNode) => gateway()?.runtime.membership.find(node.url);

@@ -5,8 +5,8 @@
  * failover. So every node is asked, and each must pass every check below.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClusterNotReadyError } from './redis-cluster-errors.js';
-import { CLUSTER_SLOTS } from './redis-cluster-options.js';
+import { ClusterNotReadyError } from './errors.js';
+import { CLUSTER_SLOTS } from './options.js';
 import { bulkCommand } from './resp-command.js';
 
 const READY_POLL_MS = 200;

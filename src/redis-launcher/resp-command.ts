@@ -4,7 +4,7 @@
  * cluster launcher needs; a full client library would be a heavy dependency for that.
  */
 import net from 'node:net';
-import { ClusterNodeQueryError } from './redis-cluster-errors.js';
+import { ClusterNodeQueryError } from './errors.js';
 
 /** A loopback node answers in well under a millisecond; a second means it is not well. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 1_000;

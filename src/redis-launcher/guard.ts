@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { entryCommand } from './cli-entry.js';
+import { entryCommand } from '../core/cli-entry.js';
 
 export interface ClusterGuard {
   readonly pid: number;
@@ -18,7 +18,7 @@ export interface ClusterGuard {
 }
 
 export async function guardRedisCluster(dir: string): Promise<ClusterGuard> {
-  const cmd = entryCommand('./cluster-guard-main');
+  const cmd = entryCommand('../redis-launcher/guard-main');
   const child: ChildProcess = spawn(cmd.file, [...cmd.args, dir], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     // Out of `up`'s process group: a terminal Ctrl-C must not reach it before `up` is done.

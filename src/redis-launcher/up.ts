@@ -5,18 +5,18 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createCluster, redisCliBinary } from './redis-cluster-form.js';
-import { removeManifest, seedUrlFor, writeManifest, type Manifest, type RunningCluster } from './redis-cluster-manifest.js';
-import { assertPortsFree, startNodes } from './redis-cluster-nodes.js';
+import { createCluster, redisCliBinary } from './form.js';
+import { removeManifest, seedUrlFor, writeManifest, type Manifest, type RunningCluster } from './manifest.js';
+import { assertPortsFree, startNodes } from './nodes.js';
 import {
   DEFAULT_BASE_PORT,
   DEFAULT_NODE_TIMEOUT_MS,
   DEFAULT_STOP_GRACE_MS,
   validateOptions,
   type RedisClusterOptions,
-} from './redis-cluster-options.js';
-import { planCluster, type Plan } from './redis-cluster-plan.js';
-import { waitForClusterReady } from './redis-cluster-ready.js';
+} from './options.js';
+import { planCluster, type Plan } from './plan.js';
+import { waitForClusterReady } from './ready.js';
 import { redisServerBinary, type RedisServerProcess } from './redis-server.js';
 
 /** Readiness waits at least this long, however short the node timeout. */

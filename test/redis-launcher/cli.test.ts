@@ -10,8 +10,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePortRange } from '../../src/cluster/ports.js';
-import { CLUSTER_BUS_OFFSET } from '../../src/cluster/redis-cluster.js';
+import { freePortRange } from '../../src/core/ports.js';
+import { CLUSTER_BUS_OFFSET } from '../../src/redis-launcher/index.js';
 import { runMiniscale, startTestCluster, startTestRedis, tempDir, type TestCluster, type TestRedis } from '../support/redis.js';
 
 const NODES = 6;

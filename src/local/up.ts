@@ -21,7 +21,7 @@ import type { Serving } from './serving.js';
 import { readTopology, removeTopology, writeTopology } from './topology-file.js';
 import type { UpOptions } from './up-options.js';
 import { prepareStore, type PreparedStore } from './up-store.js';
-import { withinMs } from './within.js';
+import { withinMs } from '../core/within.js';
 
 /** Everything stopped within this; DESIGN.md promises 15 s. */
 export const STOP_BUDGET_MS = 13_000;

@@ -6,9 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PortInUseError } from './redis-cluster-errors.js';
-import { CLUSTER_BUS_OFFSET } from './redis-cluster-options.js';
-import { isPortFree } from './ports.js';
+import { PortInUseError } from './errors.js';
+import { CLUSTER_BUS_OFFSET } from './options.js';
+import { isPortFree } from '../core/ports.js';
 import { isAlive, startRedisServer, type RedisServerProcess } from './redis-server.js';
 
 /** A node that failed to start takes the others down with it; they are fresh, so this is quick. */
