@@ -10,8 +10,9 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { portFromEnv } from '../env-port.js';
+import { collect, integerIn, numberIn, port } from './cli-options.js';
 import { ConfigError } from '../errors.js';
 import {
   ALGORITHMS, DEFAULT_EWMA_DECAY_MS, DEFAULT_LATENCY_EJECTION_FACTOR, DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_PATH, DEFAULT_HEALTH_TIMEOUT_MS,
@@ -60,35 +61,35 @@ export function registerGatewayCommand(program: Command): void {
   program
     .command('gateway')
     .description('run the load balancer in front of API nodes (static --upstream list, or --discover from the store)')
-    .option('--port <port>', 'port to listen on (0 = any free port; default $MINISCALE_PORT, else 8080)', int('--port', 0, 65535))
+    .option('--port <port>', 'port to listen on (0 = any free port; default $MINISCALE_PORT, else 8080)', port('--port'))
     .option('--host <host>', 'address to listen on', DEFAULT_HOST)
     .option('--upstream <url>', 'an upstream http://host:port (repeatable)', collect, [])
     .option('--discover', 'find upstreams in the store\'s node registry (nodes come and go with no restart)')
     .addOption(new Option('--store <driver>', 'store to discover from (with --discover)').choices(STORE_DRIVERS as string[]))
     .option('--store-url <url>', 'redis://host:port (comma-separated seeds for redis-cluster)')
     .option('--data <dir>', 'data directory of the embedded store (with --discover)')
-    .option('--discover-interval <ms>', 'how often the registry is read', int('--discover-interval', 50, 60_000))
+    .option('--discover-interval <ms>', 'how often the registry is read', integerIn('--discover-interval', 50, 60_000))
     .addOption(new Option('--algorithm <name>', 'balancing algorithm').choices([...ALGORITHMS]).default('p2c-ewma'))
     .option('--hash-key <key>', 'what --algorithm hash hashes: header:NAME or ip (default ip)')
-    .option('--hash-balance <c>', 'bounded-load factor of hash: no node above c × the mean load (default 1.25)', float('--hash-balance', 1, 100))
-    .option('--ewma-decay <ms>', 'p2c-ewma latency decay time constant', int('--ewma-decay', 10, 600_000), DEFAULT_EWMA_DECAY_MS)
+    .option('--hash-balance <c>', 'bounded-load factor of hash: no node above c × the mean load (default 1.25)', numberIn('--hash-balance', 1, 100))
+    .option('--ewma-decay <ms>', 'p2c-ewma latency decay time constant', integerIn('--ewma-decay', 10, 600_000), DEFAULT_EWMA_DECAY_MS)
     .option('--trust-proxy <cidr>', 'trust X-Forwarded-For from these proxies (repeatable)', collect, [])
     .option('--admin-key-file <path>', 'file holding the admin key for non-loopback /_gateway/ access (default: $MINISCALE_ADMIN_KEY)')
     .option('--health-path <path>', 'active health check path', DEFAULT_HEALTH_PATH)
-    .option('--health-interval <ms>', 'active health check interval (0 = off)', int('--health-interval', 0, 3_600_000), DEFAULT_HEALTH_INTERVAL_MS)
-    .option('--health-timeout <ms>', 'active health check timeout', int('--health-timeout', 10, 60_000), DEFAULT_HEALTH_TIMEOUT_MS)
-    .option('--eject-after <n>', 'consecutive failures that eject an upstream (default 5)', int('--eject-after', 1, 1000))
-    .option('--slow-start <ms>', 'ramp-up window of a returning upstream', int('--slow-start', 0, 3_600_000), DEFAULT_SLOW_START_MS)
-    .option('--latency-ejection <factor>', 'eject an upstream whose mean latency over a second is above factor × its peers\' median (and 50 ms above it); 0 = off', float('--latency-ejection', 0, 1000), DEFAULT_LATENCY_EJECTION_FACTOR)
-    .option('--max-attempts <n>', 'attempts per request, first try included', int('--max-attempts', 1, 10), DEFAULT_MAX_ATTEMPTS)
-    .option('--retry-budget <ratio>', 'retries allowed per request over a 10 s window (plus 3)', float('--retry-budget', 0, 10), DEFAULT_RETRY_BUDGET_RATIO)
-    .option('--try-timeout <ms>', 'per-attempt timeout to response headers', int('--try-timeout', 1, 3_600_000), DEFAULT_TRY_TIMEOUT_MS)
-    .option('--total-timeout <ms>', 'total time for a request, retries included', int('--total-timeout', 1, 3_600_000), DEFAULT_TOTAL_TIMEOUT_MS)
-    .option('--headers-timeout <ms>', 'time a client has to send its headers (default 10000)', int('--headers-timeout', 100, 3_600_000))
-    .option('--request-timeout <ms>', 'time a client has to send its whole request (default 30000)', int('--request-timeout', 100, 3_600_000))
-    .option('--idle-timeout <ms>', 'idle keep-alive client connections are closed after this (default 10000)', int('--idle-timeout', 100, 3_600_000))
-    .option('--max-body <bytes>', 'largest request body accepted', int('--max-body', 0, 2 ** 40), DEFAULT_MAX_BODY_BYTES)
-    .option('--pool-connections <n>', 'connections per upstream (default 128)', int('--pool-connections', 1, 100_000))
+    .option('--health-interval <ms>', 'active health check interval (0 = off)', integerIn('--health-interval', 0, 3_600_000), DEFAULT_HEALTH_INTERVAL_MS)
+    .option('--health-timeout <ms>', 'active health check timeout', integerIn('--health-timeout', 10, 60_000), DEFAULT_HEALTH_TIMEOUT_MS)
+    .option('--eject-after <n>', 'consecutive failures that eject an upstream (default 5)', integerIn('--eject-after', 1, 1000))
+    .option('--slow-start <ms>', 'ramp-up window of a returning upstream', integerIn('--slow-start', 0, 3_600_000), DEFAULT_SLOW_START_MS)
+    .option('--latency-ejection <factor>', 'eject an upstream whose mean latency over a second is above factor × its peers\' median (and 50 ms above it); 0 = off', numberIn('--latency-ejection', 0, 1000), DEFAULT_LATENCY_EJECTION_FACTOR)
+    .option('--max-attempts <n>', 'attempts per request, first try included', integerIn('--max-attempts', 1, 10), DEFAULT_MAX_ATTEMPTS)
+    .option('--retry-budget <ratio>', 'retries allowed per request over a 10 s window (plus 3)', numberIn('--retry-budget', 0, 10), DEFAULT_RETRY_BUDGET_RATIO)
+    .option('--try-timeout <ms>', 'per-attempt timeout to response headers', integerIn('--try-timeout', 1, 3_600_000), DEFAULT_TRY_TIMEOUT_MS)
+    .option('--total-timeout <ms>', 'total time for a request, retries included', integerIn('--total-timeout', 1, 3_600_000), DEFAULT_TOTAL_TIMEOUT_MS)
+    .option('--headers-timeout <ms>', 'time a client has to send its headers (default 10000)', integerIn('--headers-timeout', 100, 3_600_000))
+    .option('--request-timeout <ms>', 'time a client has to send its whole request (default 30000)', integerIn('--request-timeout', 100, 3_600_000))
+    .option('--idle-timeout <ms>', 'idle keep-alive client connections are closed after this (default 10000)', integerIn('--idle-timeout', 100, 3_600_000))
+    .option('--max-body <bytes>', 'largest request body accepted', integerIn('--max-body', 0, 2 ** 40), DEFAULT_MAX_BODY_BYTES)
+    .option('--pool-connections <n>', 'connections per upstream (default 128)', integerIn('--pool-connections', 1, 100_000))
     .option('--no-access-log', 'no log line per request')
     .option('--workers <n>', 'processes serving traffic on the one port, each with its own health state ("auto": one per CPU core)', workersArg, 1)
     .action(async (flags: GatewayFlags) => {
@@ -215,27 +216,5 @@ const MAX_WORKERS = 64;
 
 function workersArg(raw: string): number {
   if (raw.trim() === 'auto') return Math.min(MAX_WORKERS, availableParallelism());
-  return int('--workers', 1, MAX_WORKERS)(raw);
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function int(flag: string, min: number, max: number): (raw: string) => number {
-  return (raw) => {
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${flag} must be an integer from ${min} to ${max}`);
-    }
-    return n;
-  };
-}
-
-function float(flag: string, min: number, max: number): (raw: string) => number {
-  return (raw) => {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${flag} must be a number from ${min} to ${max}`);
-    return n;
-  };
+  return integerIn('--workers', 1, MAX_WORKERS)(raw);
 }

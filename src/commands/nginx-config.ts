@@ -1,10 +1,11 @@
 /** `miniscale nginx-config`: print the nginx equivalent of the running topology. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { renderNginxConfig } from '../deploy/nginx-config.js';
 import { readTopology } from '../local/topology-file.js';
 import { ConfigError } from '../errors.js';
+import { collect, integerIn } from './cli-options.js';
 
-interface Flags { upstream: string[]; data: string; port: string; standalone?: string }
+interface Flags { upstream: string[]; data: string; port: number; standalone?: string }
 
 export function registerNginxConfigCommand(program: Command): void {
   program
@@ -12,7 +13,7 @@ export function registerNginxConfigCommand(program: Command): void {
     .description('print an nginx configuration that fronts the API nodes (the running `up` topology, or --upstream)')
     .option('--upstream <url>', 'an API node, http://host:port (repeatable; default: the nodes of the running `miniscale up`)', collect, [])
     .option('--data <dir>', 'data directory of the running `miniscale up`', './data')
-    .option('--port <port>', 'port nginx listens on', port, '8080')
+    .option('--port <port>', 'port nginx listens on', integerIn('--port', 1, 65535), 8080)
     .option('--standalone <prefix>', 'print a complete nginx.conf using PREFIX for pid, logs and temp files')
     .action((flags: Flags) => {
       const upstreams = flags.upstream.length > 0 ? flags.upstream : readTopology(flags.data)?.nodes;
@@ -24,18 +25,8 @@ export function registerNginxConfigCommand(program: Command): void {
       }
       process.stdout.write(renderNginxConfig({
         upstreams,
-        listenPort: Number(flags.port),
+        listenPort: flags.port,
         ...(flags.standalone ? { standalone: { prefix: flags.standalone } } : {}),
       }));
     });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function port(value: string): string {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number from 1 to 65535');
-  return value;
 }

@@ -3,7 +3,7 @@
  * `up` prints only the seed URL on stdout so scripts can capture it; progress goes to
  * stderr. Numbers are checked while parsing so a bad value is a usage error (exit 2).
  */
-import { Command, InvalidArgumentError, type OptionValueSource } from 'commander';
+import { Command, type OptionValueSource } from 'commander';
 import {
   CLUSTER_BUS_OFFSET,
   DEFAULT_BASE_PORT,
@@ -13,6 +13,7 @@ import {
   startRedisCluster,
   stopRedisCluster,
 } from '../redis-launcher/index.js';
+import { integerIn } from './cli-options.js';
 
 export const DEFAULT_CLUSTER_DIR = './data/redis-cluster';
 /** Nodes in the default topology (3 primaries × (1 + 1 replica)). */
@@ -24,6 +25,10 @@ const MAX_REPLICAS = 10;
 /** Below ~100 ms a busy laptop marks healthy nodes as failed. */
 const MIN_NODE_TIMEOUT_MS = 100;
 const MAX_NODE_TIMEOUT_MS = 600_000;
+
+/** BASE..BASE+5 and their bus ports must all be valid ports. */
+const parseBasePort = integerIn('--port', 1, MAX_BASE_PORT,
+  `the cluster also uses BASE+${DEFAULT_NODE_COUNT - 1} and bus port BASE+${CLUSTER_BUS_OFFSET + DEFAULT_NODE_COUNT - 1}`);
 
 interface UpOptions {
   dir: string;
@@ -51,8 +56,8 @@ function registerUp(cluster: Command): void {
     .description('start the cluster (or resume the one in --dir) and print its seed URL')
     .option('--dir <dir>', 'data directory: cluster.json and one folder per node', DEFAULT_CLUSTER_DIR)
     .option('--port <base>', `first port; nodes use BASE..BASE+5 and bus ports BASE+${CLUSTER_BUS_OFFSET}..`, parseBasePort, DEFAULT_BASE_PORT)
-    .option('--replicas <n>', `replicas per primary (0-${MAX_REPLICAS})`, parseReplicas, DEFAULT_REPLICAS)
-    .option('--node-timeout <ms>', 'cluster-node-timeout in milliseconds', parseNodeTimeout, DEFAULT_NODE_TIMEOUT_MS)
+    .option('--replicas <n>', `replicas per primary (0-${MAX_REPLICAS})`, integerIn('--replicas', 0, MAX_REPLICAS), DEFAULT_REPLICAS)
+    .option('--node-timeout <ms>', 'cluster-node-timeout in milliseconds', integerIn('--node-timeout', MIN_NODE_TIMEOUT_MS, MAX_NODE_TIMEOUT_MS), DEFAULT_NODE_TIMEOUT_MS)
     .action(async (options: UpOptions, command: Command) => {
       checkPortRoom(command, options);
       // Only flags the user typed may contradict a cluster already in --dir; defaults must not.
@@ -85,28 +90,6 @@ function registerDown(cluster: Command): void {
 
 function isExplicit(source: OptionValueSource | undefined): boolean {
   return source !== undefined && source !== 'default';
-}
-
-function parseInteger(value: string, min: number, max: number, what: string, why = ''): number {
-  // Strict digits only: Number() would accept '', '0x1B58', '7e3' and ' 7000 '.
-  const n = /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${max}${why}.`);
-  }
-  return n;
-}
-
-function parseBasePort(value: string): number {
-  const why = ` (the cluster also uses BASE+${DEFAULT_NODE_COUNT - 1} and bus port BASE+${CLUSTER_BUS_OFFSET + DEFAULT_NODE_COUNT - 1})`;
-  return parseInteger(value, 1, MAX_BASE_PORT, 'Base port', why);
-}
-
-function parseReplicas(value: string): number {
-  return parseInteger(value, 0, MAX_REPLICAS, 'Replicas');
-}
-
-function parseNodeTimeout(value: string): number {
-  return parseInteger(value, MIN_NODE_TIMEOUT_MS, MAX_NODE_TIMEOUT_MS, 'Node timeout (ms)');
 }
 
 /** More replicas need more ports than the parse-time check assumed. */

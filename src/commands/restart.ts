@@ -4,9 +4,10 @@
  * done, so a deploy script can go on only once every node runs the new code.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { readTopology } from '../local/topology-file.js';
 import { ConfigError, InternalError } from '../errors.js';
+import { integerIn } from './cli-options.js';
 
 interface Flags { data: string; timeout: number }
 
@@ -15,7 +16,7 @@ export function registerRestartCommand(program: Command): void {
     .command('restart')
     .description('replace the nodes of a running `miniscale up` one at a time, with no failed request')
     .option('--data <dir>', 'data directory of the running `miniscale up`', './data')
-    .option('--timeout <s>', 'give up waiting after this many seconds', seconds, 300)
+    .option('--timeout <s>', 'give up waiting after this many seconds', integerIn('--timeout', 1, 3600), 300)
     .action(async (flags: Flags) => {
       const before = readTopology(flags.data);
       if (!before) throw new ConfigError(`no running \`miniscale up\` on ${flags.data} (no live topology.json there)`);
@@ -33,10 +34,4 @@ export function registerRestartCommand(program: Command): void {
       }
       throw new InternalError(`the rolling restart did not finish within ${flags.timeout} s; see the logs of miniscale up (PID ${before.pid})`);
     });
-}
-
-function seconds(raw: string): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || n < 1 || n > 3600) throw new InvalidArgumentError('--timeout must be an integer from 1 to 3600');
-  return n;
 }

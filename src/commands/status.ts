@@ -18,6 +18,7 @@ import type { StatsReport } from '../console/stats-types.js';
 import { renderStatus } from '../console/status-text.js';
 import { portFromEnv } from '../env-port.js';
 import { ConfigError } from '../errors.js';
+import { seconds } from './cli-options.js';
 
 interface StatusFlags {
   url?: string;
@@ -40,7 +41,7 @@ export function registerStatusCommand(program: Command): void {
     .option('--data <dir>', 'data directory of a running `miniscale up` (its URL and admin key)', './data')
     .option('--admin-key-file <path>', 'file holding the admin key, for a non-loopback --url (default: $MINISCALE_ADMIN_KEY, else DATA/admin-key)')
     .option('--watch', 'redraw every --interval until Ctrl-C')
-    .option('--interval <s>', 'seconds between redraws with --watch', seconds, 1)
+    .option('--interval <s>', 'seconds between redraws with --watch', seconds('--interval', 0.2, 3600), 1)
     .option('--json', 'print the raw GET /_gateway/stats answer instead')
     .action(async (flags: StatusFlags) => {
       const url = flags.url ?? readTopology(flags.data)?.url ?? `http://127.0.0.1:${portFromEnv()}`;
@@ -111,10 +112,4 @@ function baseUrl(raw: string): string {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidArgumentError('--url must be an http:// or https:// URL');
   return u.origin;
-}
-
-function seconds(raw: string): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < 0.2 || n > 3600) throw new InvalidArgumentError('--interval must be a number of seconds from 0.2 to 3600');
-  return n;
 }

@@ -4,23 +4,24 @@
  * Ctrl-C / SIGTERM stop it gracefully, a second one forces; SIGHUP replaces the nodes
  * one at a time (`miniscale restart` sends it).
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { Logger } from '../logging.js';
 import { readyBanner } from '../local/ready-banner.js';
 import type { RunningSystem } from '../local/up.js';
 import { LOG_LEVELS, MAX_NODES, resolveUpOptions, type UpFlags } from '../local/up-options.js';
 import { ALGORITHMS } from '../gateway/options.js';
 import { STORE_DRIVERS } from '../store/index.js';
+import { collect, integerIn, port } from './cli-options.js';
 
 export function registerUpCommand(program: Command): void {
   program
     .command('up')
     .description('run the whole system on this machine: API node workers sharing the public port (one hop), the store (+ WeChat emulator in dev mode)')
-    .option('--port <port>', 'public port (default $MINISCALE_PORT, else 8080; 0 = any free port)', integer('--port', 0, 65535))
+    .option('--port <port>', 'public port (default $MINISCALE_PORT, else 8080; 0 = any free port)', port('--port'))
     .option('--host <host>', 'address the public port listens on (default 0.0.0.0, or 127.0.0.1 in dev mode)')
-    .option('--nodes <n>', 'API node processes (default: CPU cores, at least 2)', integer('--nodes', 1, MAX_NODES))
+    .option('--nodes <n>', 'API node processes (default: CPU cores, at least 2)', integerIn('--nodes', 1, MAX_NODES))
     .option('--gateway', 'balance per request through a gateway in front of the nodes (a second hop: retries, latency-aware picking)')
-    .option('--trust-proxy <cidr>', 'believe X-Forwarded-For from this proxy in front (repeatable; none by default)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--trust-proxy <cidr>', 'believe X-Forwarded-For from this proxy in front (repeatable; none by default)', collect)
     .addOption(new Option('--store <driver>', 'store driver').choices(STORE_DRIVERS as string[]).default('embedded'))
     .option('--store-url <url>', 'redis://host:port (comma-separated seeds for redis-cluster; none = launch a local cluster in DATA/redis-cluster)')
     .option('--data <dir>', 'data directory: embedded store, admin key, topology', './data')
@@ -62,12 +63,4 @@ async function untilStopped(system: RunningSystem, log: Logger): Promise<void> {
     process.on('SIGTERM', onStop);
   });
   process.off('SIGHUP', onHangup);
-}
-
-function integer(flag: string, min: number, max: number): (raw: string) => number {
-  return (raw) => {
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || n < min || n > max) throw new InvalidArgumentError(`${flag} must be an integer from ${min} to ${max}`);
-    return n;
-  };
 }
