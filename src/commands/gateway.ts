@@ -11,6 +11,7 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
+import { onShutdown } from '../core/shutdown.js';
 import { portFromEnv } from '../env-port.js';
 import { collect, integerIn, numberIn, port } from './cli-options.js';
 import { ConfigError } from '../errors.js';
@@ -120,7 +121,7 @@ export function registerGatewayCommand(program: Command): void {
       } else {
         process.stdout.write(`${JSON.stringify({ event: 'listening', url: gw.url, port: gw.port, pid: process.pid, algorithm: gw.runtime.options.algorithm })}\n`);
       }
-      await untilStopped(() => gw.close()).done;
+      await onShutdown(() => gw.close(), { onDisconnect: true }).done;
       if (process.connected) process.disconnect();
     });
 }
@@ -136,7 +137,7 @@ async function runPrimary(workers: number, options: GatewayOptions): Promise<voi
   const { GatewayPrimary } = await import('../gateway/workers/primary.js');
   const primary = new GatewayPrimary({ workers, log, algorithm: resolved.algorithm, stopGraceMs: resolved.closeGraceMs + 5_000 });
   // Listening for signals from the start: a SIGTERM while workers start stops them too.
-  const stopped = untilStopped(() => primary.stop());
+  const stopped = onShutdown(() => primary.stop(), { onDisconnect: true });
   try {
     const info = await primary.start(); // a WorkerStartError carries the worker's exit code to main()
     if (info) process.stdout.write(`${JSON.stringify({ event: 'listening', url: info.url, port: info.port, pid: process.pid, algorithm: info.algorithm, workers, workerPids: primary.pids() })}\n`);
@@ -147,30 +148,6 @@ async function runPrimary(workers: number, options: GatewayOptions): Promise<voi
     // A parent's IPC channel would keep this process alive.
     if (process.connected) process.disconnect();
   }
-}
-
-/**
- * `done` resolves once `stop` has run after SIGTERM, SIGINT, or the loss of the parent's
- * IPC channel; `dispose` removes those listeners (a listener on `disconnect` alone keeps
- * the IPC channel, and so the process, alive).
- */
-function untilStopped(stop: () => Promise<void>): { done: Promise<void>; dispose: () => void } {
-  let once: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => {
-    once = () => {
-      dispose();
-      void stop().then(resolve, resolve);
-    };
-    process.once('SIGTERM', once);
-    process.once('SIGINT', once);
-    if (process.connected) process.once('disconnect', once);
-  });
-  const dispose = () => {
-    process.off('SIGTERM', once);
-    process.off('SIGINT', once);
-    process.off('disconnect', once);
-  };
-  return { done, dispose };
 }
 
 function toOptions(f: GatewayFlags): GatewayOptions {

@@ -8,6 +8,7 @@
 import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
 import { resolveNodeOptions, type NodeFlags } from '../api/config.js';
+import { onShutdown } from '../core/shutdown.js';
 import { STORE_DRIVERS } from '../store/index.js';
 
 export function registerNodeCommand(program: Command): void {
@@ -33,15 +34,10 @@ export function registerNodeCommand(program: Command): void {
       });
       // Printed for scripts and supervisors that start nodes on port 0.
       if (!worker) process.stdout.write(`${JSON.stringify({ event: 'listening', url: node.url, nodeId: node.nodeId, pid: process.pid })}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => void node.drain().then(resolve, resolve);
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-        // Started by a supervisor over an IPC channel: when the supervisor dies, even by
-        // SIGKILL, the channel closes and we leave with it. (A node:cluster worker
-        // leaves at once by cluster's own rule.)
-        if (process.connected) process.once('disconnect', stop);
-      });
+      // Started by a supervisor over an IPC channel: when the supervisor dies, even by
+      // SIGKILL, the channel closes and we leave with it. (A node:cluster worker
+      // leaves at once by cluster's own rule.)
+      await onShutdown(() => node.drain(), { onDisconnect: true, again: 'same-default' }).done;
       // The open IPC channel would keep this process alive after the drain; a cluster
       // worker leaves through cluster's disconnect, which tells the primary it meant to.
       if (cluster.isWorker) cluster.worker!.disconnect();

@@ -5,6 +5,7 @@
  * one at a time (`miniscale restart` sends it).
  */
 import { Command, Option } from 'commander';
+import { onShutdown } from '../core/shutdown.js';
 import type { Logger } from '../logging.js';
 import { readyBanner } from '../local/ready-banner.js';
 import type { RunningSystem } from '../local/up.js';
@@ -41,26 +42,25 @@ export function registerUpCommand(program: Command): void {
     });
 }
 
+/** The exit code of a forced stop: a shell's for an interrupted command (128 + SIGINT). */
+const FORCED_EXIT_CODE = 130;
+
 async function untilStopped(system: RunningSystem, log: Logger): Promise<void> {
   const onHangup = () => {
     system.rollingRestart().catch((err: unknown) => log.error({ err }, 'rolling restart failed; the nodes not yet replaced keep serving'));
   };
   process.on('SIGHUP', onHangup);
-  await new Promise<void>((resolve) => {
-    let signals = 0;
-    const onStop = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals === 1) {
-        log.info({ signal }, 'shutting down (again to force)');
-        void system.stop().then(resolve);
-      } else {
+  await onShutdown((signal) => {
+    log.info({ signal }, 'shutting down (again to force)');
+    return system.stop();
+  }, {
+    again: {
+      force: (signal) => {
         log.warn({ signal }, 'forced stop: killing every node now');
         system.forceStop();
-        process.exit(130);
-      }
-    };
-    process.on('SIGINT', onStop);
-    process.on('SIGTERM', onStop);
-  });
+      },
+      exitCode: FORCED_EXIT_CODE,
+    },
+  }).done;
   process.off('SIGHUP', onHangup);
 }

@@ -5,6 +5,7 @@
  * Numbers are checked while parsing, so a bad value is a usage error (exit 2).
  */
 import { Command } from 'commander';
+import { onShutdown } from '../core/shutdown.js';
 import { DEV_APPID, DEV_SECRET } from '../wechat-emulator/options.js';
 import { integerIn, nonEmpty, port } from './cli-options.js';
 
@@ -42,10 +43,6 @@ export function registerWechatEmulatorCommand(program: Command): void {
         loginLimitPerMinute: flags.loginLimit,
       });
       process.stdout.write(`${JSON.stringify({ event: 'listening', url: emulator.url, appid, pid: process.pid })}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => void emulator.close().then(resolve, resolve);
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      });
+      await onShutdown(() => emulator.close(), { again: 'same-default' }).done;
     });
 }
