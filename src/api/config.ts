@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors.js';
+import { isLongEnoughAdminKey, MIN_ADMIN_KEY_LENGTH } from '../http/admin-key.js';
 import { TrustedProxies } from '../http/trusted-proxies.js';
 import { resolveStoreConfig, type StoreConfig, type StoreFlags } from '../store/index.js';
 
@@ -162,6 +163,6 @@ function nodeIdFrom(raw: string | undefined): string {
 function adminKeyFrom(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   // A short key can be guessed through the API; refuse it rather than run with it.
-  if (raw.length < 16) throw new ConfigError('MINISCALE_ADMIN_KEY must be at least 16 characters');
+  if (!isLongEnoughAdminKey(raw)) throw new ConfigError(`MINISCALE_ADMIN_KEY must be at least ${MIN_ADMIN_KEY_LENGTH} characters`);
   return raw;
 }

@@ -21,6 +21,7 @@ import {
   DEFAULT_SLOW_START_MS, DEFAULT_TOTAL_TIMEOUT_MS, DEFAULT_TRY_TIMEOUT_MS,
   parseHashKey, resolveOptions, type Algorithm, type GatewayOptions,
 } from '../gateway/options.js';
+import { isLongEnoughAdminKey, MIN_ADMIN_KEY_LENGTH } from '../http/admin-key.js';
 import { createLogger } from '../logging.js';
 import { resolveStoreConfig, STORE_DRIVERS } from '../store/index.js';
 
@@ -169,13 +170,10 @@ function toOptions(f: GatewayFlags): GatewayOptions {
   };
 }
 
-/** The same floor as the nodes' and --admin-key-file's: a short key can be guessed. */
-const MIN_ADMIN_KEY_LENGTH = 16;
-
 function adminKey(file: string | undefined): string | undefined {
   if (!file) {
     const key = process.env.MINISCALE_ADMIN_KEY || undefined;
-    if (key !== undefined && key.length < MIN_ADMIN_KEY_LENGTH) throw new ConfigError(`MINISCALE_ADMIN_KEY is shorter than ${MIN_ADMIN_KEY_LENGTH} characters`);
+    if (key !== undefined && !isLongEnoughAdminKey(key)) throw new ConfigError(`MINISCALE_ADMIN_KEY is shorter than ${MIN_ADMIN_KEY_LENGTH} characters`);
     return key;
   }
   let key: string;
@@ -184,7 +182,7 @@ function adminKey(file: string | undefined): string | undefined {
   } catch (err) {
     throw new ConfigError(`--admin-key-file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  if (key.length < MIN_ADMIN_KEY_LENGTH) throw new ConfigError(`--admin-key-file: the key in ${file} is shorter than ${MIN_ADMIN_KEY_LENGTH} characters`);
+  if (!isLongEnoughAdminKey(key)) throw new ConfigError(`--admin-key-file: the key in ${file} is shorter than ${MIN_ADMIN_KEY_LENGTH} characters`);
   return key;
 }
 

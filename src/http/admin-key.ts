@@ -5,6 +5,16 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
+/**
+ * The shortest admin key the gateway, the nodes and `up` accept: a shorter one could be
+ * guessed through the API. Each caller says in its own words where the key came from.
+ */
+export const MIN_ADMIN_KEY_LENGTH = 16;
+
+export function isLongEnoughAdminKey(key: string): boolean {
+  return key.length >= MIN_ADMIN_KEY_LENGTH;
+}
+
 export function bearerToken(authorization: string | undefined): string | undefined {
   const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization ?? '');
   return match?.[1];

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isLongEnoughAdminKey } from '../http/admin-key.js';
 
 export interface AdminKey {
   key: string;
@@ -18,7 +19,8 @@ export function loadOrCreateAdminKey(dataDir: string, fromEnv: string | undefine
   const file = path.resolve(dataDir, 'admin-key');
   try {
     const key = readFileSync(file, 'utf8').trim();
-    if (key.length >= 16) {
+    // A kept key too short to use is replaced, as if none were kept.
+    if (isLongEnoughAdminKey(key)) {
       // A file copied in or restored from a backup may be readable by others; the key
       // guards every admin route, so it is tightened rather than used as found.
       if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
