@@ -179,7 +179,7 @@ interface HistogramValue {
  * A histogram read from RequestSeries, handed to prom-client's registry in exactly the
  * shape its own Histogram hands out (`get` and `getForPromString`), so the text
  * exposition, the JSON form and the cluster aggregation are unchanged
- * (test/unit/node-metrics.test.ts compares both with prom-client's Histogram).
+ * (test/api/node-metrics.test.ts compares both with prom-client's Histogram).
  */
 class DurationHistogram {
   readonly type = 'histogram';
