@@ -14,18 +14,7 @@ import {
   DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_VALUE_DEPTH, encodeJson, MAX_TOP_N,
 } from './validation.js';
 import { ValidationError } from '../errors.js';
-
-/** @default 2_000 */
-export const DEFAULT_OP_TIMEOUT_MS = 2_000;
-
-export interface GuardOptions {
-  /** Upper bound for any one store call. @default 2_000 */
-  opTimeoutMs?: number;
-  /** @default 1 MiB */
-  maxValueBytes?: number;
-  /** @default 100 */
-  maxValueDepth?: number;
-}
+import { DEFAULT_OP_TIMEOUT_MS, type GuardOptions } from './config.js';
 
 export class GuardedStore implements Store {
   readonly driver: StoreDriverName;

@@ -2,48 +2,13 @@
  * Opens a store from its configuration. Drivers are imported on demand so that a node
  * on the embedded store never loads ioredis, and the other way round.
  */
-import { GuardedStore, type GuardOptions } from './guarded-store.js';
+import { GuardedStore } from './guarded-store.js';
+import type { StoreConfig } from './config.js';
 import type { Store, StoreDriverName } from './store.js';
 import { ValidationError } from '../errors.js';
 
-export interface EmbeddedStoreConfig extends GuardOptions {
-  driver: 'embedded';
-  /** The LMDB environment directory, shared by every process on the machine. */
-  dir: string;
-  /**
-   * When a write is acknowledged. `flush` (default): after LMDB has fsynced it, so it
-   * survives power loss. `commit`: once committed and visible, which survives any
-   * process crash (the OS holds the pages) but not a machine crash.
-   * @default 'flush'
-   */
-  durability?: 'flush' | 'commit';
-  /** How often expired entries are swept from disk. @default 1_000 */
-  sweepIntervalMs?: number;
-}
-
-export interface RedisStoreConfig extends GuardOptions {
-  driver: 'redis' | 'redis-cluster';
-  /**
-   * `redis://[:password@]host:port[/db]`; for a cluster, one or more seed nodes,
-   * comma-separated (`redis://127.0.0.1:7000,redis://127.0.0.1:7001`).
-   */
-  url: string;
-  /** Prepended to every key, so several apps can share one Redis. @default 'ms:' */
-  prefix?: string;
-  /**
-   * Data writes (set, delete, incr, zset) are acknowledged only once this many replicas
-   * have them (Redis `WAIT`), so a primary's crash cannot take acknowledged writes along.
-   * One more round trip per write. A write that is not replicated in time fails with
-   * STORE_UNAVAILABLE (it may still survive). Rate limits, locks and the node registry
-   * never wait. Environment: MINISCALE_STORE_WAIT_REPLICAS. See docs/guarantees.md.
-   * @default 0 (acknowledge once the primary has it)
-   */
-  waitReplicas?: number;
-  /** How long a write waits for its replicas. Environment: MINISCALE_STORE_WAIT_TIMEOUT_MS. @default 500 */
-  waitTimeoutMs?: number;
-}
-
-export type StoreConfig = EmbeddedStoreConfig | RedisStoreConfig;
+// bench/store imports the configs from here.
+export type { EmbeddedStoreConfig, RedisStoreConfig, StoreConfig } from './config.js';
 
 export const STORE_DRIVERS: readonly StoreDriverName[] = ['embedded', 'redis', 'redis-cluster'];
 

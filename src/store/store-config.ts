@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
-import type { StoreConfig } from './open-store.js';
+import { DEFAULT_WAIT_TIMEOUT_MS, type StoreConfig } from './config.js';
 import type { StoreDriverName } from './store.js';
 
 export interface StoreFlags {
@@ -48,7 +48,6 @@ export function embeddedDir(dataDir: string): string {
   return path.resolve(dataDir, 'embedded');
 }
 
-export const DEFAULT_WAIT_TIMEOUT_MS = 500;
 const MAX_WAIT_REPLICAS = 16;
 
 function replicationWait(env: Env): { waitReplicas?: number; waitTimeoutMs?: number } {

@@ -13,7 +13,7 @@ import { freePort } from '../../src/core/ports.js';
 import { openRedisDriver, type RedisConnectOptions } from '../../src/store/drivers/redis.js';
 import { GuardedStore } from '../../src/store/guarded-store.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import type { RedisStoreConfig } from '../../src/store/open-store.js';
+import type { RedisStoreConfig } from '../../src/store/config.js';
 import { startTestCluster, startTestRedis, type TestRedis } from '../support/redis.js';
 import { storeConformance } from './conformance.js';
 

@@ -18,7 +18,7 @@
  * they see other processes' commits from the next turn on.
  */
 import { InternalError, StoreUnavailableError, ValidationError, VersionConflictError, isMiniscaleError } from '../../errors.js';
-import type { EmbeddedStoreConfig } from '../open-store.js';
+import type { EmbeddedStoreConfig } from '../config.js';
 import type {
   DeleteOptions, Entry, JsonEntry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
   ScoreEntry, ScoreMode, SetOptions, StoreDriver,

@@ -17,15 +17,13 @@ import { Cluster, Redis, type ClusterOptions, type NatMap, type RedisOptions } f
 import {
   ConfigError, InternalError, StoreUnavailableError, ValidationError, VersionConflictError, isMiniscaleError,
 } from '../../errors.js';
-import { DEFAULT_OP_TIMEOUT_MS } from '../guarded-store.js';
+import { DEFAULT_OP_TIMEOUT_MS, DEFAULT_WAIT_TIMEOUT_MS, type RedisStoreConfig } from '../config.js';
 import { GCRA_EPOCH_US } from '../gcra.js';
-import type { RedisStoreConfig } from '../open-store.js';
 import type {
   DeleteOptions, Entry, JsonEntry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
   ScoreEntry, ScoreMode, SetOptions, StoreDriver,
 } from '../store.js';
 import { TOMBSTONE_TTL_MS } from '../store.js';
-import { DEFAULT_WAIT_TIMEOUT_MS } from '../store-config.js';
 import { RedisKeys } from './redis-keys.js';
 import { SCRIPTS } from './redis-scripts.js';
 import { CLUSTER_SLOTS, primaryConnection } from './redis-slot.js';
