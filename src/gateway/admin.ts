@@ -10,18 +10,10 @@ import { CONSOLE_PAGE_HEADERS, CONSOLE_PAGE_HTML, isConsolePagePath } from './da
 import { resolveClient } from './proxy/forwarded.js';
 import { sendError } from './proxy/respond.js';
 import type { GatewayRuntime } from './runtime.js';
+import type { UpstreamView } from './types.js';
 import type { Upstream } from './upstream.js';
 
 export { ADMIN_PREFIX, isAdminPath, isLoopbackHost } from '../http/admin-access.js';
-
-export interface UpstreamView {
-  url: string;
-  state: string;
-  inflight: number;
-  ewmaMs: number;
-  requests: number;
-  failures: number;
-}
 
 export function upstreamsView(gw: GatewayRuntime): { algorithm: string; upstreams: UpstreamView[] } {
   const now = performance.now();

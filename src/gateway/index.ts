@@ -28,7 +28,8 @@ import type { Upstream } from './upstream.js';
 import { displayHost } from '../http/display-host.js';
 
 export * from './options.js';
-export { upstreamsView, type UpstreamView } from './admin.js';
+export { upstreamsView } from './admin.js';
+export type { UpstreamView } from './types.js';
 export type { UpstreamState } from './health/state.js';
 
 export interface RunningGateway {

@@ -6,8 +6,8 @@
 import net from 'node:net';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import type { StoreConfig } from '../store/index.js';
-import type { ClusterLink } from './runtime.js';
+import type { StoreConfig } from '../store/config.js';
+import type { ClusterLink } from './types.js';
 
 export const ALGORITHMS = ['p2c-ewma', 'round-robin', 'least-conn', 'hash'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];

@@ -5,7 +5,7 @@
  */
 import type { Pool } from 'undici';
 import { PeakEwma } from './ewma.js';
-import { LatencyWindow } from './health/latency-outliers.js';
+import { LatencyWindow } from './health/latency-window.js';
 import { UpstreamHealth, type HealthEvent, type HealthPolicy, type UpstreamState } from './health/state.js';
 import { upstreamId } from './options.js';
 import { createPool, type PoolSettings } from './pool.js';

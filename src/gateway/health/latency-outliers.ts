@@ -38,25 +38,6 @@ export interface LatencyOutlierPolicy {
   probes: boolean;
 }
 
-/** Answers of one upstream since the last judgement. */
-export class LatencyWindow {
-  #count = 0;
-  #sumMs = 0;
-
-  add(latencyMs: number): void {
-    this.#count++;
-    this.#sumMs += latencyMs;
-  }
-
-  /** The window so far, and a fresh one. */
-  take(): { count: number; meanMs: number } {
-    const w = { count: this.#count, meanMs: this.#count ? this.#sumMs / this.#count : 0 };
-    this.#count = 0;
-    this.#sumMs = 0;
-    return w;
-  }
-}
-
 export class LatencyOutlierDetector {
   #timer: NodeJS.Timeout | undefined;
 

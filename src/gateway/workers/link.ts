@@ -7,10 +7,11 @@
 import { PrimaryLink } from '../../workers/link.js';
 import type { StatsReport } from '../../console/stats-types.js';
 import type { ToPrimary, ToWorker } from '../../workers/protocol.js';
-import { setDraining, upstreamsView, type UpstreamView } from '../admin.js';
-import type { ClusterLink, GatewayRuntime } from '../runtime.js';
+import { setDraining, upstreamsView } from '../admin.js';
+import type { GatewayRuntime } from '../runtime.js';
+import type { ClusterLink, UpstreamView, UpstreamsView } from '../types.js';
 import { gatewayCounts } from '../stats-reading.js';
-import { DRAINED_ENV, WORKER_ENV, type AskOp, type GatewayReady, type LocalOp, type UpstreamsView } from './protocol.js';
+import { DRAINED_ENV, WORKER_ENV, type AskOp, type GatewayReady, type LocalOp } from './protocol.js';
 
 export class WorkerLink implements ClusterLink {
   readonly #link: PrimaryLink;

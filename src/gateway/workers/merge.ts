@@ -7,8 +7,7 @@
  * Counters and in-flight requests add up; the latency is the mean over the workers that
  * have sent the upstream anything (a worker with no traffic to it knows no latency).
  */
-import type { UpstreamView } from '../admin.js';
-import type { UpstreamsView } from './protocol.js';
+import type { UpstreamView, UpstreamsView } from '../types.js';
 
 /** From least to most healthy. */
 const SEVERITY = ['draining', 'ejected', 'unhealthy', 'slow-start', 'healthy'];

@@ -18,10 +18,10 @@ import { AggregatorRegistry } from 'prom-client';
 import { StatsRecorder } from '../../console/stats-recorder.js';
 import type { Logger } from '../../logging.js';
 import { WorkerFleet } from '../../workers/fleet.js';
-import type { UpstreamView } from '../admin.js';
+import type { UpstreamView, UpstreamsView } from '../types.js';
 import { gatewayReading, type GatewayCounts } from '../stats-reading.js';
 import { mergeUpstream, mergeViews } from './merge.js';
-import { DRAINED_ENV, WORKER_ENV, type AskOp, type GatewayReady, type LocalOp, type UpstreamsView } from './protocol.js';
+import { DRAINED_ENV, WORKER_ENV, type AskOp, type GatewayReady, type LocalOp } from './protocol.js';
 
 export interface PrimaryOptions {
   workers: number;

@@ -11,7 +11,6 @@
  *   the whole set (`sync-drained`) when it becomes ready and after every drain or
  *   undrain, so a worker that was starting during one cannot keep a stale state.
  */
-import type { UpstreamView } from '../admin.js';
 
 /** Tells a forked worker its number (1-based), for its logs. */
 export const WORKER_ENV = 'MINISCALE_GATEWAY_WORKER';
@@ -23,13 +22,6 @@ export interface GatewayReady {
   url: string;
   port: number;
   algorithm: string;
-}
-
-export interface UpstreamsView {
-  algorithm: string;
-  /** Present when several workers answered: how many. */
-  workers?: number;
-  upstreams: UpstreamView[];
 }
 
 /** What a worker's admin route can ask the primary for. */
