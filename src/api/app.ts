@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
+import { REQUEST_ID } from '../core/request-id.js';
 import { lazyRequestLogger, type Logger } from '../logging.js';
 import { ValidationError } from '../errors.js';
 import { answerClientError } from '../http/client-error.js';
@@ -32,7 +33,6 @@ import { wxacodeRoutes } from './routes/wxacode.js';
 
 /** A 64 KiB value plus its envelope; larger bodies are refused before they are parsed. */
 const BODY_LIMIT = MAX_VALUE_BYTES + 4 * 1024;
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const LIMITS: EdgeLimits = { maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES, maxUrlBytes: DEFAULT_MAX_URL_BYTES };
 
 export async function buildApp(ctx: ApiContext, logger: Logger): Promise<FastifyInstance> {

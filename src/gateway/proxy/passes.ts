@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { REQUEST_ID } from '../../core/request-id.js';
 import { closeLingering } from '../../http/lingering-close.js';
 import { BodyTooLargeError } from '../errors.js';
 import type { GatewayRuntime } from '../runtime.js';
@@ -19,8 +20,6 @@ export interface RequestPass {
   readonly name: string;
   run(ctx: ProxyContext, gw: GatewayRuntime): boolean;
 }
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Keeps a sane client X-Request-Id so one id follows a request end to end; else makes one. */
 export const requestId: RequestPass = {
