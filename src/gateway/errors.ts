@@ -4,11 +4,6 @@
  */
 import { MiniscaleError } from '../errors.js';
 
-/** No upstream answered: none available, connection refused or reset, retries spent. */
-export class UpstreamUnavailableError extends MiniscaleError {
-  readonly code = 'UPSTREAM_UNAVAILABLE';
-}
-
 /** The per-try or total timeout ran out before an upstream answered. */
 export class UpstreamTimeoutError extends MiniscaleError {
   readonly code = 'UPSTREAM_TIMEOUT';
