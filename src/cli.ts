@@ -4,7 +4,7 @@
  * here. Usage errors (unknown flag, bad value) print one line and exit with code 2.
  */
 import { Command, CommanderError } from 'commander';
-import { isMiniscaleError } from './errors.js';
+import { isMiniscaleError } from './core/errors.js';
 import { registerGatewayCommand } from './commands/gateway.js';
 import { registerNginxConfigCommand } from './commands/nginx-config.js';
 import { registerNodeCommand } from './commands/node.js';

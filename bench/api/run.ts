@@ -24,7 +24,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '../../src/logging.js';
+import { createLogger } from '../../src/core/logging.js';
 import { startWechatEmulator } from '../../src/wechat-emulator/index.js';
 import { LOAD_OPTIONS, parseCommandLine } from '../support/command-line.js';
 import { printProfile, summarizeProfileDir, type ProfileSummary } from '../support/cpu-profile.js';
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
         const result = await load(s, op, durationSec);
         const wallSec = (performance.now() - t0) / 1000;
         const cpu1 = [cpuSeconds(s.server.pid), cpuSeconds(redis.pid)];
-        const cores = (i: number) => (cpu0[i] != null && cpu1[i] != null ? (cpu1[i]! - cpu0[i]!) / wallSec : null);
+        const cores = (i: number) => (cpu0[i] != null && cpu1[i] != null ? (cpu1[i] - cpu0[i]) / wallSec : null);
         const served = counts ? answered(counts, await kvStatusCounts(s.server.url)) : undefined;
         const row: Row = {
           round, subject: s.subject, op, ...result, served, foreignCpu,

@@ -29,7 +29,7 @@
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '../../src/logging.js';
+import { createLogger } from '../../src/core/logging.js';
 import { startWechatEmulator } from '../../src/wechat-emulator/index.js';
 import { startRedis } from '../api/processes.js';
 import { LOAD_OPTIONS, parseCommandLine } from '../support/command-line.js';
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
         record(await measure(s, 'kill-node', 'read', killShape, round, nodesOf(s), {
           fault: async () => {
             const killed = await s.killOne();
-            after = killed.afterRun;
+            after = () => killed.afterRun();
             return { recoveryMs: MINISCALE.includes(s.name) ? killed.recovered : undefined, heldConnections: killed.heldConnections, beforeEnd: killed.beforeEnd };
           },
         }));

@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { History } from '../../test/faults/lib/history.js';
-import { startAppMachine, stopAppMachine, type AppMachine, type GatewayMachine } from './machines.js';
+import { stopAppMachine, type AppMachine, type GatewayMachine } from './machines.js';
 import type { Host } from './network.js';
 import type { SimRedisCluster } from './redis-cluster.js';
 

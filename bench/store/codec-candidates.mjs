@@ -7,7 +7,6 @@ const samples = {
 };
 const tricky = JSON.parse('{"b":"é \\"q\\" \\u2028","a":[1.5,-0,1e21,null,9007199254740993,0.1],"10":true,"__proto__":{"x":1},"z":{"__proto__":null}}');
 const packr = new Packr({ useRecords: false, moreTypes: false });
-const recPackr = new Packr({ useRecords: true, structures: [] });
 const codecs = {
   json: { enc: (v) => Buffer.from(JSON.stringify(v)), dec: (b) => JSON.parse(b.toString('utf8')) },
   v8: { enc: (v) => v8.serialize(v), dec: (b) => v8.deserialize(b) },
@@ -22,6 +21,7 @@ for (const [name, c] of Object.entries(codecs)) {
     const b = c.enc(s); const N = 300000; let x;
     for (let i = 0; i < 20000; i++) x = c.dec(b);
     const t = process.hrtime.bigint(); for (let i = 0; i < N; i++) x = c.dec(b);
+    if (x === undefined) throw new Error(`${name} decoded nothing`); // keeps the loops from being optimised away
     row.push(`${sn}:${(Number(process.hrtime.bigint() - t) / N).toFixed(0)}ns/${b.length}B`);
   }
   console.log(row.join('  '));

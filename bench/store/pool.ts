@@ -43,7 +43,7 @@ export class WorkerPool {
       }),
     );
     const stop = onCleanup(async () => {
-      await Promise.all(children.map((c) => (c.pid === undefined ? undefined : stopPid(c.pid, 3_000))));
+      await Promise.all(children.flatMap((c) => (c.pid === undefined ? [] : [stopPid(c.pid, 3_000)])));
     });
     const pool = new WorkerPool(children, stop);
     try {

@@ -3,7 +3,7 @@
  * load generator (a fixed number of calls in flight for a fixed time). Shared by the
  * seeding step in run.ts and by every worker process, so all of them agree on keys.
  */
-import { VersionConflictError } from '../../src/errors.js';
+import { VersionConflictError } from '../../src/core/errors.js';
 import type { JsonObject, Store } from '../../src/store/store.js';
 import { Histogram, type HistogramData } from './histogram.js';
 

@@ -81,7 +81,7 @@ export function wrk(o: WrkOptions): Promise<WrkResult> {
       try {
         resolve(parseWrk(out));
       } catch (err) {
-        reject(err as Error);
+        reject(err instanceof Error ? err : new Error(String(err)));
       }
     });
   });

@@ -118,7 +118,7 @@ function errorOf(data: unknown): { code: string; message: string } | undefined {
     }
   }
   const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-  return error && typeof error.code === 'string' ? { code: error.code, message: String(error.message ?? error.code) } : undefined;
+  return error && typeof error.code === 'string' ? { code: error.code, message: typeof error.message === 'string' ? error.message : error.code } : undefined;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -37,7 +37,7 @@ export function sendOnce(wx: Wx, attempt: Attempt): Promise<AttemptResult> {
       timeout: attempt.timeoutMs,
       dataType: 'json',
       responseType: 'text',
-      success: (res) => resolve({ kind: 'answer', status: res.statusCode, data: res.data, header: res.header as Record<string, unknown> }),
+      success: (res) => resolve({ kind: 'answer', status: res.statusCode, data: res.data, header: res.header }),
       fail: (err) => {
         const message = err.errMsg || 'request:fail';
         if (/timeout|timed out/i.test(message)) resolve({ kind: 'failure', code: 'TIMEOUT', maybeSent: true, message });

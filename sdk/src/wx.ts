@@ -16,8 +16,9 @@ export function headerOf(header: Record<string, unknown> | undefined, name: stri
   const wanted = name.toLowerCase();
   for (const key of Object.keys(header)) {
     if (key.toLowerCase() === wanted) {
-      const value = header[key];
-      return Array.isArray(value) ? String(value[0]) : value === undefined || value === null ? undefined : String(value);
+      const value: unknown = header[key];
+      const first: unknown = Array.isArray(value) ? value[0] : value;
+      return typeof first === 'string' ? first : typeof first === 'number' ? String(first) : undefined;
     }
   }
   return undefined;

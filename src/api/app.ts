@@ -9,10 +9,10 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import { REQUEST_ID } from '../core/request-id.js';
-import { lazyRequestLogger, type Logger } from '../logging.js';
-import { ValidationError } from '../errors.js';
+import { lazyRequestLogger, type Logger } from '../core/logging.js';
+import { ValidationError } from '../core/errors.js';
 import { answerClientError } from '../http/client-error.js';
-import { errorBody } from '../http/error-response.js';
+import { errorBody } from '../core/error-response.js';
 import { DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_URL_BYTES, type EdgeLimits, type ParserError } from '../http/parse-errors.js';
 import { TrustedProxies } from '../http/trusted-proxies.js';
 import type { ApiContext } from './context.js';
@@ -39,6 +39,7 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<Fastify
   const trusted = new TrustedProxies(ctx.options.trustProxy);
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast only drops pino-specific generics.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it to pick Fastify's overload
     loggerInstance: logger as FastifyBaseLogger,
     // Our own onResponse hook logs requests (at debug), so Fastify's per-request lines are off.
     logController: new LogController({ disableRequestLogging: true }),

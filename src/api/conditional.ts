@@ -4,7 +4,7 @@
  * `If-None-Match: *` into create-only. Weak tags (W/"…") never match for writes,
  * as the RFC requires strong comparison there.
  */
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../core/errors.js';
 
 export type Precondition =
   | { kind: 'none' }

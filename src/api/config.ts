@@ -4,8 +4,8 @@
  * node with a clear message instead of failing the first request that needs it.
  */
 import { randomBytes } from 'node:crypto';
-import { ConfigError } from '../errors.js';
-import { isLongEnoughAdminKey, MIN_ADMIN_KEY_LENGTH } from '../http/admin-key.js';
+import { ConfigError } from '../core/errors.js';
+import { isLongEnoughAdminKey, MIN_ADMIN_KEY_LENGTH } from '../core/admin-key.js';
 import { TrustedProxies } from '../http/trusted-proxies.js';
 import { resolveStoreConfig, type StoreConfig, type StoreFlags } from '../store/index.js';
 

@@ -4,9 +4,9 @@
  * everything else is INTERNAL — logged with the request id, never shown in detail.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isMiniscaleError, type MiniscaleError } from '../errors.js';
+import { isMiniscaleError, type MiniscaleError } from '../core/errors.js';
 import { closesConnection } from '../http/edge-errors.js';
-import { errorBody, statusOf, STATUS_BY_CODE, type ApiErrorCode } from '../http/error-response.js';
+import { errorBody, statusOf, STATUS_BY_CODE, type ApiErrorCode } from '../core/error-response.js';
 import { closeLingering } from '../http/lingering-close.js';
 
 /** Fastify's own error codes that mean the client sent something wrong. */

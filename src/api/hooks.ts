@@ -3,16 +3,15 @@
  * the per-IP limit (before the body is read), then — on protected routes —
  * authentication and the per-user limit. Admin routes check the admin key instead.
  */
+import { ForbiddenError, MalformedRequestError, RateLimitedError, UnauthenticatedError, UriTooLongError } from '../core/errors.js';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest, HookHandlerDoneFunction, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
-import { bearerToken, isAdminKey } from '../http/admin-key.js';
-import { MalformedRequestError, UriTooLongError } from '../http/edge-errors.js';
+import { bearerToken, isAdminKey } from '../core/admin-key.js';
 import { DEFAULT_MAX_URL_BYTES } from '../http/parse-errors.js';
 import type { TrustedProxies } from '../http/trusted-proxies.js';
 import { appKey, userKey } from '../store/index.js';
 import type { Session } from './auth/sessions.js';
 import type { ApiContext } from './context.js';
-import { ForbiddenError, RateLimitedError, UnauthenticatedError } from './errors.js';
 
 const WINDOW_MS = 60_000;
 /** Probes and scrapes are never rate limited: a limit must not make a node look dead. */

@@ -4,7 +4,7 @@
  * (worker/). Keeps the WeChat access_token warm. `drain()` is the graceful exit.
  */
 import type { FastifyInstance } from 'fastify';
-import { createLogger, type Logger } from '../logging.js';
+import { createLogger, type Logger } from '../core/logging.js';
 import { openStore, type Store } from '../store/index.js';
 import { buildApp } from './app.js';
 import { Sessions } from './auth/sessions.js';

@@ -4,11 +4,10 @@
  * key differs. Conditional headers map onto the store's compare-and-set.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { VersionConflictError } from '../errors.js';
+import { NotFoundError, PayloadTooLargeError, VersionConflictError } from '../core/errors.js';
 import { encodeJson } from '../store/validation.js';
 import type { Entry, JsonEntry, JsonValue, SetOptions, Store } from '../store/index.js';
 import { etagOf, notModifiedVersions, writePrecondition, type Precondition } from './conditional.js';
-import { NotFoundError, PayloadTooLargeError } from './errors.js';
 import { MAX_VALUE_BYTES, MAX_VALUE_DEPTH } from './schemas.js';
 
 export interface KvResponse {

@@ -130,7 +130,7 @@ class RequestSeries {
 
   #routeMethod(method: string, route: string): RouteMethod {
     let byMethod = this.#byRoute.get(route);
-    if (byMethod === undefined) this.#byRoute.set(route, (byMethod = new Map()));
+    if (byMethod === undefined) this.#byRoute.set(route, (byMethod = new Map<string, RouteMethod>()));
     let rm = byMethod.get(method);
     if (rm === undefined) byMethod.set(method, (rm = { duration: undefined, byStatus: new Map() }));
     return rm;

@@ -7,7 +7,7 @@
  * whole interval later: the entry must be renewed before it expires, or every gateway
  * drops a node that is serving well.
  */
-import type { Logger } from '../logging.js';
+import type { Logger } from '../core/logging.js';
 import type { Store } from '../store/index.js';
 
 /** How soon a failed beat is tried again (at most the interval). */

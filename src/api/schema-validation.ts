@@ -5,7 +5,7 @@
  * stored data. Bodies are therefore validated strictly; only params and query strings
  * (which are always text on the wire) are coerced.
  */
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
 
 const strict = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false, strict: false });
@@ -13,5 +13,5 @@ const lenient = new Ajv({ coerceTypes: true, removeAdditional: false, useDefault
 
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) => {
   const ajv = httpPart === 'body' ? strict : lenient;
-  return ajv.compile(schema) as ValidateFunction;
+  return ajv.compile(schema);
 };

@@ -12,17 +12,17 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { onShutdown } from '../core/shutdown.js';
-import { portFromEnv } from '../env-port.js';
+import { portFromEnv } from '../core/public-port.js';
 import { collect, integerIn, numberIn, port } from './cli-options.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import {
   ALGORITHMS, DEFAULT_EWMA_DECAY_MS, DEFAULT_LATENCY_EJECTION_FACTOR, DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_PATH, DEFAULT_HEALTH_TIMEOUT_MS,
   DEFAULT_HOST, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_BODY_BYTES, DEFAULT_RETRY_BUDGET_RATIO,
   DEFAULT_SLOW_START_MS, DEFAULT_TOTAL_TIMEOUT_MS, DEFAULT_TRY_TIMEOUT_MS,
   parseHashKey, resolveOptions, type Algorithm, type GatewayOptions,
 } from '../gateway/options.js';
-import { isLongEnoughAdminKey, MIN_ADMIN_KEY_LENGTH } from '../http/admin-key.js';
-import { createLogger } from '../logging.js';
+import { isLongEnoughAdminKey, MIN_ADMIN_KEY_LENGTH } from '../core/admin-key.js';
+import { createLogger } from '../core/logging.js';
 import { resolveStoreConfig, STORE_DRIVERS } from '../store/index.js';
 
 interface GatewayFlags {

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { renderNginxConfig } from '../deploy/nginx-config.js';
 import { readTopology } from '../local/topology-file.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { collect, integerIn } from './cli-options.js';
 
 interface Flags { upstream: string[]; data: string; port: number; standalone?: string }

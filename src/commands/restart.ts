@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { readTopology } from '../local/topology-file.js';
-import { ConfigError, InternalError } from '../errors.js';
+import { ConfigError, InternalError } from '../core/errors.js';
 import { integerIn } from './cli-options.js';
 
 interface Flags { data: string; timeout: number }

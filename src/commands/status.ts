@@ -13,11 +13,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { request } from 'undici';
 import { readTopology } from '../local/topology-file.js';
-import { StatsRefusedError, StatsUnreachableError } from '../console/errors.js';
 import type { StatsReport } from '../console/stats-types.js';
 import { renderStatus } from '../console/status-text.js';
-import { portFromEnv } from '../env-port.js';
-import { ConfigError } from '../errors.js';
+import { portFromEnv } from '../core/public-port.js';
+import { ConfigError, StatsRefusedError, StatsUnreachableError } from '../core/errors.js';
 import { seconds } from './cli-options.js';
 
 interface StatusFlags {

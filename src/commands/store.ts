@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { openEmbeddedDriver } from '../store/drivers/embedded.js';
 import { DEFAULT_DATA_DIR, embeddedDir } from '../store/store-config.js';
 

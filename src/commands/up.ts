@@ -6,7 +6,7 @@
  */
 import { Command, Option } from 'commander';
 import { onShutdown } from '../core/shutdown.js';
-import type { Logger } from '../logging.js';
+import type { Logger } from '../core/logging.js';
 import { readyBanner } from '../local/ready-banner.js';
 import type { RunningSystem } from '../local/up.js';
 import { LOG_LEVELS, MAX_NODES, resolveUpOptions, type UpFlags } from '../local/up-options.js';

@@ -6,7 +6,7 @@
  * keeps the last STATS_SAMPLES of them. The request path is not touched: it only ever
  * updates the counters it already kept for the metrics.
  */
-import type { Logger } from '../logging.js';
+import type { Logger } from '../core/logging.js';
 import { latencyQuantile } from './latency-quantile.js';
 import { Ring } from './ring.js';
 import {

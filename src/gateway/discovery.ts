@@ -6,7 +6,7 @@
  * A failed poll keeps the last known membership — the store being briefly away must
  * not empty the gateway.
  */
-import type { Logger } from '../logging.js';
+import type { Logger } from '../core/logging.js';
 import type { RegisteredNode, Store } from '../store/index.js';
 import type { Membership } from './membership.js';
 import { checkUpstreamUrl } from './options.js';

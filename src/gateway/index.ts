@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { StatsRecorder } from '../console/stats-recorder.js';
 import type { StoreHealth } from '../console/stats-types.js';
 import { StorePinger } from '../console/store-pinger.js';
-import { createLogger, type Logger } from '../logging.js';
+import { createLogger, type Logger } from '../core/logging.js';
 import { openStore, type Store } from '../store/index.js';
 import { Balancer } from './balancer.js';
 import { RegistryDiscovery } from './discovery.js';
@@ -44,6 +44,9 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const o = resolveOptions(options);
   const log = options.logger ?? createLogger({ component: 'gateway' });
+  // Metrics read membership through a closure made before membership exists (its health
+  // events go to metrics), so this cannot be a const.
+  // eslint-disable-next-line prefer-const
   let membership: Membership | undefined;
   const metrics = new GatewayMetrics(() => membership);
   membership = new Membership({

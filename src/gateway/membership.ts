@@ -4,7 +4,7 @@
  * and a removed upstream keeps serving what it already has: its pool is closed
  * gracefully (undici waits for running and queued requests) and only new picks skip it.
  */
-import type { Logger } from '../logging.js';
+import type { Logger } from '../core/logging.js';
 import type { HealthEvent } from './health/state.js';
 import { Upstream, type UpstreamSettings } from './upstream.js';
 

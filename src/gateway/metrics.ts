@@ -89,7 +89,7 @@ export class GatewayMetrics {
         this.reset();
         for (const u of membership()?.upstreams ?? []) {
           const s = poolStats(u.pool);
-          for (const [kind, v] of Object.entries(s)) this.set({ upstream: u.url, kind }, v);
+          for (const [kind, v] of Object.entries(s) as [string, number][]) this.set({ upstream: u.url, kind }, v);
         }
       },
     });

@@ -4,9 +4,10 @@
  * accepts, so a typo never becomes a gateway that half-works.
  */
 import net from 'node:net';
-import { ConfigError } from '../errors.js';
-import type { Logger } from '../logging.js';
+import { ConfigError } from '../core/errors.js';
+import type { Logger } from '../core/logging.js';
 import type { StoreConfig } from '../store/config.js';
+import { DEFAULT_PORT } from '../core/public-port.js';
 import type { ClusterLink } from './types.js';
 
 export const ALGORITHMS = ['p2c-ewma', 'round-robin', 'least-conn', 'hash'] as const;
@@ -14,7 +15,6 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 
 export type HashKey = { kind: 'header'; name: string } | { kind: 'ip' };
 
-export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_ALGORITHM: Algorithm = 'p2c-ewma';
 /** Bounded-load factor c of consistent hashing: no node takes more than c × the mean load. */

@@ -1,6 +1,6 @@
 /** The parts of a running gateway that the request path shares. */
 import type { StatsReport, StoreHealth } from '../console/stats-types.js';
-import type { Logger } from '../logging.js';
+import type { Logger } from '../core/logging.js';
 import type { Balancer } from './balancer.js';
 import type { Membership } from './membership.js';
 import type { GatewayMetrics } from './metrics.js';

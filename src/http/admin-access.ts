@@ -9,7 +9,7 @@
  * Origin is the page's), or through DNS rebinding (its Host is the attacker's name
  * resolving to 127.0.0.1). Such requests need the admin key like remote ones.
  */
-import { bearerToken, isAdminKey } from './admin-key.js';
+import { bearerToken, isAdminKey } from '../core/admin-key.js';
 
 export const ADMIN_PREFIX = '/_gateway';
 

@@ -7,7 +7,7 @@
  */
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { errorBody, statusOf, type ApiErrorCode } from './error-response.js';
+import { errorBody, statusOf, type ApiErrorCode } from '../core/error-response.js';
 import { absorbedByLinger, endLingering } from './lingering-close.js';
 import { classifyClientError, type ClientErrorAnswer, type EdgeLimits, type ParserError } from './parse-errors.js';
 

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isLongEnoughAdminKey } from '../http/admin-key.js';
+import { isLongEnoughAdminKey } from '../core/admin-key.js';
 
 export interface AdminKey {
   key: string;

@@ -10,7 +10,7 @@
  * `draining` first, the machine keeps serving while the gateways read that, then the
  * workers drain and the entry is removed.
  */
-import type { Logger } from '../logging.js';
+import type { Logger } from '../core/logging.js';
 import { RegistryHeartbeat } from '../api/registry-heartbeat.js';
 import { DEFAULT_HEARTBEAT_MS } from '../api/config.js';
 import { openStore, type Store, type StoreConfig } from '../store/index.js';

@@ -6,7 +6,7 @@
  */
 import { pino, type LevelWithSilent, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import type { LoggerOptions } from '../logging.js';
+import type { LoggerOptions } from '../core/logging.js';
 
 export interface LogStream {
   /** One line from a child: JSON from pino, or anything else it printed. */

@@ -28,7 +28,7 @@ export async function serveThroughGateway(p: ServeParts): Promise<Serving> {
     gone: (n) => { wiring.gone?.(n); p.onChange(); },
   };
   const supervisor = new NodeSupervisor({
-    count: o.nodes, nodeArgs: p.nodeArgs, env: { ...p.env, MINISCALE_TRUST_PROXY: 'loopback' }, log: p.log, onChildLine: p.onOutputLine, events,
+    count: o.nodes, nodeArgs: p.nodeArgs, env: { ...p.env, MINISCALE_TRUST_PROXY: 'loopback' }, log: p.log, onChildLine: (line) => p.onOutputLine(line), events,
   });
   const stop = async () => {
     await withinMs(gateway?.close(), GATEWAY_CLOSE_MS);

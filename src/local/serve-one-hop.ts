@@ -57,7 +57,7 @@ export async function serveOneHop(p: ServeParts): Promise<Serving> {
     }),
     readyTimeoutMs: 20_000,
     stopGraceMs: WORKER_STOP_GRACE_MS,
-    onOutputLine: p.onOutputLine,
+    onOutputLine: (line) => p.onOutputLine(line),
     onAsk: (op) => answer(op as WorkerAskOp),
     onChange: () => {
       const live = new Set(fleet.pids());

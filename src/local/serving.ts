@@ -5,7 +5,7 @@
  * starts what both need (emulator, store, admin key) and hands one of them the rest.
  */
 import type { AdminKey } from './admin-key-file.js';
-import type { Logger } from '../logging.js';
+import type { Logger } from '../core/logging.js';
 import type { UpOptions } from './up-options.js';
 
 export type TopologyName = 'one-hop' | 'gateway';

@@ -15,8 +15,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
-import type { Logger } from '../logging.js';
-import { RestartBackoff } from '../workers/backoff.js';
+import type { Logger } from '../core/logging.js';
+import { RestartBackoff } from '../core/backoff.js';
 import { cliCommand } from '../core/cli-entry.js';
 import { withinMs } from '../core/within.js';
 

@@ -7,8 +7,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { LevelWithSilent } from 'pino';
-import { ConfigError } from '../errors.js';
-import { portFromEnv } from '../env-port.js';
+import { ConfigError } from '../core/errors.js';
+import { portFromEnv } from '../core/public-port.js';
 import { ALGORITHMS, checkUpstreamUrl, DEFAULT_HOST, type Algorithm } from '../gateway/options.js';
 import { DEFAULT_DATA_DIR, STORE_DRIVERS, type StoreDriverName } from '../store/index.js';
 

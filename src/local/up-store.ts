@@ -5,8 +5,8 @@
  * teardown a guard process owns (src/redis-launcher/guard.ts), so it never outlives `up`.
  */
 import path from 'node:path';
-import { StoreUnavailableError } from '../errors.js';
-import type { Logger } from '../logging.js';
+import { StoreUnavailableError } from '../core/errors.js';
+import type { Logger } from '../core/logging.js';
 import { openStore, resolveStoreConfig, type StoreConfig } from '../store/index.js';
 import { guardRedisCluster, type ClusterGuard } from '../redis-launcher/guard.js';
 import { freePortRange } from '../core/ports.js';

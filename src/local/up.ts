@@ -9,7 +9,7 @@
  * child is gone within 15 s however each step goes.
  */
 import { mkdirSync } from 'node:fs';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { DEV_APPID, DEV_SECRET, startWechatEmulator, type WechatEmulator } from '../wechat-emulator/index.js';
 import { loadOrCreateAdminKey, type AdminKey } from './admin-key-file.js';
 import { ADVERTISE_DRAIN_DELAY_MS, advertiseMachine, type MachineEntry } from './advertise.js';
@@ -83,7 +83,7 @@ export async function startSystem(o: UpOptions, logs: LogStream): Promise<Runnin
     const serve = o.gateway ? serveThroughGateway : serveOneHop;
     serving = await serve({
       o, log, adminKey, env: nodeEnv(o, adminKey, emulator), nodeArgs: store.nodeArgs,
-      logger: (component) => logs.logger(component, o.logLevel), onOutputLine: logs.writeLine, onChange: saveTopology,
+      logger: (component) => logs.logger(component, o.logLevel), onOutputLine: (line) => logs.writeLine(line), onChange: saveTopology,
     });
     saveTopology();
     // Last: a gateway that finds the entry may send requests at once.

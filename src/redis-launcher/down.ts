@@ -3,9 +3,9 @@
  * redis-server on their port, then forget them. `--purge` also deletes DIR, but only
  * the launcher's own layout: `--dir ~ --purge` must never delete a home directory.
  */
+import { ClusterDirConflictError, ClusterStopError } from '../core/errors.js';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ClusterDirConflictError, ClusterStopError } from './errors.js';
 import { isManifestFile, readClusterManifest, removeManifest, writeManifest, type ClusterNodeInfo } from './manifest.js';
 import { commandLine, isClusterNodeProcess } from './nodes.js';
 import { DEFAULT_STOP_GRACE_MS, type StopClusterOptions } from './options.js';

@@ -4,8 +4,8 @@
  * rest their replicas. Delegating to redis-cli keeps slot allocation and replica
  * placement exactly what Redis users know, instead of a second implementation here.
  */
+import { ClusterCreateError } from '../core/errors.js';
 import { execFile } from 'node:child_process';
-import { ClusterCreateError } from './errors.js';
 import { findBinary } from './redis-server.js';
 
 /** Forming a cluster on loopback takes a few seconds; a minute means something is wrong. */

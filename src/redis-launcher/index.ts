@@ -28,7 +28,7 @@ export {
   ClusterStopError,
   PortInUseError,
   RedisClusterError,
-} from './errors.js';
+} from '../core/errors.js';
 export { readClusterManifest, seedUrlFor, type ClusterNodeInfo, type RunningCluster } from './manifest.js';
 export { isClusterNodeProcess } from './nodes.js';
 export { clusterInfo } from './ready.js';

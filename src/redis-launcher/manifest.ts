@@ -3,9 +3,9 @@
  * launcher started, so `down` stops exactly what `up` started and nothing is ever
  * signalled by name. A manifest we cannot trust is an error, never a guess.
  */
+import { ClusterManifestError } from '../core/errors.js';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ClusterManifestError } from './errors.js';
 import { DEFAULT_REPLICAS } from './options.js';
 
 export interface ClusterNodeInfo {

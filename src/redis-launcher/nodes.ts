@@ -3,10 +3,10 @@
  * them detached (they outlive the CLI), and recognising them later by PID. Starting
  * is all-or-nothing, so a failed start never leaves half the nodes running.
  */
+import { PortInUseError } from '../core/errors.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PortInUseError } from './errors.js';
 import { CLUSTER_BUS_OFFSET } from './options.js';
 import { isPortFree } from '../core/ports.js';
 import { isAlive, startRedisServer, type RedisServerProcess } from './redis-server.js';

@@ -2,7 +2,7 @@
  * What callers may ask of the local Redis Cluster launcher, its defaults, and the one
  * place those options are checked (before anything touches DIR or a port).
  */
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../core/errors.js';
 
 export interface RedisClusterOptions {
   /** Holds cluster.json and one sub-directory per node (DIR/<port>/). */

@@ -4,9 +4,9 @@
  * or start a new one. Options that contradict the cluster already there are errors,
  * never silent overrides, so `up --port 8000` cannot quietly resume a cluster on 7000.
  */
+import { ClusterDirConflictError } from '../core/errors.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ClusterDirConflictError } from './errors.js';
 import { isPort, readClusterManifest } from './manifest.js';
 import { isClusterNodeProcess } from './nodes.js';
 import { DEFAULT_BASE_PORT, DEFAULT_REPLICAS, nodeCountFor, type RedisClusterOptions } from './options.js';

@@ -4,8 +4,8 @@
  * may still count as a primary, and a replica that has not synced cannot take over in a
  * failover. So every node is asked, and each must pass every check below.
  */
+import { ClusterNotReadyError } from '../core/errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClusterNotReadyError } from './errors.js';
 import { CLUSTER_SLOTS } from './options.js';
 import { bulkCommand } from './resp-command.js';
 

@@ -7,7 +7,7 @@ import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, wr
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MissingDependencyError } from '../errors.js';
+import { MissingDependencyError } from '../core/errors.js';
 
 export interface RedisServerOptions {
   port: number;

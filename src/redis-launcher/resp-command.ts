@@ -3,8 +3,8 @@
  * CLUSTER INFO, CLUSTER NODES and INFO all answer one bulk string, which is all the
  * cluster launcher needs; a full client library would be a heavy dependency for that.
  */
+import { ClusterNodeQueryError } from '../core/errors.js';
 import net from 'node:net';
-import { ClusterNodeQueryError } from './errors.js';
 
 /** A loopback node answers in well under a millisecond; a second means it is not well. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 1_000;

@@ -4,7 +4,7 @@
  * wedged backend never hangs a request) and passes every failure through the
  * driver's single `translateError`.
  */
-import { isMiniscaleError, StoreUnavailableError } from '../errors.js';
+import { isMiniscaleError, StoreUnavailableError, ValidationError } from '../core/errors.js';
 import type {
   DeleteOptions, Entry, JsonEntry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
   ScoreEntry, ScoreMode, SetOptions, Store, StoreDriver, StoreDriverName,
@@ -13,7 +13,6 @@ import {
   checkFinite, checkJsonObject, checkName, checkPositiveInt, checkSafeInt,
   DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_VALUE_DEPTH, encodeJson, MAX_TOP_N,
 } from './validation.js';
-import { ValidationError } from '../errors.js';
 import { DEFAULT_OP_TIMEOUT_MS, type GuardOptions } from './config.js';
 
 export class GuardedStore implements Store {

@@ -5,7 +5,7 @@
 import { GuardedStore } from './guarded-store.js';
 import type { StoreConfig } from './config.js';
 import type { Store, StoreDriverName } from './store.js';
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../core/errors.js';
 
 // bench/store imports the configs from here.
 export type { EmbeddedStoreConfig, RedisStoreConfig, StoreConfig } from './config.js';

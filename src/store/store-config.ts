@@ -3,7 +3,7 @@
  * StoreConfig, with the checks and messages every command shares.
  */
 import path from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { DEFAULT_WAIT_TIMEOUT_MS, type StoreConfig } from './config.js';
 import type { StoreDriverName } from './store.js';
 

@@ -2,7 +2,7 @@
  * Argument checks shared by every driver, run once at the edge (guarded-store.ts) so
  * that drivers can trust what they receive and all drivers refuse the same inputs.
  */
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../core/errors.js';
 import type { JsonObject, JsonValue } from './store.js';
 
 /** @default 512 — keys carry a prefix and a hash tag besides the caller's name. */
@@ -73,7 +73,7 @@ function checkJsonShape(value: unknown, depth: number, maxDepth: number): assert
     return;
   }
   if (isPlainObject(value)) {
-    for (const item of Object.values(value as object)) checkJsonShape(item, depth + 1, maxDepth);
+    for (const item of Object.values(value)) checkJsonShape(item, depth + 1, maxDepth);
     return;
   }
   throw new ValidationError(`value is not JSON (found ${typeof value})`);

@@ -2,8 +2,8 @@
  * The emulator's settings, with WeChat's numbers as defaults. Everything is checked once,
  * at start, so a bad value fails `startWechatEmulator` (or the CLI) with a clear message.
  */
-import type { Logger } from '../logging.js';
-import { ConfigError } from '../errors.js';
+import type { Logger } from '../core/logging.js';
+import { ConfigError } from '../core/errors.js';
 
 /** Fixed development credentials, used when MINISCALE_WECHAT_APPID/SECRET are unset. */
 export const DEV_APPID = 'wxdevappid000000';

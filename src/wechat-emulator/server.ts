@@ -9,7 +9,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger, type Logger } from '../logging.js';
+import { createLogger, type Logger } from '../core/logging.js';
 import { ENDPOINTS, type EmulatorStats, type Endpoint } from './endpoints.js';
 import { ERR, errOf, WechatApiError } from './errcodes.js';
 import { Faults, parseFaultPatch } from './faults.js';
@@ -173,7 +173,7 @@ export async function startWechatEmulator(options: WechatEmulatorOptions): Promi
         }
         const sessionKey = logins.sessionKeyOf(b.openid);
         if (!sessionKey) return sendJson(res, 404, apiError('NOT_FOUND', 'that openid never logged in: no session_key to encrypt with'));
-        return sendJson(res, 200, encryptUserData(sessionKey, data as Record<string, unknown>, (b.appid as string | undefined) ?? opts.appid));
+        return sendJson(res, 200, encryptUserData(sessionKey, data as Record<string, unknown>, (b.appid) ?? opts.appid));
       }
       default:
         return sendJson(res, 404, apiError('NOT_FOUND', `no POST ${path} on the emulator`));

@@ -18,18 +18,10 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createInterface } from 'node:readline';
-import { MiniscaleError } from '../errors.js';
-import type { Logger } from '../logging.js';
-import { RestartBackoff } from './backoff.js';
+import { WorkerStartError } from '../core/errors.js';
+import type { Logger } from '../core/logging.js';
+import { RestartBackoff } from '../core/backoff.js';
 import { isToPrimary, type ToPrimary, type ToWorker } from './protocol.js';
-
-/** A worker exited (or hung) before it served. It said why on stderr; `exitCode` is its own. */
-export class WorkerStartError extends MiniscaleError {
-  readonly code = 'INTERNAL';
-  constructor(message: string, readonly exitCode: number) {
-    super(message);
-  }
-}
 
 export interface FleetOptions<Info> {
   count: number;

@@ -3,13 +3,8 @@
  * the event loop, so a stuck loop shows as silence), asks the primary what only all
  * workers together know, and answers the primary's `local` ops with `onLocal`.
  */
-import { MiniscaleError } from '../errors.js';
+import { PrimaryLinkError } from '../core/errors.js';
 import { HEARTBEAT_MS, isToWorker, type ToPrimary, type ToWorker } from './protocol.js';
-
-/** The primary did not answer in time, or could not build the answer. */
-export class PrimaryLinkError extends MiniscaleError {
-  readonly code = 'INTERNAL';
-}
 
 /** Longer than the primary's own fan-out timeout, so its answer (or error) arrives first. */
 const ASK_TIMEOUT_MS = 8_000;

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
-import { call as rawCall, login, startApiTopology, TEST_ADMIN_KEY, TEST_APPID, type ApiTopology, type Reply } from '../support/api-nodes.js';
+import { call as rawCall, login, startApiTopology, TEST_ADMIN_KEY, type ApiTopology, type Reply } from '../support/api-nodes.js';
 import { killAll } from '../support/processes.js';
 import {
   emulatorStats, encryptForUser, expireTokens, injectErrcode, resetEmulator, sentMessages, sessionKeyOf, setFaults, subscribe, tokenFetched,

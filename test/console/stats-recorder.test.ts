@@ -11,7 +11,7 @@ import { StatsRecorder } from '../../src/console/stats-recorder.js';
 import type { RowCounters, RowReading, StatsReading } from '../../src/console/stats-types.js';
 import { sparkline } from '../../src/console/status-text.js';
 import { mergeStoreHealth } from '../../src/console/store-health.js';
-import { createLogger } from '../../src/logging.js';
+import { createLogger } from '../../src/core/logging.js';
 
 const BOUNDS = [1, 10, 100];
 const log = createLogger({ component: 'gateway', level: 'silent' });

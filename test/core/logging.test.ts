@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { lazyRequestLogger } from '../../src/logging.js';
+import { lazyRequestLogger } from '../../src/core/logging.js';
 
 /** A pino logger writing JSON lines into an array, with a fixed time so lines compare. */
 function capture(level: string) {
@@ -31,7 +31,7 @@ describe('lazy request logger', () => {
     }
     await flush();
     assert.equal(lazy.lines.length, 4);
-    assert.deepEqual(lazy.lines.map(({ err, ...rest }) => rest), eager.lines.map(({ err, ...rest }) => rest));
+    assert.deepEqual(lazy.lines.map(({ err: _err, ...rest }) => rest), eager.lines.map(({ err: _err, ...rest }) => rest));
     assert.equal((lazy.lines[1]!.err as { message: string }).message, 'boom');
     assert.equal(lazy.lines[0]!.reqId, 'r-1');
   });

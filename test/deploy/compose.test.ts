@@ -19,7 +19,7 @@ const services = mapAt(compose, 'services', 'compose.yaml');
 function command(name: string): string[] {
   const cmd = services[name] && (services[name] as YamlMap).command;
   assert.ok(Array.isArray(cmd) && cmd.every((w) => typeof w === 'string'), `${name}: command is not a [list] of strings`);
-  return cmd as string[];
+  return cmd;
 }
 
 /** The value after `flag` in a command line. */

@@ -41,12 +41,12 @@ describe('a write that timed out in a partition', { timeout: 60_000 }, () => {
       path.join(REPO_ROOT, 'test/faults/lib/late-write-worker.ts'), `redis://${ns.redisIp}:${redis.port}`], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     try {
-      const lines = createInterface({ input: worker.stdout! })[Symbol.asyncIterator]();
+      const lines = createInterface({ input: worker.stdout })[Symbol.asyncIterator]();
       const next = async () => String((await lines.next()).value);
       assert.equal(await next(), 'ready');
 
       ns.partition();
-      worker.stdin!.write('write\n');
+      worker.stdin.write('write\n');
       const setOutcome = await next();
       const incrOutcome = await next();
       assert.equal(setOutcome, 'set STORE_UNAVAILABLE');
@@ -58,7 +58,7 @@ describe('a write that timed out in a partition', { timeout: 60_000 }, () => {
 
       assert.equal((await store.get('{late}:k'))?.value, 'newer', 'the timed-out write was applied after the heal, over a newer acknowledged one');
       assert.equal(await store.counter('{late}:n'), 0, 'the timed-out increment was applied after the heal');
-      worker.stdin!.write('quit\n');
+      worker.stdin.write('quit\n');
     } finally {
       setTimeout(() => worker.kill('SIGKILL'), 5_000).unref();
       await exited;

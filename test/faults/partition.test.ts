@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from '../../src/logging.js';
+import { createLogger } from '../../src/core/logging.js';
 import { startWechatEmulator, type WechatEmulator } from '../../src/wechat-emulator/index.js';
 import { TEST_ADMIN_KEY, TEST_APPID, TEST_SECRET } from '../support/api-nodes.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';

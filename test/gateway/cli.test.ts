@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { request } from 'undici';
 import { Command, CommanderError } from 'commander';
 import { registerGatewayCommand } from '../../src/commands/gateway.js';
-import { isMiniscaleError } from '../../src/errors.js';
+import { isMiniscaleError } from '../../src/core/errors.js';
 import { finished, killAll, runTs, spawnTs } from '../support/processes.js';
 import { startUpstream } from './helpers.js';
 

@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { Pool, request } from 'undici';
-import { createLogger } from '../../src/logging.js';
+import { createLogger } from '../../src/core/logging.js';
 import { startGateway, type GatewayOptions, type RunningGateway, type UpstreamView } from '../../src/gateway/index.js';
 import { spawnTs } from '../support/processes.js';
 
@@ -100,7 +100,7 @@ export async function load(base: string, o: LoadOptions): Promise<Outcome[]> {
       const t0 = performance.now();
       try {
         const headers = typeof o.headers === 'function' ? o.headers(i) : o.headers;
-        const res = await pool.request({ path: o.path ?? '/', method: (o.method ?? 'GET') as 'GET', headers, headersTimeout: 20_000, bodyTimeout: 20_000 });
+        const res = await pool.request({ path: o.path ?? '/', method: (o.method ?? 'GET'), headers, headersTimeout: 20_000, bodyTimeout: 20_000 });
         await res.body.dump();
         const upstream = res.headers['x-upstream-id'];
         out.push({ status: res.statusCode, upstream: typeof upstream === 'string' ? upstream : undefined, ms: performance.now() - t0 });

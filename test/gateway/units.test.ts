@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { PeakEwma } from '../../src/gateway/ewma.js';
 import { LatencyOutlierDetector } from '../../src/gateway/health/latency-outliers.js';
-import { createLogger } from '../../src/logging.js';
+import { createLogger } from '../../src/core/logging.js';
 import { UpstreamHealth, type HealthPolicy } from '../../src/gateway/health/state.js';
 import { isLoopbackHost } from '../../src/gateway/admin.js';
 import { resolveOptions, parseHashKey } from '../../src/gateway/options.js';

@@ -38,7 +38,7 @@ const { values } = parseArgs({
     'keep-alive-timeout': { type: 'string', default: '5000' },
   },
 });
-const id = values.id!;
+const id = values.id;
 const knobs: Knobs = {
   latencyMs: Number(values.latency),
   failStatus: Number(values['fail-status']),

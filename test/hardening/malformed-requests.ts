@@ -63,7 +63,6 @@ export interface RawRequest {
   [fc.toStringMethod](): string;
 }
 
-type Corruption = (t: Template, r: Draft, creds: Credentials) => fc.Arbitrary<void>;
 
 interface Draft {
   method: string;

@@ -76,7 +76,7 @@ function roundTripSuite(driver: string, start: () => Promise<{ topo: ApiTopology
       const seen = { accepted: 0, refused: 0 };
       const sizes = fc.integer({ min: MAX_VALUE_BYTES - 40, max: MAX_VALUE_BYTES + 40 });
       const chars = fc.array(fc.nat(), { minLength: 0, maxLength: 20_000 });
-      await fc.assert(fc.asyncProperty(sizes, chars, fc.constantFrom('string', 'object', 'array') as fc.Arbitrary<'string' | 'object' | 'array'>, async (bytes, cs, wrap) => {
+      await fc.assert(fc.asyncProperty(sizes, chars, fc.constantFrom<'string' | 'object' | 'array'>('string', 'object', 'array'), async (bytes, cs, wrap) => {
         const value = valueOfJsonBytes(bytes, cs, wrap);
         fc.pre(value !== null);
         assert.equal(Buffer.byteLength(JSON.stringify(value)), bytes, 'the generator made the size it promised');

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAdminKey } from '../../src/http/admin-key.js';
+import { isAdminKey } from '../../src/core/admin-key.js';
 import { appKey, openStore, type Store } from '../../src/store/index.js';
 import { killAll } from '../support/processes.js';
 import { call, login, startApiTopology, TEST_ADMIN_KEY, type ApiTopology } from '../support/api-nodes.js';

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { NodeSupervisor } from '../../src/local/supervisor.js';
 import { isAlive } from '../../src/redis-launcher/redis-server.js';
-import { createLogger } from '../../src/logging.js';
+import { createLogger } from '../../src/core/logging.js';
 import { startWechatEmulator, type WechatEmulator } from '../../src/wechat-emulator/index.js';
 
 let emulator: WechatEmulator;

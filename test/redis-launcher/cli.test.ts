@@ -20,7 +20,7 @@ const STOP_DEADLINE_MS = 10_000 + 2_000;
 
 function redisCli(port: number, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('redis-cli', ['-p', String(port), ...args], { timeout: 10_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
+    execFile('redis-cli', ['-p', String(port), ...args], { timeout: 10_000 }, (err, stdout) => (err ? reject(new Error(err.message, { cause: err })) : resolve(stdout.trim())));
   });
 }
 

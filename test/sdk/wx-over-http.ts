@@ -74,7 +74,7 @@ export class WxOverHttp {
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     const body = args.data === undefined ? undefined : typeof args.data === 'string' ? args.data : JSON.stringify(args.data);
     const timeout = args.timeout ?? 60_000;
-    request(url, { method: method as Dispatcher.HttpMethod, headers: args.header, body, dispatcher: this.agent, headersTimeout: timeout, bodyTimeout: timeout })
+    request(url, { method: method, headers: args.header, body, dispatcher: this.agent, headersTimeout: timeout, bodyTimeout: timeout })
       .then(async (res) => {
         const text = await res.body.text();
         const header = flatten(res.headers);

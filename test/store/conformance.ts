@@ -104,7 +104,7 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         const written = await store.set(key, value, { ttlMs: 60_000 });
         const raw = await store.getJson(key);
         assert.deepEqual(raw, { json: JSON.stringify(written.value), version: written.version, expiresAt: written.expiresAt });
-        assert.deepEqual(await store.get(key), { value: JSON.parse(raw!.json), version: raw!.version, expiresAt: raw!.expiresAt });
+        assert.deepEqual(await store.get(key), { value: JSON.parse(raw.json), version: raw.version, expiresAt: raw.expiresAt });
         assert.equal(await store.getJson(k('json-missing')), null);
         await store.delete(key);
         assert.equal(await store.getJson(key), null, 'a deleted key');
@@ -433,7 +433,7 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         assert.equal(await store.acquire(name, 'bob', 5_000), null);
         const again = await store.acquire(name, 'alice', 10_000);
         assert.equal(again?.token, a.token);
-        assert.ok(again!.expiresAt > a.expiresAt);
+        assert.ok(again.expiresAt > a.expiresAt);
         assert.equal(await store.release({ ...a, owner: 'bob' }), false);
         assert.equal(await store.release(a), true);
         const b = await store.acquire(name, 'bob', 5_000);

@@ -39,7 +39,10 @@ describe('embedded store durability', { timeout: 120_000 }, () => {
           buffer += chunk.toString();
           const lines = buffer.split('\n');
           buffer = lines.pop() ?? '';
-          for (const line of lines) (line.startsWith('ack ') ? acked.push(Number(line.slice(4))) : other.push(line));
+          for (const line of lines) {
+            if (line.startsWith('ack ')) acked.push(Number(line.slice(4)));
+            else other.push(line);
+          }
         });
         child.stderr!.on('data', (chunk: Buffer) => other.push(chunk.toString().trim()));
         return { w, child, acked, other };

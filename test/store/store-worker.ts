@@ -7,7 +7,7 @@
  * Prints one JSON line: the workload's result.
  */
 import { openStore, type StoreConfig } from '../../src/store/index.js';
-import { isMiniscaleError } from '../../src/errors.js';
+import { isMiniscaleError } from '../../src/core/errors.js';
 
 export type WorkerJob =
   | { op: 'incr'; config: StoreConfig; key: string; calls: number; concurrency: number }

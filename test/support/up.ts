@@ -50,8 +50,8 @@ export async function startUp(args: string[], env: NodeJS.ProcessEnv = {}, ready
       clearTimeout(timer);
       resolve(JSON.parse(line) as { url: string; pids: number[] });
     };
-    createInterface({ input: child.stdout! }).on('line', onLine);
-    createInterface({ input: child.stderr! }).on('line', onLine);
+    createInterface({ input: child.stdout }).on('line', onLine);
+    createInterface({ input: child.stderr }).on('line', onLine);
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`up exited (${code}) before it was ready:\n${lines.slice(-15).join('\n')}`)); });
   });
   const { url, pids } = await ready;

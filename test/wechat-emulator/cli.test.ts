@@ -57,7 +57,8 @@ describe('miniscale wechat-emulator', { timeout: 90_000 }, () => {
   it('listens on --port, uses the credentials in the environment, counts calls, exits 0 on SIGTERM', async () => {
     const port = await freePort();
     const env = { MINISCALE_WECHAT_APPID: 'wxcliapp00000001', MINISCALE_WECHAT_SECRET: 'cli-secret' };
-    const { url, stop } = await startCli(['--port', String(port)], env);
+    const cli = await startCli(['--port', String(port)], env);
+    const { url } = cli;
     assert.equal(url, `http://127.0.0.1:${port}`);
     const ok = await code2Session(url, env.MINISCALE_WECHAT_APPID, env.MINISCALE_WECHAT_SECRET, 'dev:mia:1');
     assert.equal(ok.openid, devOpenid(env.MINISCALE_WECHAT_APPID, 'mia'));
@@ -65,7 +66,7 @@ describe('miniscale wechat-emulator', { timeout: 90_000 }, () => {
     const tok = await postJson(url, '/cgi-bin/stable_token', { grant_type: 'client_credential', appid: env.MINISCALE_WECHAT_APPID, secret: env.MINISCALE_WECHAT_SECRET });
     assert.equal(tok.body.expires_in, 7200);
     assert.deepEqual(await stats(url), { jscode2session: 2, token: 0, stable_token: 1, getcallbackip: 0, getuserphonenumber: 0, msg_sec_check: 0, getwxacodeunlimit: 0, subscribe_send: 0, stable_token_force: 0 });
-    const end = await stop('SIGTERM');
+    const end = await cli.stop('SIGTERM');
     assert.equal(end.code, 0);
     assert.ok(end.ms < 5_000, `exited ${end.ms} ms after SIGTERM`);
   });

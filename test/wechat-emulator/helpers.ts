@@ -3,7 +3,7 @@
  * `closeAll`, and typed calls in WeChat's shapes.
  */
 import { request } from 'undici';
-import { createLogger } from '../../src/logging.js';
+import { createLogger } from '../../src/core/logging.js';
 import { startWechatEmulator, type EmulatorStats, type WechatEmulator, type WechatEmulatorOptions } from '../../src/wechat-emulator/index.js';
 
 export const APPID = 'wxemutestappid01';

@@ -3,7 +3,7 @@
  * created in the store, so the token works on every node at once.
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isMiniscaleError } from '../../errors.js';
+import { isMiniscaleError } from '../../core/errors.js';
 import { appKey } from '../../store/index.js';
 import type { ApiContext } from '../context.js';
 import { authHook, enforce } from '../hooks.js';

@@ -2,11 +2,11 @@
  * Liveness and readiness. /healthz: the process answers. /readyz: it can do useful
  * work (the store answers) and is not draining — the gateway's active health check.
  */
+import { ForbiddenError } from '../../core/errors.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isAdminKey, bearerToken } from '../../http/admin-key.js';
-import { errorBody } from '../../http/error-response.js';
+import { isAdminKey, bearerToken } from '../../core/admin-key.js';
+import { errorBody } from '../../core/error-response.js';
 import type { ApiContext } from '../context.js';
-import { ForbiddenError } from '../errors.js';
 
 /** A probe must answer quickly even when the store does not. */
 const READY_TIMEOUT_MS = 1_000;

@@ -2,10 +2,10 @@
  * Leaderboards: one sorted set per board, members are openids. Ranks start at 1,
  * highest score first; equal scores are ordered by openid (see docs/store.md).
  */
+import { NotFoundError } from '../../core/errors.js';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { appKey } from '../../store/index.js';
 import type { ApiContext } from '../context.js';
-import { NotFoundError } from '../errors.js';
 import { authHook } from '../hooks.js';
 import { Name } from '../schemas.js';
 

@@ -5,7 +5,7 @@
  * which never leaves the server, so the client cannot open it itself.
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ValidationError } from '../../errors.js';
+import { ValidationError } from '../../core/errors.js';
 import type { ApiContext } from '../context.js';
 import { authHook } from '../hooks.js';
 import { checkSignature, decryptUserData } from '../wechat/user-data.js';

@@ -20,11 +20,11 @@
  * the old one stopped working; `force_refresh` (20 a day) only when normal mode hands
  * back the very token WeChat just refused.
  */
+import { UpstreamUnavailableError } from '../../core/errors.js';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../../logging.js';
+import type { Logger } from '../../core/logging.js';
 import { appKey, type Store } from '../../store/index.js';
-import { UpstreamUnavailableError } from '../errors.js';
 import type { WechatClient } from './wechat-client.js';
 
 const TOKEN_KEY = appKey('wechat', 'access_token');

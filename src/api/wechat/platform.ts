@@ -10,17 +10,14 @@
  *   successful answers are checked (wechat-answers.ts) before anything is passed on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isMiniscaleError, ValidationError } from '../../errors.js';
-import type { Logger } from '../../logging.js';
-import {
-  SubscriptionRefusedError, WechatCodeInvalidError, WechatRateLimitedError, WechatUserInactiveError,
-} from '../errors.js';
+import { isMiniscaleError, SubscriptionRefusedError, ValidationError, WechatBusyError, WechatCodeInvalidError, WechatRateLimitedError, WechatTokenRejectedError, WechatUserInactiveError } from '../../core/errors.js';
+import type { Logger } from '../../core/logging.js';
 import type { AccessTokenKeeper } from './access-token.js';
 import {
   msgidOf, phoneNumberOf, textCheckOf, wxacodeImageOf, type PhoneNumber, type TextCheck, type WxacodeImage,
 } from './wechat-answers.js';
 import type { WechatClient, WechatJson } from './wechat-client.js';
-import { errcodeOf, wechatError, WechatBusyError, WechatTokenRejectedError, type ErrcodeTable } from './wechat-errors.js';
+import { errcodeOf, wechatError, type ErrcodeTable } from './wechat-errors.js';
 
 /** Back-off before the one retry after "system busy", plus up to the same again in jitter. */
 export const BUSY_RETRY_DELAY_MS = 200;
@@ -82,7 +79,7 @@ export class WechatPlatform {
       const json = succeeded(PATHS.callbackIp, await this.client.getWithToken(PATHS.callbackIp, token));
       const list = json.body.ip_list;
       if (!Array.isArray(list) || !list.every((ip) => typeof ip === 'string')) throw wechatError(PATHS.callbackIp, json.body);
-      return list as string[];
+      return list;
     });
   }
 

@@ -6,9 +6,9 @@
  * the plaintext is JSON whose `watermark.appid` names the app it was made for; the
  * signature is hex sha1(rawData + session_key).
  */
+import { DecryptFailedError, SignatureInvalidError } from '../../core/errors.js';
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
 import type { JsonObject } from '../../store/index.js';
-import { DecryptFailedError, SignatureInvalidError } from '../errors.js';
 
 const KEY_BYTES = 16;
 

@@ -3,7 +3,7 @@
  * the fields we pass on must have the type and shape WeChat documents, or the answer
  * is treated as the upstream failing (502), never forwarded as it came.
  */
-import { UpstreamUnavailableError } from '../errors.js';
+import { UpstreamUnavailableError } from '../../core/errors.js';
 import type { WechatJson } from './wechat-client.js';
 
 export interface PhoneNumber {

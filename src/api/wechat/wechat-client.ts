@@ -4,10 +4,8 @@
  * only; `WechatPlatform` (platform.ts) adds the access_token and the retries, and
  * wechat-errors.ts turns errcodes into our errors.
  */
+import { AuthCodeInvalidError, AuthRateLimitedError, AuthUserBlockedError, UpstreamTimeoutError, UpstreamUnavailableError } from '../../core/errors.js';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
-import {
-  AuthCodeInvalidError, AuthRateLimitedError, AuthUserBlockedError, UpstreamTimeoutError, UpstreamUnavailableError,
-} from '../errors.js';
 import { wechatError, type ErrcodeTable, type WechatErrorBody } from './wechat-errors.js';
 
 export interface WechatClientOptions {

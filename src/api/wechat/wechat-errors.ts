@@ -5,26 +5,12 @@
  * getuserphonenumber), so each call passes its own table and the codes every call shares
  * are decided here.
  */
-import { MiniscaleError } from '../../errors.js';
-import { UpstreamUnavailableError } from '../errors.js';
+import { MiniscaleError, UpstreamUnavailableError, WechatBusyError, WechatTokenRejectedError } from '../../core/errors.js';
 
 export interface WechatErrorBody { errcode?: unknown; errmsg?: unknown }
 
 /** What a call does with the errcodes that mean something for it. */
 export type ErrcodeTable = Readonly<Record<number, (text: string) => MiniscaleError>>;
-
-/** WeChat said the access_token is invalid (40001) or expired (42001): refresh centrally, retry once. */
-export class WechatTokenRejectedError extends MiniscaleError {
-  readonly code = 'UPSTREAM_UNAVAILABLE';
-  constructor(readonly errcode: number, message: string) {
-    super(message);
-  }
-}
-
-/** WeChat's -1 "system busy": retry once after a short back-off. */
-export class WechatBusyError extends MiniscaleError {
-  readonly code = 'UPSTREAM_UNAVAILABLE';
-}
 
 export const ERRCODE_TOKEN_INVALID = 40001;
 export const ERRCODE_TOKEN_EXPIRED = 42001;

@@ -10,10 +10,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../../logging.js';
-import { isMiniscaleError } from '../../errors.js';
+import type { Logger } from '../../core/logging.js';
+import { isMiniscaleError, UpstreamUnavailableError } from '../../core/errors.js';
 import { appKey, type Store } from '../../store/index.js';
-import { UpstreamUnavailableError } from '../errors.js';
 import type { WechatPlatform, WxacodeRequest } from './platform.js';
 
 /** @default 30 days: a code never expires; the bound only lets a renamed page's code age out. */

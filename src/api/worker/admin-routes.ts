@@ -5,12 +5,12 @@
  * received the request asks the primary, which alone knows them all. The console page
  * itself holds no data and is served to anyone, as the gateway's is.
  */
+import { DrainRefusedError, ForbiddenError, NotFoundError } from '../../core/errors.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ADMIN_ACCESS_MESSAGE, ADMIN_PREFIX, mayAdminister } from '../../http/admin-access.js';
 import { CONSOLE_PAGE_HEADERS, CONSOLE_PAGE_HTML, isConsolePagePath } from '../../gateway/dashboard.js';
 import type { PrimaryLink } from '../../workers/link.js';
 import type { ApiContext } from '../context.js';
-import { DrainRefusedError, ForbiddenError, NotFoundError } from '../errors.js';
 import type { DrainAnswer, WorkerAskOp } from './ops.js';
 
 const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { RowCounters } from '../../console/stats-types.js';
 import { StorePinger } from '../../console/store-pinger.js';
-import type { Logger } from '../../logging.js';
+import type { Logger } from '../../core/logging.js';
 import type { PrimaryLink } from '../../workers/link.js';
 import type { ConnectionDrain } from '../connection-drain.js';
 import type { ApiContext } from '../context.js';

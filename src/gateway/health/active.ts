@@ -6,7 +6,7 @@
  * in a row take it out. A probe still running when the next tick comes is not doubled.
  */
 import { Client } from 'undici';
-import type { Logger } from '../../logging.js';
+import type { Logger } from '../../core/logging.js';
 import type { Membership } from '../membership.js';
 import type { Upstream } from '../upstream.js';
 

@@ -24,7 +24,7 @@
  * long each time). So the probe, not a user's request, finds out whether it recovered —
  * a node that stays slow costs users nothing after its first second.
  */
-import type { Logger } from '../../logging.js';
+import type { Logger } from '../../core/logging.js';
 import type { Upstream } from '../upstream.js';
 
 export interface LatencyOutlierPolicy {

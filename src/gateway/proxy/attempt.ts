@@ -9,8 +9,8 @@
  * a timeout, and — for a 502/503/504 the caller chose to retry — that the response was
  * dropped instead of relayed.
  */
+import { ClientGoneError, UpstreamTimeoutError } from '../../core/errors.js';
 import type { Dispatcher } from 'undici';
-import { ClientGoneError, UpstreamTimeoutError } from '../errors.js';
 import type { Upstream } from '../upstream.js';
 import type { ProxyContext } from './context.js';
 import { responseHeaders } from './hop-by-hop.js';

@@ -5,8 +5,8 @@
  * the retry budget — taken last, so a retry that could not happen anyway costs none.
  * Every attempt's outcome feeds the upstream's counters, latency and health.
  */
+import { PayloadTooLargeError } from '../../core/errors.js';
 import { buffer } from 'node:stream/consumers';
-import { BodyTooLargeError } from '../errors.js';
 import type { GatewayRuntime } from '../runtime.js';
 import type { Upstream } from '../upstream.js';
 import { CLIENT_GONE, runAttempt, type AttemptResult } from './attempt.js';
@@ -50,7 +50,7 @@ export async function forward(gw: GatewayRuntime, ctx: ProxyContext): Promise<vo
         return;
       case 'failed':
         if (ctx.clientGone) return;
-        if (result.error instanceof BodyTooLargeError) {
+        if (result.error instanceof PayloadTooLargeError) {
           sendError(ctx.res, 'PAYLOAD_TOO_LARGE', result.error.message, { requestId: ctx.id, close: true });
           return;
         }
@@ -107,7 +107,7 @@ function planRetry(gw: GatewayRuntime, ctx: ProxyContext, tried: readonly Upstre
 function record(gw: GatewayRuntime, u: Upstream, r: AttemptResult, ctx: ProxyContext): void {
   if (r.kind === 'refused') return;
   // The client leaving (or sending too much) is not the upstream's fault.
-  if (r.kind === 'failed' && (r.error === CLIENT_GONE || r.error instanceof BodyTooLargeError)) return;
+  if (r.kind === 'failed' && (r.error === CLIENT_GONE || r.error instanceof PayloadTooLargeError)) return;
   if (r.kind === 'relayed' && !r.complete && ctx.clientGone) return;
   const now = performance.now();
   const failed = r.kind === 'failed' || r.status >= 500 || (r.kind === 'relayed' && !r.complete);

@@ -4,12 +4,12 @@
  * answers the client itself and returns false. Each is testable alone; forward.ts
  * runs last. Adding a concern means adding a pass, not a branch somewhere in the middle.
  */
+import { PayloadTooLargeError } from '../../core/errors.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { REQUEST_ID } from '../../core/request-id.js';
 import { closeLingering } from '../../http/lingering-close.js';
-import { BodyTooLargeError } from '../errors.js';
 import type { GatewayRuntime } from '../runtime.js';
 import type { ProxyContext } from './context.js';
 import { resolveClient, type ClientAddress } from './forwarded.js';
@@ -217,7 +217,7 @@ class BodyLimit extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.#seen += chunk.length;
-    if (this.#seen > this.max) done(new BodyTooLargeError(`the body is over ${this.max} bytes`));
+    if (this.#seen > this.max) done(new PayloadTooLargeError(`the body is over ${this.max} bytes`));
     else done(null, chunk);
   }
 }

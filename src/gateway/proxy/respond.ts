@@ -1,7 +1,7 @@
 /** The gateway's own answers, in the API's error format. */
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { errorBody, statusOf, type ApiErrorCode } from '../../http/error-response.js';
+import { errorBody, statusOf, type ApiErrorCode } from '../../core/error-response.js';
 import { closeLingering } from '../../http/lingering-close.js';
 
 export function sendError(res: ServerResponse, code: ApiErrorCode, message: string, opts: { requestId?: string; close?: boolean } = {}): void {

@@ -16,7 +16,7 @@
  */
 import { AggregatorRegistry } from 'prom-client';
 import { StatsRecorder } from '../../console/stats-recorder.js';
-import type { Logger } from '../../logging.js';
+import type { Logger } from '../../core/logging.js';
 import { WorkerFleet } from '../../workers/fleet.js';
 import type { UpstreamView, UpstreamsView } from '../types.js';
 import { gatewayReading, type GatewayCounts } from '../stats-reading.js';

@@ -14,7 +14,7 @@
  */
 import { open, version as lmdbVersion } from 'lmdb';
 import { mkdirSync, realpathSync } from 'node:fs';
-import { MissingDependencyError } from '../../errors.js';
+import { MissingDependencyError } from '../../core/errors.js';
 import type { EmbeddedDbs } from './embedded-dbs.js';
 import { initFormat } from './embedded-format.js';
 import { EmbeddedSweeper } from './embedded-sweeper.js';

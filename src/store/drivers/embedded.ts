@@ -17,7 +17,7 @@
  * Reads are synchronous from a read snapshot that lmdb-js renews each event turn, so
  * they see other processes' commits from the next turn on.
  */
-import { InternalError, StoreUnavailableError, ValidationError, VersionConflictError, isMiniscaleError } from '../../errors.js';
+import { InternalError, isMiniscaleError, StoreUnavailableError, ValidationError, VersionConflictError } from '../../core/errors.js';
 import type { EmbeddedStoreConfig } from '../config.js';
 import type {
   DeleteOptions, Entry, JsonEntry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
@@ -282,7 +282,7 @@ export class EmbeddedDriver implements StoreDriver {
   #putKv(key: string, rec: KvRecord, value: JsonValue | null): void {
     const { kv, kvRaw, meta } = this.#db;
     if (formatOf(meta) !== FORMAT_PACKED) kv.putSync(key, rec);
-    else kvRaw.putSync(key, rec.j === null ? packTombstone(rec.ver, rec.exp) : packRecord(rec.j, value as JsonValue, rec.ver, rec.exp));
+    else kvRaw.putSync(key, rec.j === null ? packTombstone(rec.ver, rec.exp) : packRecord(rec.j, value, rec.ver, rec.exp));
   }
 
   /** Format 1's rank: the board's index keys before the member, counted. */

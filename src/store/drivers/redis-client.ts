@@ -4,7 +4,7 @@
  * for the first connection. Delivery is at most once; redis.ts says why.
  */
 import { Cluster, Redis, type ClusterOptions, type NatMap, type RedisOptions } from 'ioredis';
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../core/errors.js';
 import type { RedisStoreConfig } from '../config.js';
 import { SCRIPTS } from './redis-scripts.js';
 

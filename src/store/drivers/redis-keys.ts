@@ -9,7 +9,7 @@
  * together (a lock and its fencing counter, the two registry keys) we add a tag that
  * both keys share.
  */
-import { ValidationError } from '../../errors.js';
+import { ValidationError } from '../../core/errors.js';
 
 /** @default 'ms:' */
 export const DEFAULT_REDIS_PREFIX = 'ms:';

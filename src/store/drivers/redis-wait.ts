@@ -14,7 +14,7 @@
  * from the slot map (redis-slot.ts).
  */
 import { Cluster, type Redis } from 'ioredis';
-import { StoreUnavailableError } from '../../errors.js';
+import { StoreUnavailableError } from '../../core/errors.js';
 import { primaryConnection } from './redis-slot.js';
 
 export interface ReplicationWait {

@@ -14,9 +14,7 @@
  * the same reason, Nordix/hiredis-cluster#140).
  */
 import { Cluster, type NatMap } from 'ioredis';
-import {
-  InternalError, StoreUnavailableError, ValidationError, VersionConflictError, isMiniscaleError,
-} from '../../errors.js';
+import { InternalError, isMiniscaleError, StoreUnavailableError, ValidationError, VersionConflictError } from '../../core/errors.js';
 import { DEFAULT_OP_TIMEOUT_MS, DEFAULT_WAIT_TIMEOUT_MS, type RedisStoreConfig } from '../config.js';
 import { GCRA_EPOCH_US } from '../gcra.js';
 import type {

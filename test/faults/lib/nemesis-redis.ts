@@ -82,7 +82,7 @@ export async function killPrimary(h: History, cluster: TestCluster, openids: str
     process.kill(replica.pid, 'SIGSTOP');
     try {
       await dropReplicaLinks(victimPort);
-      await sleep(o.lagReplicaMs!);
+      await sleep(o.lagReplicaMs);
       process.kill(victim.pid, 'SIGKILL');
     } finally {
       process.kill(replica.pid, 'SIGCONT');

@@ -29,11 +29,11 @@ export async function startMiniscale(args: string[], env: NodeJS.ProcessEnv, wra
   const cmd = [...wrapper, process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'src/cli.ts'), ...args];
   const child = spawn(cmd[0]!, cmd.slice(1), { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l));
+  createInterface({ input: child.stderr }).on('line', (l) => lines.push(l));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const listening = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${args[0]} did not start in 30 s: ${lines.slice(-10).join('\n')}`)), 30_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       if (!line.includes('"event":"listening"')) return;
       clearTimeout(timer);
       resolve(JSON.parse(line) as { url: string; pid: number });

@@ -9,7 +9,7 @@
  *   incr  one app-wide counter shared by every worker
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { History, Op, OpStatus } from './history.js';
+import type { History, Op } from './history.js';
 import { httpCall, type CallResult, type Target } from './http-client.js';
 
 export interface WorkloadOptions {
@@ -119,7 +119,7 @@ async function casAppend(target: Target, h: History, w: Worker, id: number, reco
     precondition = { 'if-none-match': '*' };
   } else {
     // The read failed: no write was attempted, so nothing to check; recorded as a failed CAS.
-    record('cas', CAS_KEY, start, { ...cur, status: 'fail' as OpStatus }, { value: id, error: `read: ${cur.error}` });
+    record('cas', CAS_KEY, start, { ...cur, status: 'fail' }, { value: id, error: `read: ${cur.error}` });
     return;
   }
   const res = await httpCall(target, 'PUT', `/v1/me/kv/${CAS_KEY}`, { token: w.token, json: { value: [...list, id] }, headers: precondition });

@@ -85,6 +85,7 @@ class LazyChild {
 
   #log(level: LogLevel, args: unknown[]): void {
     if (this.#child === undefined && !this.#parent.isLevelEnabled(level)) return;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- pino's overloads need it for a spread
     (this.#real()[level] as (...a: unknown[]) => void)(...args);
   }
 }

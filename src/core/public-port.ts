@@ -1,6 +1,10 @@
-/** MINISCALE_PORT, shared by `miniscale up` and `miniscale gateway`: where the gateway listens. */
+/**
+ * The public port: where `up` (its workers or its gateway) and `gateway` take client
+ * connections. MINISCALE_PORT is read here so both commands honour it the same way.
+ */
 import { ConfigError } from './errors.js';
-import { DEFAULT_PORT } from './gateway/options.js';
+
+export const DEFAULT_PORT = 8080;
 
 export function portFromEnv(env: Record<string, string | undefined> = process.env): number {
   const raw = env.MINISCALE_PORT;

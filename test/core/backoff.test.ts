@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HEALTHY_RESET_MS, RESTART_MAX_MS, RestartBackoff } from '../../src/workers/backoff.js';
+import { HEALTHY_RESET_MS, RESTART_MAX_MS, RestartBackoff } from '../../src/core/backoff.js';
 
 describe('restart back-off', () => {
   it('doubles from 0.5 s while a process keeps crashing, capped at 10 s', () => {
