@@ -21,7 +21,9 @@ async function main() {
   }
   // The fork reports itself as 0.9.90; upstream 0.9 releases are 0.9.0–0.9.3x.
   if (version.major === 0 && version.minor === 9 && version.patch < 90) return;
-  console.error(`miniscale: lmdb ships ${version.versionString}; rebuilding it on LMDB 0.9 for safe multi-process writes (about a minute)…`);
+  console.error(
+    `miniscale: lmdb ships ${version.versionString}; rebuilding it on LMDB 0.9 for safe multi-process writes (about a minute)…`,
+  );
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   // The compiler's output is kept for a failure only: on success it is just noise.
   const run = spawnSync(npm, ['rebuild', 'lmdb', '--build-from-source', '--foreground-scripts'], {
@@ -31,10 +33,20 @@ async function main() {
     env: { ...process.env, LMDB_DATA_V1: 'true' },
   });
   // A fresh process: this one has the old addon loaded.
-  const check = spawnSync(process.execPath, ['-e', "import('lmdb').then((m) => console.log(m.version.versionString))"], { encoding: 'utf8' });
+  const check = spawnSync(process.execPath, ['-e', "import('lmdb').then((m) => console.log(m.version.versionString))"], {
+    encoding: 'utf8',
+  });
   if (run.status !== 0 || !/^LMDB 0\.9\.[0-8]?\d:/.test(check.stdout.trim())) {
-    console.error(`${run.stdout ?? ''}${run.stderr ?? ''}`.split('\n').filter((l) => /error|ERR!/i.test(l)).slice(-20).join('\n'));
-    console.error('miniscale: building lmdb on LMDB 0.9 failed. Install a C++ toolchain (Debian/Ubuntu: apt-get install -y build-essential python3) and run `npm rebuild lmdb --build-from-source` with LMDB_DATA_V1=true, or `npm ci` again.');
+    console.error(
+      `${run.stdout ?? ''}${run.stderr ?? ''}`
+        .split('\n')
+        .filter((l) => /error|ERR!/i.test(l))
+        .slice(-20)
+        .join('\n'),
+    );
+    console.error(
+      'miniscale: building lmdb on LMDB 0.9 failed. Install a C++ toolchain (Debian/Ubuntu: apt-get install -y build-essential python3) and run `npm rebuild lmdb --build-from-source` with LMDB_DATA_V1=true, or `npm ci` again.',
+    );
     process.exit(1);
   }
   console.error(`miniscale: lmdb now runs ${check.stdout.trim()}`);

@@ -14,8 +14,18 @@ import path from 'node:path';
 import { freePort } from '../../src/core/ports.js';
 import { startRedisServer } from '../../src/redis-launcher/redis-server.js';
 import { processCpu } from '../support/machine-load.js';
-import { CLI, REPO, SEED_STACK, requireBuilt, startTracked, stop, tempDir, trackPid, untrackPid, waitForLine } from '../support/processes.js';
-
+import {
+  CLI,
+  REPO,
+  SEED_STACK,
+  requireBuilt,
+  startTracked,
+  stop,
+  tempDir,
+  trackPid,
+  untrackPid,
+  waitForLine,
+} from '../support/processes.js';
 
 export interface Server {
   name: string;
@@ -35,7 +45,10 @@ export async function startRedis(): Promise<Server & { port: number }> {
   const server = await startRedisServer({ port, dir, config: { appendonly: 'no', save: '""' }, detached: true });
   trackPid(server.pid);
   return {
-    name: 'redis-server', url: `redis://127.0.0.1:${port}`, port, pid: server.pid,
+    name: 'redis-server',
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    pid: server.pid,
     stop: async () => {
       await server.stop(5_000);
       untrackPid(server.pid);
@@ -88,7 +101,7 @@ export async function startApiNode(name: string, s: NodeSettings): Promise<Serve
 export async function startPeer(redisPort: number, opts: { cpuProfDir?: string; port?: number } = {}): Promise<Server> {
   const script = path.join(SEED_STACK, 'node/kv.js');
   if (!existsSync(script)) throw new Error(`the peer is missing: ${script}`);
-  const port = opts.port ?? await freePort();
+  const port = opts.port ?? (await freePort());
   const ownModules = existsSync(path.join(SEED_STACK, 'node/node_modules/ioredis'));
   const prof: string[] = [];
   if (opts.cpuProfDir) {
@@ -101,7 +114,9 @@ export async function startPeer(redisPort: number, opts: { cpuProfDir?: string; 
   const child = startTracked(process.execPath, [...prof, script], {
     cwd: path.dirname(script),
     env: {
-      ...process.env, PORT: String(port), REDIS_PORT: String(redisPort),
+      ...process.env,
+      PORT: String(port),
+      REDIS_PORT: String(redisPort),
       ...(ownModules ? {} : { NODE_PATH: path.join(REPO, 'node_modules') }),
     },
   });

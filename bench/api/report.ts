@@ -62,7 +62,8 @@ export function summarize(rows: Row[]): Summary[] {
       const rs = rows.filter((r) => r.subject === subject && r.op === op);
       if (rs.length === 0) continue;
       out.push({
-        subject, op,
+        subject,
+        op,
         rps: median(rs.map((r) => r.rps)),
         p50Ms: median(rs.map((r) => r.p50Ms)),
         p99Ms: median(rs.map((r) => r.p99Ms)),
@@ -79,15 +80,37 @@ export function summarize(rows: Row[]): Summary[] {
 
 export function printTable(summaries: Summary[], rounds: number): void {
   const peer = (op: Op) => summaries.find((s) => s.subject === PEER && s.op === op);
-  const head = ['server', 'request', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'socket errors', 'req/s ÷ peer', 'CPU cores (server + redis)', 'server CPU µs/req'];
+  const head = [
+    'server',
+    'request',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'non-2xx',
+    'socket errors',
+    'req/s ÷ peer',
+    'CPU cores (server + redis)',
+    'server CPU µs/req',
+  ];
   const right = [false, false, true, true, true, true, true, true, false, true];
   const body = summaries.map((s) => {
     const p = s.subject === PEER ? undefined : peer(s.op);
-    const cores = s.serverCores === null ? 'n/a' : `${s.serverCores.toFixed(2)}${s.redisCores === null ? '' : ` + ${s.redisCores.toFixed(2)}`}`;
+    const cores =
+      s.serverCores === null ? 'n/a' : `${s.serverCores.toFixed(2)}${s.redisCores === null ? '' : ` + ${s.redisCores.toFixed(2)}`}`;
     const us = cpuPerRequestUs(s);
     const perReq = us === null ? 'n/a' : fmt(us, 0);
-    return [s.subject, opLabel(s.subject, s.op), fmt(s.rps, 0), fmt(s.p50Ms, 2), fmt(s.p99Ms, 2),
-      `${s.non2xx} of ${s.requests}`, String(s.socketErrors), p ? ratio(s.rps, p.rps) : '—', cores, perReq];
+    return [
+      s.subject,
+      opLabel(s.subject, s.op),
+      fmt(s.rps, 0),
+      fmt(s.p50Ms, 2),
+      fmt(s.p99Ms, 2),
+      `${s.non2xx} of ${s.requests}`,
+      String(s.socketErrors),
+      p ? ratio(s.rps, p.rps) : '—',
+      cores,
+      perReq,
+    ];
   });
   console.log(rounds > 1 ? `medians of ${rounds} interleaved rounds; non-2xx and socket errors summed over them\n` : '');
   printMarkdownTable(head, body, right);
@@ -126,7 +149,14 @@ export function verdict(rows: Row[]): Verdict | undefined {
   const ratio = median(perRound);
   const cpuRatio = cpuPerRound.length ? median(cpuPerRound) : null;
   const valid = rows.every((r) => non2xxOf(r) === 0 && r.socketErrors === 0);
-  return { ratio, perRound, cpuRatio, cpuPerRound, pass: valid && ratio >= GET_RPS_TARGET && cpuRatio !== null && cpuRatio <= GET_CPU_TARGET, valid };
+  return {
+    ratio,
+    perRound,
+    cpuRatio,
+    cpuPerRound,
+    pass: valid && ratio >= GET_RPS_TARGET && cpuRatio !== null && cpuRatio <= GET_CPU_TARGET,
+    valid,
+  };
 }
 
 export function printVerdict(v: Verdict | undefined, rows: Row[]): void {
@@ -135,12 +165,16 @@ export function printVerdict(v: Verdict | undefined, rows: Row[]): void {
   console.log(`
 targets (issue 15): embedded node GET, with auth, versions and validation, ≥ ${GET_RPS_TARGET}× the peer's GET req/s at ≤ ${GET_CPU_TARGET}× its server CPU per request`);
   console.log(`  ${v.ratio >= GET_RPS_TARGET ? 'MET ' : 'MISS'}  req/s ${v.ratio.toFixed(2)}× (per round: ${list(v.perRound)})`);
-  console.log(`  ${v.cpuRatio !== null && v.cpuRatio <= GET_CPU_TARGET ? 'MET ' : 'MISS'}  CPU per request ${v.cpuRatio === null ? 'n/a' : `${v.cpuRatio.toFixed(2)}×`} (per round: ${list(v.cpuPerRound)})`);
+  console.log(
+    `  ${v.cpuRatio !== null && v.cpuRatio <= GET_CPU_TARGET ? 'MET ' : 'MISS'}  CPU per request ${v.cpuRatio === null ? 'n/a' : `${v.cpuRatio.toFixed(2)}×`} (per round: ${list(v.cpuPerRound)})`,
+  );
   console.log(`  ${v.pass ? 'PASS' : 'MISS'}`);
   if (!v.valid) {
     console.log('  INVALID: some runs had errors; they are listed below and the numbers do not count');
     for (const r of rows.filter((x) => non2xxOf(x) > 0 || x.socketErrors > 0)) {
-      console.log(`    round ${r.round} ${r.subject} ${r.op}: non-2xx ${non2xxOf(r)} ${r.served ? JSON.stringify(r.served.byStatus) : ''}, socket errors ${r.socketErrors}`);
+      console.log(
+        `    round ${r.round} ${r.subject} ${r.op}: non-2xx ${non2xxOf(r)} ${r.served ? JSON.stringify(r.served.byStatus) : ''}, socket errors ${r.socketErrors}`,
+      );
     }
   }
 }

@@ -44,18 +44,26 @@ const PROFILE_TARGETS = ['embedded-get', 'embedded-put', 'redis-get', 'redis-put
 type ProfileTarget = (typeof PROFILE_TARGETS)[number];
 const USAGE = `usage: npm run bench:api -- [--quick] [--duration S] [--rounds N] [--connections N] [--threads N] [--profile [--profile-target ${PROFILE_TARGETS.join('|')}] [--profile-dir DIR]]`;
 
-const { values } = parseCommandLine({
-  ...LOAD_OPTIONS,
-  profile: { type: 'boolean', default: false },
-  'profile-target': { type: 'string', default: 'embedded-get' },
-  'profile-dir': { type: 'string' },
-}, USAGE);
+const { values } = parseCommandLine(
+  {
+    ...LOAD_OPTIONS,
+    profile: { type: 'boolean', default: false },
+    'profile-target': { type: 'string', default: 'embedded-get' },
+    'profile-dir': { type: 'string' },
+  },
+  USAGE,
+);
 const durationSec = Number(values.duration ?? (values.quick ? 3 : 10));
 const rounds = Number(values.rounds ?? (values.quick ? 1 : 2));
 const warmSec = values.quick ? 1 : 2;
 const connections = Number(values.connections);
 const threads = Number(values.threads);
-for (const [name, v, max] of [['--duration', durationSec, 60], ['--rounds', rounds, 5], ['--connections', connections, 1000], ['--threads', threads, 16]] as const) {
+for (const [name, v, max] of [
+  ['--duration', durationSec, 60],
+  ['--rounds', rounds, 5],
+  ['--connections', connections, 1000],
+  ['--threads', threads, 16],
+] as const) {
   if (!Number.isInteger(v) || v <= 0 || v > max) usage(`${name} must be an integer from 1 to ${max}`);
 }
 const profileTarget = values['profile-target'] as ProfileTarget;
@@ -80,7 +88,12 @@ interface Subjectish {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const emulator = await startWechatEmulator({ port: 0, appid: APPID, secret: SECRET, logger: createLogger({ component: 'wechat-emulator', level: 'warn' }) });
+  const emulator = await startWechatEmulator({
+    port: 0,
+    appid: APPID,
+    secret: SECRET,
+    logger: createLogger({ component: 'wechat-emulator', level: 'warn' }),
+  });
   const redis = await startRedis();
   const peer = await startPeer(redis.port);
   await preloadPeer(redis.port, peer.url);
@@ -91,16 +104,29 @@ async function main(): Promise<void> {
   const scriptDir = tempDir('miniscale-bench-api-lua-');
   const runId = `${process.pid}-${Date.now()}`;
   const subjects: Subjectish[] = [
-    { subject: PEER, server: peer, scripts: { read: peerScript('get'), write: peerScript('put') }, env: { NKEYS: String(PEER_KEYS) }, counted: false },
+    {
+      subject: PEER,
+      server: peer,
+      scripts: { read: peerScript('get'), write: peerScript('put') },
+      env: { NKEYS: String(PEER_KEYS) },
+      counted: false,
+    },
   ];
-  for (const [subject, server] of [[EMBEDDED, embedded], [REDIS, onRedis]] as Array<[Subject, Server]>) {
+  for (const [subject, server] of [
+    [EMBEDDED, embedded],
+    [REDIS, onRedis],
+  ] as Array<[Subject, Server]>) {
     const tokens = await login(server.url, `${runId}-${subject === EMBEDDED ? 'e' : 'r'}`);
     await preloadNode(server.url, tokens);
     const lua = writeMiniscaleScripts(mkdtempSync(path.join(scriptDir, 'node-')), tokens);
     subjects.push({ subject, server, scripts: { read: lua.get, write: lua.put }, counted: true });
   }
-  console.log(`peer ${peer.url} (kv.js), node embedded ${embedded.url}, node redis ${onRedis.url} (dist/cli.js), redis-server ${redis.url} (appendonly no, save "")`);
-  console.log(`wrk -t${threads} -c${connections} -d${durationSec}s, ${rounds} round(s), on ${os.cpus().length} cores; rate limits off on the nodes (0), answers checked (set up in ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  console.log(
+    `peer ${peer.url} (kv.js), node embedded ${embedded.url}, node redis ${onRedis.url} (dist/cli.js), redis-server ${redis.url} (appendonly no, save "")`,
+  );
+  console.log(
+    `wrk -t${threads} -c${connections} -d${durationSec}s, ${rounds} round(s), on ${os.cpus().length} cores; rate limits off on the nodes (0), answers checked (set up in ${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+  );
 
   const load = (s: Subjectish, op: Op, seconds: number): Promise<WrkResult> =>
     wrk({ url: s.server.url, script: s.scripts[op], threads, connections, durationSec: seconds, env: s.env });
@@ -124,13 +150,22 @@ async function main(): Promise<void> {
         const cores = (i: number) => (cpu0[i] != null && cpu1[i] != null ? (cpu1[i] - cpu0[i]) / wallSec : null);
         const served = counts ? answered(counts, await kvStatusCounts(s.server.url)) : undefined;
         const row: Row = {
-          round, subject: s.subject, op, ...result, served, foreignCpu,
-          serverCores: cores(0), redisCores: s.subject === EMBEDDED ? null : cores(1),
+          round,
+          subject: s.subject,
+          op,
+          ...result,
+          served,
+          foreignCpu,
+          serverCores: cores(0),
+          redisCores: s.subject === EMBEDDED ? null : cores(1),
         };
         rows.push(row);
-        const busy = foreignCpu !== null && foreignCpu > 0.05 ? ` (other processes: ${Math.round(foreignCpu * 100)} % of the CPU before the run)` : '';
+        const busy =
+          foreignCpu !== null && foreignCpu > 0.05 ? ` (other processes: ${Math.round(foreignCpu * 100)} % of the CPU before the run)` : '';
         const errs = served ? `${served.non2xx} non-2xx of ${served.total} served` : `${result.badStatus} status ≥ 400`;
-        console.log(`  round ${round} · ${s.subject} · ${opLabel(s.subject, op)}: ${Math.round(result.rps)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${errs}, ${result.socketErrors} socket errors${busy}`);
+        console.log(
+          `  round ${round} · ${s.subject} · ${opLabel(s.subject, op)}: ${Math.round(result.rps)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${errs}, ${result.socketErrors} socket errors${busy}`,
+        );
       }
     }
   }
@@ -152,14 +187,28 @@ async function main(): Promise<void> {
     const start = (dir: string) => startApiNode(`node (${store}, profiled)`, { ...nodeSettings, storeArgs, cpuProfDir: dir });
     profiles.push(await profileOne(node, start, opKey, `the API node (${store} store) under ${op.toUpperCase()} load`, profileTarget));
     const peerSubject = subjects.find((x) => x.subject === PEER)!;
-    profiles.push(await profileOne(peerSubject, (dir) => startPeer(redis.port, { cpuProfDir: dir }), opKey,
-      `the peer kv.js under ${op === 'get' ? 'GET' : 'SET'} load`, `peer-${op === 'get' ? 'get' : 'set'}`));
+    profiles.push(
+      await profileOne(
+        peerSubject,
+        (dir) => startPeer(redis.port, { cpuProfDir: dir }),
+        opKey,
+        `the peer kv.js under ${op === 'get' ? 'GET' : 'SET'} load`,
+        `peer-${op === 'get' ? 'get' : 'set'}`,
+      ),
+    );
   }
 
   writeJson(RESULTS, {
-    date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(),
-    wrk: { threads, connections, durationSec, warmSec, rounds }, wallSec: (Date.now() - started) / 1000,
-    verdict: v, summaries, rows, profiles,
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    loadavg: os.loadavg(),
+    wrk: { threads, connections, durationSec, warmSec, rounds },
+    wallSec: (Date.now() - started) / 1000,
+    verdict: v,
+    summaries,
+    rows,
+    profiles,
   });
   console.log(`\nresults written to ${path.relative(process.cwd(), RESULTS)} (wall time ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   await emulator.close();
@@ -171,21 +220,28 @@ async function main(): Promise<void> {
  * summarises only the measured run: start-up and warm-up are cut off.
  */
 async function profileOne(
-  s: Subjectish, start: (cpuProfDir: string) => Promise<Server>, op: Op, what: string, target: string,
+  s: Subjectish,
+  start: (cpuProfDir: string) => Promise<Server>,
+  op: Op,
+  what: string,
+  target: string,
 ): Promise<{ target: string; requests: number } & ProfileSummary> {
   await s.server.stop();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'miniscale-api-prof-'));
   try {
     const spawned = performance.now();
     s.server = await start(dir);
-    const load = (seconds: number) => wrk({ url: s.server.url, script: s.scripts[op], threads, connections, durationSec: seconds, env: s.env });
+    const load = (seconds: number) =>
+      wrk({ url: s.server.url, script: s.scripts[op], threads, connections, durationSec: seconds, env: s.env });
     await load(warmSec);
     const fromMs = performance.now() - spawned;
     const cpu0 = processCpu(s.server.pid);
     const result = await load(durationSec);
     const toMs = performance.now() - spawned;
     const cpu = cpuBetween(cpu0, processCpu(s.server.pid));
-    console.log(`\nprofiled run (${target}): ${Math.round(result.rps)} req/s under --cpu-prof, ${result.badStatus} status ≥ 400, ${result.socketErrors} socket errors`);
+    console.log(
+      `\nprofiled run (${target}): ${Math.round(result.rps)} req/s under --cpu-prof, ${result.badStatus} status ≥ 400, ${result.socketErrors} socket errors`,
+    );
     await s.server.stop();
     const summary = summarizeProfileDir(dir, apiBucket, fromMs, toMs);
     printProfile(summary, what, result.requests, cpu);
@@ -194,7 +250,8 @@ async function profileOne(
     if (values['profile-dir']) {
       const keep = path.resolve(values['profile-dir']);
       mkdirSync(keep, { recursive: true });
-      for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) copyFileSync(path.join(dir, f), path.join(keep, `${target}-${f}`));
+      for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile')))
+        copyFileSync(path.join(dir, f), path.join(keep, `${target}-${f}`));
       console.log(`profile kept in ${keep}/${target}-*.cpuprofile`);
     }
     rmSync(dir, { recursive: true, force: true });

@@ -58,7 +58,12 @@ end
   return files;
 }
 
-async function call(url: string, method: 'GET' | 'PUT' | 'POST', headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+async function call(
+  url: string,
+  method: 'GET' | 'PUT' | 'POST',
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; text: string }> {
   const res = await request(url, { method, headers, body });
   return { status: res.statusCode, text: await res.body.text() };
 }
@@ -82,7 +87,12 @@ export async function preloadNode(nodeUrl: string, tokens: string[]): Promise<vo
   const worker = async () => {
     while (next < jobs.length) {
       const { token, k } = jobs[next++]!;
-      const res = await call(`${nodeUrl}/v1/me/kv/k${k}`, 'PUT', { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, JSON.stringify({ value: valueOf(k) }));
+      const res = await call(
+        `${nodeUrl}/v1/me/kv/k${k}`,
+        'PUT',
+        { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        JSON.stringify({ value: valueOf(k) }),
+      );
       if (res.status !== 200) throw new Error(`preload PUT k${k}: ${res.status} ${res.text}`);
     }
   };
@@ -127,7 +137,10 @@ export async function kvStatusCounts(nodeUrl: string): Promise<Map<string, numbe
 }
 
 /** Answers counted between two snapshots: total and non-2xx. */
-export function answered(before: Map<string, number>, after: Map<string, number>): { total: number; non2xx: number; byStatus: Record<string, number> } {
+export function answered(
+  before: Map<string, number>,
+  after: Map<string, number>,
+): { total: number; non2xx: number; byStatus: Record<string, number> } {
   let total = 0;
   let non2xx = 0;
   const byStatus: Record<string, number> = {};

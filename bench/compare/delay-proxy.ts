@@ -55,10 +55,17 @@ const server = net.createServer((client) => {
   };
   upstream.on('data', (chunk: Buffer) => pass(chunk));
   upstream.on('end', () => pass(null));
-  const drop = () => { clearTimeout(timer); client.destroy(); upstream.destroy(); };
+  const drop = () => {
+    clearTimeout(timer);
+    client.destroy();
+    upstream.destroy();
+  };
   upstream.on('error', drop);
   client.on('error', drop);
-  client.on('close', () => { clearTimeout(timer); upstream.destroy(); });
+  client.on('close', () => {
+    clearTimeout(timer);
+    upstream.destroy();
+  });
 });
 server.listen(listenPort, '127.0.0.1', () => {
   console.log(JSON.stringify({ event: 'listening', port: listenPort }));

@@ -60,7 +60,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Warms a system's workload (JIT, pools, caches) without recording anything. */
 export async function warm(s: System, workload: Workload, shape: LoadShape): Promise<void> {
-  await wrk({ url: s.url, script: s.scripts.files[workload], env: s.scripts.env, threads: shape.threads, connections: shape.connections, durationSec: shape.warmSec });
+  await wrk({
+    url: s.url,
+    script: s.scripts.files[workload],
+    env: s.scripts.env,
+    threads: shape.threads,
+    connections: shape.connections,
+    durationSec: shape.warmSec,
+  });
 }
 
 /** What a run does besides the load: `fault` a third into it. */
@@ -69,7 +76,13 @@ export interface RunEvents {
 }
 
 export async function measure(
-  s: System, scenario: Scenario, workload: Workload, shape: LoadShape, run: number, nodes: number, events: RunEvents = {},
+  s: System,
+  scenario: Scenario,
+  workload: Workload,
+  shape: LoadShape,
+  run: number,
+  nodes: number,
+  events: RunEvents = {},
 ): Promise<RunRow> {
   const { fault } = events;
   const script = s.scripts.files[workload];
@@ -84,7 +97,12 @@ export async function measure(
   let wrkCpuSec = 0;
   let sampler: NodeJS.Timeout | undefined;
   const load = wrk({
-    url: s.url, script, env: s.scripts.env, threads: shape.threads, connections: shape.connections, durationSec: shape.durationSec,
+    url: s.url,
+    script,
+    env: s.scripts.env,
+    threads: shape.threads,
+    connections: shape.connections,
+    durationSec: shape.durationSec,
     onStart: (pid) => {
       sampler = setInterval(() => {
         const c = processCpu(pid);
@@ -111,9 +129,21 @@ export async function measure(
   const wallSec = (performance.now() - t0) / 1000;
   const cpuSec = { ...cpuDelta(cpu0, groupCpu(s.groups())), wrk: wrkCpuSec };
   return {
-    system: s.name, scenario, reqPerSec: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms,
-    errors: result.badStatus + result.socketErrors, run, p999Ms: result.p999Ms, requests: result.requests,
-    badStatus: result.badStatus, socketErrors: result.socketErrors, cpuSec, wallSec, foreignCpu, nodes,
+    system: s.name,
+    scenario,
+    reqPerSec: result.rps,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    errors: result.badStatus + result.socketErrors,
+    run,
+    p999Ms: result.p999Ms,
+    requests: result.requests,
+    badStatus: result.badStatus,
+    socketErrors: result.socketErrors,
+    cpuSec,
+    wallSec,
+    foreignCpu,
+    nodes,
     ...(recovery ? { recoveryMs: await recovery } : {}),
     ...(injected?.heldConnections !== undefined ? { heldConnections: injected.heldConnections } : {}),
     ...(note ? { note: await note } : {}),
@@ -121,10 +151,21 @@ export async function measure(
 }
 
 export function describe(r: RunRow): string {
-  const cpu = Object.entries(r.cpuSec).map(([g, sec]) => `${g} ${sec.toFixed(1)}`).join(', ');
-  const busy = r.foreignCpu !== null && r.foreignCpu > 0.05 ? ` (other processes: ${Math.round(r.foreignCpu * 100)} % CPU before the run)` : '';
-  const rec = (r.recoveryMs === undefined ? '' : r.recoveryMs === null ? ', not back within 30 s' : `, back at full strength in ${(r.recoveryMs / 1000).toFixed(2)} s`) +
-    (r.heldConnections !== undefined ? `, the killed worker held ${r.heldConnections} connections` : '') + (r.note ? `; ${r.note}` : '');
-  return `${r.system} · ${r.scenario} #${r.run}: ${Math.round(r.reqPerSec)} req/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ` +
-    `p99.9 ${r.p999Ms.toFixed(1)} ms, ${r.errors} errors (${r.badStatus} status ≥ 400, ${r.socketErrors} socket); CPU s: ${cpu}${rec}${busy}`;
+  const cpu = Object.entries(r.cpuSec)
+    .map(([g, sec]) => `${g} ${sec.toFixed(1)}`)
+    .join(', ');
+  const busy =
+    r.foreignCpu !== null && r.foreignCpu > 0.05 ? ` (other processes: ${Math.round(r.foreignCpu * 100)} % CPU before the run)` : '';
+  const rec =
+    (r.recoveryMs === undefined
+      ? ''
+      : r.recoveryMs === null
+        ? ', not back within 30 s'
+        : `, back at full strength in ${(r.recoveryMs / 1000).toFixed(2)} s`) +
+    (r.heldConnections !== undefined ? `, the killed worker held ${r.heldConnections} connections` : '') +
+    (r.note ? `; ${r.note}` : '');
+  return (
+    `${r.system} · ${r.scenario} #${r.run}: ${Math.round(r.reqPerSec)} req/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ` +
+    `p99.9 ${r.p999Ms.toFixed(1)} ms, ${r.errors} errors (${r.badStatus} status ≥ 400, ${r.socketErrors} socket); CPU s: ${cpu}${rec}${busy}`
+  );
 }

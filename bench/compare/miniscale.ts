@@ -57,15 +57,28 @@ export async function startUp(o: { topology: Topology; nodes?: number; storeArgs
   requireBuilt('bench');
   const dataDir = tempDir('miniscale-bench-up-');
   const port = await freePort();
-  const args = [CLI, 'up', '--port', String(port), '--host', '127.0.0.1', '--data', dataDir, '--no-access-log',
-    ...(o.topology === 'gateway' ? ['--gateway'] : []), ...(o.nodes ? ['--nodes', String(o.nodes)] : []), ...(o.storeArgs ?? [])];
+  const args = [
+    CLI,
+    'up',
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--data',
+    dataDir,
+    '--no-access-log',
+    ...(o.topology === 'gateway' ? ['--gateway'] : []),
+    ...(o.nodes ? ['--nodes', String(o.nodes)] : []),
+    ...(o.storeArgs ?? []),
+  ];
   const child = startTracked(process.execPath, args, {
     cwd: REPO,
     env: { ...process.env, ...BENCH_ENV, MINISCALE_WECHAT_APPID: '', MINISCALE_WECHAT_SECRET: '' },
   });
   await waitForLine(child, /Miniscale is up/, 'miniscale up', 60_000);
   const topology = readTopology(dataDir);
-  if (topology.topology !== o.topology) throw new Error(`miniscale up ${args.slice(2).join(' ')} reports topology "${topology.topology}", not "${o.topology}"`);
+  if (topology.topology !== o.topology)
+    throw new Error(`miniscale up ${args.slice(2).join(' ')} reports topology "${topology.topology}", not "${o.topology}"`);
   return {
     url: topology.url.replace('0.0.0.0', '127.0.0.1'),
     topology: o.topology,
@@ -90,11 +103,19 @@ const VIEW_TIMEOUT_MS = 2_000;
 export async function upstreamsView(url: string): Promise<{ upstreams: UpstreamView[]; answeredBy?: string }> {
   const client = new Client(url, { pipelining: 0 });
   try {
-    const res = await client.request({ method: 'GET', path: '/_gateway/upstreams', headers: { connection: 'close' }, signal: AbortSignal.timeout(VIEW_TIMEOUT_MS) });
+    const res = await client.request({
+      method: 'GET',
+      path: '/_gateway/upstreams',
+      headers: { connection: 'close' },
+      signal: AbortSignal.timeout(VIEW_TIMEOUT_MS),
+    });
     const text = await res.body.text();
     if (res.statusCode !== 200) throw new Error(`/_gateway/upstreams: ${res.statusCode} ${text}`);
     const node = res.headers['x-node-id'];
-    return { upstreams: (JSON.parse(text) as { upstreams: UpstreamView[] }).upstreams, answeredBy: typeof node === 'string' ? node : undefined };
+    return {
+      upstreams: (JSON.parse(text) as { upstreams: UpstreamView[] }).upstreams,
+      answeredBy: typeof node === 'string' ? node : undefined,
+    };
   } finally {
     await client.destroy();
   }
@@ -150,7 +171,8 @@ export async function waitForRecovery(url: string, count: number, before: Set<st
     });
     if (ups) last = JSON.stringify(ups);
     if (ups && atFullStrength(ups, count, before)) return performance.now() - since;
-    if (performance.now() - since > timeoutMs) throw new Error(`${url} did not have ${count} nodes back within ${timeoutMs} ms; last: ${last}`);
+    if (performance.now() - since > timeoutMs)
+      throw new Error(`${url} did not have ${count} nodes back within ${timeoutMs} ms; last: ${last}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -167,11 +189,19 @@ export interface SplitSystem {
  * `miniscale node` × 3 on one embedded data dir and `miniscale gateway` over them, with
  * upstream i taken from `upstreamPort(i, nodePort)` (the delay proxy for the slow one).
  */
-export async function startSplit(wechat: { api: string; appid: string; secret: string },
-  upstreamPort: (index: number, nodePort: number) => Promise<number>): Promise<SplitSystem> {
+export async function startSplit(
+  wechat: { api: string; appid: string; secret: string },
+  upstreamPort: (index: number, nodePort: number) => Promise<number>,
+): Promise<SplitSystem> {
   requireBuilt('bench');
   const dataDir = tempDir('miniscale-bench-split-');
-  const env = { ...process.env, ...BENCH_ENV, MINISCALE_WECHAT_API: wechat.api, MINISCALE_WECHAT_APPID: wechat.appid, MINISCALE_WECHAT_SECRET: wechat.secret };
+  const env = {
+    ...process.env,
+    ...BENCH_ENV,
+    MINISCALE_WECHAT_API: wechat.api,
+    MINISCALE_WECHAT_APPID: wechat.appid,
+    MINISCALE_WECHAT_SECRET: wechat.secret,
+  };
   const nodes: ChildProcess[] = [];
   const nodePorts: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -184,7 +214,11 @@ export async function startSplit(wechat: { api: string; appid: string; secret: s
   const upstreams: string[] = [];
   for (let i = 0; i < 3; i++) upstreams.push('--upstream', `http://127.0.0.1:${await upstreamPort(i, nodePorts[i]!)}`);
   const port = await freePort();
-  const gateway = startTracked(process.execPath, [CLI, 'gateway', '--port', String(port), '--host', '127.0.0.1', '--no-access-log', ...upstreams], { cwd: REPO, env });
+  const gateway = startTracked(
+    process.execPath,
+    [CLI, 'gateway', '--port', String(port), '--host', '127.0.0.1', '--no-access-log', ...upstreams],
+    { cwd: REPO, env },
+  );
   await waitForLine(gateway, /"event":"listening"/, 'miniscale gateway');
   return {
     url: `http://127.0.0.1:${port}`,

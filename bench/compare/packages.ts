@@ -31,7 +31,8 @@ function onPath(cmd: string): boolean {
 export function ensurePackages(): void {
   const missing = NEEDS.filter((n) => !n.present()).map((n) => n.pkg);
   if (missing.length === 0) return;
-  if (process.getuid?.() !== 0) throw new Error(`the peers need: apt-get install -y ${missing.join(' ')} (run as root to install them automatically)`);
+  if (process.getuid?.() !== 0)
+    throw new Error(`the peers need: apt-get install -y ${missing.join(' ')} (run as root to install them automatically)`);
   console.log(`installing the peers' packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });

@@ -58,8 +58,10 @@ export function pickVictim(ups: readonly UpstreamView[], answeredBy: string | un
  * until they reconnect). The question's own connection is left out.
  */
 export function connectionsNote(ups: readonly UpstreamView[], answeredBy: string | undefined, before: ReadonlySet<string>): string {
-  return ups.map((u) => {
-    const n = (u.connections ?? 0) - (u.nodeId !== undefined && u.nodeId === answeredBy ? 1 : 0);
-    return `${n}${before.has(identity(u)) ? '' : ' (new)'}`;
-  }).join(' · ');
+  return ups
+    .map((u) => {
+      const n = (u.connections ?? 0) - (u.nodeId !== undefined && u.nodeId === answeredBy ? 1 : 0);
+      return `${n}${before.has(identity(u)) ? '' : ' (new)'}`;
+    })
+    .join(' · ');
 }

@@ -42,10 +42,16 @@ export function summarize(rows: RunRow[]): Summary[] {
       const recoveries = runs.filter((r) => r.recoveryMs !== undefined).map((r) => r.recoveryMs ?? Infinity);
       const held = runs.filter((r) => r.heldConnections !== undefined);
       out.push({
-        system, scenario, runs: runs.length, nodes: runs[0]!.nodes,
-        reqPerSec: median(runs.map((r) => r.reqPerSec)), p50Ms: median(runs.map((r) => r.p50Ms)),
-        p99Ms: median(runs.map((r) => r.p99Ms)), p999Ms: median(runs.map((r) => r.p999Ms)),
-        errors: runs.reduce((n, r) => n + r.errors, 0), requests: runs.reduce((n, r) => n + r.requests, 0),
+        system,
+        scenario,
+        runs: runs.length,
+        nodes: runs[0]!.nodes,
+        reqPerSec: median(runs.map((r) => r.reqPerSec)),
+        p50Ms: median(runs.map((r) => r.p50Ms)),
+        p99Ms: median(runs.map((r) => r.p99Ms)),
+        p999Ms: median(runs.map((r) => r.p999Ms)),
+        errors: runs.reduce((n, r) => n + r.errors, 0),
+        requests: runs.reduce((n, r) => n + r.requests, 0),
         cpuSec: Object.fromEntries(groups.map((g) => [g, median(runs.map((r) => r.cpuSec[g] ?? NaN))])),
         cpuUsPerRequest: median(runs.map(systemCpuUsPerRequest)),
         recoveryMs: recoveries.length ? Math.max(...recoveries) : null,
@@ -57,7 +63,9 @@ export function summarize(rows: RunRow[]): Summary[] {
 }
 
 function systemCpuUsPerRequest(r: RunRow): number {
-  const sec = Object.entries(r.cpuSec).filter(([g]) => g !== 'wrk' && g !== 'proxy').reduce((n, [, v]) => n + v, 0);
+  const sec = Object.entries(r.cpuSec)
+    .filter(([g]) => g !== 'wrk' && g !== 'proxy')
+    .reduce((n, [, v]) => n + v, 0);
   return r.requests ? (sec * 1e6) / r.requests : NaN;
 }
 
@@ -77,12 +85,39 @@ export function errorsCell(s: Summary): string {
 }
 
 export function printTable(all: Summary[]): void {
-  const head = ['scenario', 'system', 'nodes', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'CPU s per group', 'CPU µs/req', 'req/s vs seed', 'p99 vs seed'];
+  const head = [
+    'scenario',
+    'system',
+    'nodes',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'p99.9 ms',
+    'errors',
+    'CPU s per group',
+    'CPU µs/req',
+    'req/s vs seed',
+    'p99 vs seed',
+  ];
   const body = all.map((s) => {
     const seed = seedOf(all, s);
-    const cpu = Object.entries(s.cpuSec).map(([g, v]) => `${g} ${fmt(v, 1)}`).join(' · ');
-    return [s.scenario, s.system, String(s.nodes), fmt(s.reqPerSec, 0), fmt(s.p50Ms, 2), fmt(s.p99Ms, 1), fmt(s.p999Ms, 1), errorsCell(s), cpu,
-      fmt(s.cpuUsPerRequest, 0), seed ? ratio(s.reqPerSec, seed.reqPerSec) : '—', seed ? ratio(s.p99Ms, seed.p99Ms) : '—'];
+    const cpu = Object.entries(s.cpuSec)
+      .map(([g, v]) => `${g} ${fmt(v, 1)}`)
+      .join(' · ');
+    return [
+      s.scenario,
+      s.system,
+      String(s.nodes),
+      fmt(s.reqPerSec, 0),
+      fmt(s.p50Ms, 2),
+      fmt(s.p99Ms, 1),
+      fmt(s.p999Ms, 1),
+      errorsCell(s),
+      cpu,
+      fmt(s.cpuUsPerRequest, 0),
+      seed ? ratio(s.reqPerSec, seed.reqPerSec) : '—',
+      seed ? ratio(s.p99Ms, seed.p99Ms) : '—',
+    ];
   });
   printMarkdownTable(head, body, [false, false, true, true, true, true, true, true, false, true, true, true]);
 }
@@ -112,7 +147,8 @@ export function targets(all: Summary[]): Target[] {
     const theirs = get(peer, scenario);
     if (!ours || !theirs) return;
     out.push({
-      what, met: ours.reqPerSec >= times * theirs.reqPerSec,
+      what,
+      met: ours.reqPerSec >= times * theirs.reqPerSec,
       measured: `${ratio(ours.reqPerSec, theirs.reqPerSec)} (${fmt(ours.reqPerSec, 0)} vs ${fmt(theirs.reqPerSec, 0)} req/s)`,
     });
   };
@@ -121,7 +157,11 @@ export function targets(all: Summary[]): Target[] {
   const read = get(ONE_HOP, 'read');
   const seedRead = get('seed-php', 'read');
   if (read && seedRead) {
-    out.push({ what: 'read: p99 ≤ ½ seed-php\'s', met: read.p99Ms <= seedRead.p99Ms / 2, measured: `${ratio(read.p99Ms, seedRead.p99Ms)} (${fmt(read.p99Ms, 1)} vs ${fmt(seedRead.p99Ms, 1)} ms)` });
+    out.push({
+      what: "read: p99 ≤ ½ seed-php's",
+      met: read.p99Ms <= seedRead.p99Ms / 2,
+      measured: `${ratio(read.p99Ms, seedRead.p99Ms)} (${fmt(read.p99Ms, 1)} vs ${fmt(seedRead.p99Ms, 1)} ms)`,
+    });
   }
   rps('write (embedded, fsync before the answer): req/s ≥ 2× seed-php', 'write', 'seed-php', 2);
   rps('mixed: req/s ≥ 3× seed-php', 'mixed', 'seed-php', 3);
@@ -137,18 +177,25 @@ export function targets(all: Summary[]): Target[] {
     out.push({
       what: `kill node: back at full strength ≤ ${RECOVERY_TARGET_MS / 1000} s`,
       met: kill.recoveryMs !== null && kill.recoveryMs <= RECOVERY_TARGET_MS,
-      measured: kill.recoveryMs === null ? 'not measured' : `${seconds(kill.recoveryMs)}${kill.runs > 1 ? ` (slowest of ${kill.runs})` : ''}`,
+      measured:
+        kill.recoveryMs === null ? 'not measured' : `${seconds(kill.recoveryMs)}${kill.runs > 1 ? ` (slowest of ${kill.runs})` : ''}`,
     });
   }
   const gatewayKill = get('miniscale-gateway', 'kill-node');
-  if (gatewayKill) out.push({ what: 'kill node: miniscale-gateway keeps 0 failed GETs', measured: `${gatewayKill.errors} of ${gatewayKill.requests}`, met: gatewayKill.errors === 0 });
+  if (gatewayKill)
+    out.push({
+      what: 'kill node: miniscale-gateway keeps 0 failed GETs',
+      measured: `${gatewayKill.errors} of ${gatewayKill.requests}`,
+      met: gatewayKill.errors === 0,
+    });
 
   const slow = get('miniscale-gateway', 'slow-node');
   for (const peer of PEERS) {
     const nginx = get(peer, 'slow-node');
     if (slow && nginx) {
       out.push({
-        what: `slow node: gateway p99 ≤ ⅓ of nginx round-robin's (${peer})`, met: slow.p99Ms <= nginx.p99Ms / 3,
+        what: `slow node: gateway p99 ≤ ⅓ of nginx round-robin's (${peer})`,
+        met: slow.p99Ms <= nginx.p99Ms / 3,
         measured: `${ratio(slow.p99Ms, nginx.p99Ms)} (${fmt(slow.p99Ms, 1)} vs ${fmt(nginx.p99Ms, 1)} ms)`,
       });
     }
@@ -200,16 +247,33 @@ export function scalingRow(topology: Topology, nodes: number, runs: RunRow[]): S
   const frontCores = median(runs.map((r) => (r.cpuSec[front] ?? 0) / r.wallSec));
   const nodeCores = median(runs.map((r) => (r.cpuSec.nodes ?? 0) / r.wallSec));
   return {
-    topology, nodes, reqPerSec: median(runs.map((r) => r.reqPerSec)), p99Ms: median(runs.map((r) => r.p99Ms)),
-    errors: runs.reduce((n, r) => n + r.errors, 0), frontCores, nodeCores, frontShare: frontCores / (frontCores + nodeCores),
+    topology,
+    nodes,
+    reqPerSec: median(runs.map((r) => r.reqPerSec)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    frontCores,
+    nodeCores,
+    frontShare: frontCores / (frontCores + nodeCores),
   };
 }
 
 export function printScaling(rows: ScalingRow[]): void {
   console.log('\nscaling: `miniscale up [--gateway] --nodes N`, embedded, read (on 2 cores, more processes mostly add overhead):');
-  printMarkdownTable(['topology', 'nodes', 'req/s', 'p99 ms', 'errors', 'up cores (primary / gateway)', 'node cores', 'up share of CPU'],
-    rows.map((r) => [r.topology, String(r.nodes), fmt(r.reqPerSec, 0), fmt(r.p99Ms, 1), String(r.errors), fmt(r.frontCores, 2), fmt(r.nodeCores, 2), `${fmt(r.frontShare * 100, 0)} %`]),
-    [false, true, true, true, true, true, true, true]);
+  printMarkdownTable(
+    ['topology', 'nodes', 'req/s', 'p99 ms', 'errors', 'up cores (primary / gateway)', 'node cores', 'up share of CPU'],
+    rows.map((r) => [
+      r.topology,
+      String(r.nodes),
+      fmt(r.reqPerSec, 0),
+      fmt(r.p99Ms, 1),
+      String(r.errors),
+      fmt(r.frontCores, 2),
+      fmt(r.nodeCores, 2),
+      `${fmt(r.frontShare * 100, 0)} %`,
+    ]),
+    [false, true, true, true, true, true, true, true],
+  );
 }
 
 /**
@@ -223,6 +287,8 @@ export function machineLoad(rows: readonly RunRow[]): string {
   if (shares.length === 0) return 'machine load: not measured (no /proc)';
   const busy = shares.filter((x) => x > 0.25).length;
   const pct = (x: number) => `${Math.round(x * 100)} %`;
-  return `machine load: other processes used ${pct(median(shares))} of the CPU before a run (median; worst ${pct(Math.max(...shares))}); ` +
-    `${busy} of ${shares.length} runs started with more than 25 % taken${busy > 0 ? ' — those rows are skewed' : ''}`;
+  return (
+    `machine load: other processes used ${pct(median(shares))} of the CPU before a run (median; worst ${pct(Math.max(...shares))}); ` +
+    `${busy} of ${shares.length} runs started with more than 25 % taken${busy > 0 ? ' — those rows are skewed' : ''}`
+  );
 }

@@ -38,7 +38,17 @@ import { fmt, writeJson } from '../support/table.js';
 import { describe, measure, warm, type LoadShape, type RunRow } from './measure.js';
 import { MINISCALE, type Scenario, type Topology, type Workload } from './names.js';
 import { ensurePackages } from './packages.js';
-import { cpuContext, machineLoad, printScaling, printTable, printTargets, scalingRow, summarize, targets, type ScalingRow } from './report.js';
+import {
+  cpuContext,
+  machineLoad,
+  printScaling,
+  printTable,
+  printTargets,
+  scalingRow,
+  summarize,
+  targets,
+  type ScalingRow,
+} from './report.js';
 import { slowCount, slowMiniscale, slowPeers, slowShare, SLOW_MS, type SlowCount } from './slow-node.js';
 import { startMiniscale, startPeers, type System } from './systems.js';
 
@@ -56,7 +66,12 @@ const shape: LoadShape = {
   warmSec: values.quick ? 1 : 2,
 };
 const rounds = Number(values.rounds ?? (values.quick ? 1 : 2));
-for (const [name, v, max] of [['--duration', shape.durationSec, 120], ['--rounds', rounds, 5], ['--connections', shape.connections, 1000], ['--threads', shape.threads, 16]] as const) {
+for (const [name, v, max] of [
+  ['--duration', shape.durationSec, 120],
+  ['--rounds', rounds, 5],
+  ['--connections', shape.connections, 1000],
+  ['--threads', shape.threads, 16],
+] as const) {
   if (!Number.isInteger(v) || v <= 0 || v > max) usage(`${name} must be an integer from 1 to ${max}`);
 }
 const parts = new Set<Part>((values.only?.split(',') ?? PARTS) as Part[]);
@@ -110,23 +125,38 @@ async function main(): Promise<void> {
   const nodesOf = (s: System) => ('up' in s ? (s as typeof oneHop).up.nodeCount : 3);
   console.log(`systems up in ${((Date.now() - started) / 1000).toFixed(0)} s: ${all.map((s) => `${s.name} ${s.url}`).join(', ')}`);
   if (values.quick) console.log('--quick: without miniscale-redis and the scaling of up --gateway (no target depends on them)');
-  console.log(`wrk -t${shape.threads} -c${shape.connections} -d${shape.durationSec}s (warm-up ${shape.warmSec} s; slow-node ${slowShape.durationSec} s, kill-node ${killShape.durationSec} s), ` +
-    `${rounds} round(s), ${os.cpus().length} cores, redis-server as the seed's (no persistence)`);
+  console.log(
+    `wrk -t${shape.threads} -c${shape.connections} -d${shape.durationSec}s (warm-up ${shape.warmSec} s; slow-node ${slowShape.durationSec} s, kill-node ${killShape.durationSec} s), ` +
+      `${rounds} round(s), ${os.cpus().length} cores, redis-server as the seed's (no persistence)`,
+  );
 
   for (const workload of ['read', 'write', 'mixed'] as const) {
     if (parts.has(workload)) await interleaved(all, workload, workload, nodesOf);
   }
   for (const workload of ['counter', 'leaderboard'] as const) {
-    if (parts.has(workload)) await interleaved(all.filter((s) => MINISCALE.includes(s.name)), workload, workload, nodesOf);
+    if (parts.has(workload))
+      await interleaved(
+        all.filter((s) => MINISCALE.includes(s.name)),
+        workload,
+        workload,
+        nodesOf,
+      );
   }
 
   let slowNodeShare: { onset: number; measured: number } | null = null;
   if (parts.has('slow-node')) {
-    const emulator = await startWechatEmulator({ port: 0, appid: 'wxbenchcompare01', secret: 'bench-compare-secret', logger: createLogger({ component: 'wechat-emulator', level: 'warn' }) });
+    const emulator = await startWechatEmulator({
+      port: 0,
+      appid: 'wxbenchcompare01',
+      secret: 'bench-compare-secret',
+      logger: createLogger({ component: 'wechat-emulator', level: 'warn' }),
+    });
     const ours = await slowMiniscale({ api: emulator.url, appid: 'wxbenchcompare01', secret: 'bench-compare-secret' });
     const slow = [ours, ...(await slowPeers(peers))];
-    console.log(`\nslow-node (three nodes, warmed fast; then the third answers ${SLOW_MS} ms late, through a delay proxy, ` +
-      `for ${SLOW_ONSET_SEC} s of unmeasured load and every measured run after):`);
+    console.log(
+      `\nslow-node (three nodes, warmed fast; then the third answers ${SLOW_MS} ms late, through a delay proxy, ` +
+        `for ${SLOW_ONSET_SEC} s of unmeasured load and every measured run after):`,
+    );
     for (const s of slow) await warm(s, 'read', shape);
     // The gateway's own counters, over each onset and over the measured runs.
     const onset: SlowCount = { slow: 0, total: 0 };
@@ -142,11 +172,15 @@ async function main(): Promise<void> {
           await s.setSlow(true);
           await counted(s, onset, () => warm(s, 'read', { ...shape, warmSec: SLOW_ONSET_SEC }));
         }
-        await counted(s, measured, async () => { record(await measure(s, 'slow-node', 'read', slowShape, round, 3)); });
+        await counted(s, measured, async () => {
+          record(await measure(s, 'slow-node', 'read', slowShape, round, 3));
+        });
       }
     }
     const onsetShare = slowShare(onset);
-    console.log(`  Miniscale's gateway sent the slow node ${fmt(onsetShare * 100, 2)} % of the requests in the ${SLOW_ONSET_SEC} s after it turned slow (unmeasured)`);
+    console.log(
+      `  Miniscale's gateway sent the slow node ${fmt(onsetShare * 100, 2)} % of the requests in the ${SLOW_ONSET_SEC} s after it turned slow (unmeasured)`,
+    );
     slowNodeShare = { onset: onsetShare, measured: slowShare(measured) };
     console.log(`  and ${fmt(slowNodeShare.measured * 100, 2)} % of the measured runs' requests (nginx round-robin: 33 %)`);
     for (const s of slow) await s.stop();
@@ -154,17 +188,25 @@ async function main(): Promise<void> {
   }
 
   if (parts.has('kill-node')) {
-    console.log(`\nkill-node (one node SIGKILLed a third into each ${killShape.durationSec} s run; the peers' is restarted after the run, Miniscale's by \`up\`):`);
+    console.log(
+      `\nkill-node (one node SIGKILLed a third into each ${killShape.durationSec} s run; the peers' is restarted after the run, Miniscale's by \`up\`):`,
+    );
     for (let round = 1; round <= rounds; round++) {
       for (const s of all) {
         let after: (() => Promise<void>) | undefined;
-        record(await measure(s, 'kill-node', 'read', killShape, round, nodesOf(s), {
-          fault: async () => {
-            const killed = await s.killOne();
-            after = () => killed.afterRun();
-            return { recoveryMs: MINISCALE.includes(s.name) ? killed.recovered : undefined, heldConnections: killed.heldConnections, beforeEnd: killed.beforeEnd };
-          },
-        }));
+        record(
+          await measure(s, 'kill-node', 'read', killShape, round, nodesOf(s), {
+            fault: async () => {
+              const killed = await s.killOne();
+              after = () => killed.afterRun();
+              return {
+                recoveryMs: MINISCALE.includes(s.name) ? killed.recovered : undefined,
+                heldConnections: killed.heldConnections,
+                beforeEnd: killed.beforeEnd,
+              };
+            },
+          }),
+        );
         await after?.();
       }
     }
@@ -176,7 +218,11 @@ async function main(): Promise<void> {
     for (const topology of (values.quick ? ['one-hop'] : ['one-hop', 'gateway']) satisfies Topology[]) {
       console.log(`\nscaling (miniscale up${topology === 'gateway' ? ' --gateway' : ''} --nodes N, embedded, read):`);
       for (const nodes of [1, 2, 3]) {
-        const sys = await startMiniscale(topology === 'one-hop' ? 'miniscale' : 'miniscale-gateway', { topology, nodes, leaderboard: false });
+        const sys = await startMiniscale(topology === 'one-hop' ? 'miniscale' : 'miniscale-gateway', {
+          topology,
+          nodes,
+          leaderboard: false,
+        });
         await warm(sys, 'read', shape);
         const runs: RunRow[] = [];
         for (let round = 1; round <= rounds; round++) {
@@ -202,17 +248,44 @@ async function main(): Promise<void> {
   const t = targets(summaries);
   printTargets(t);
   const cpu = cpuContext(summaries);
-  if (cpu.length) console.log(`\nCPU per request of \`miniscale\` (every process of the system; steadier than req/s on a busy machine):\n${cpu.map((l) => `  ${l}`).join('\n')}`);
+  if (cpu.length)
+    console.log(
+      `\nCPU per request of \`miniscale\` (every process of the system; steadier than req/s on a busy machine):\n${cpu.map((l) => `  ${l}`).join('\n')}`,
+    );
   if (scaling.length) printScaling(scaling);
   console.log(`\n${machineLoad([...rows, ...scalingRuns])}`);
   console.log('whole stack and wrk on one machine: compare only numbers from the same run.');
 
-  writeJson(LATEST, rows.map(({ system, scenario, reqPerSec, p50Ms, p99Ms, errors, ...rest }) => ({ system, scenario, reqPerSec, p50Ms, p99Ms, errors, ...rest })));
+  writeJson(
+    LATEST,
+    rows.map(({ system, scenario, reqPerSec, p50Ms, p99Ms, errors, ...rest }) => ({
+      system,
+      scenario,
+      reqPerSec,
+      p50Ms,
+      p99Ms,
+      errors,
+      ...rest,
+    })),
+  );
   writeJson(DETAIL, {
-    date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadavg: os.loadavg(),
-    wrk: { ...shape, rounds }, wallSec: (Date.now() - started) / 1000, machineLoad: machineLoad([...rows, ...scalingRuns]), summaries, targets: t, slowNodeShare, scaling, rows,
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    loadavg: os.loadavg(),
+    wrk: { ...shape, rounds },
+    wallSec: (Date.now() - started) / 1000,
+    machineLoad: machineLoad([...rows, ...scalingRuns]),
+    summaries,
+    targets: t,
+    slowNodeShare,
+    scaling,
+    rows,
   });
-  console.log(`\nruns written to bench/results/latest.json, everything to bench/results/compare-latest.json (wall time ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  console.log(
+    `\nruns written to bench/results/latest.json, everything to bench/results/compare-latest.json (wall time ${((Date.now() - started) / 1000).toFixed(0)} s)`,
+  );
 }
 
 runBenchmark(main, 40 * 60_000);

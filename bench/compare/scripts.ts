@@ -12,7 +12,6 @@ import { SEED_STACK, tempDir } from '../support/processes.js';
 import { THREAD_SEEDING_LUA } from '../support/wrk.js';
 import type { Workload } from './names.js';
 
-
 /** The leaderboard every bench user submits to. */
 export const BOARD = 'bench';
 /** Counters spread over this many names. */

@@ -28,8 +28,12 @@ export interface RenderVars {
 
 /** The seed's render(): its @PLACEHOLDERS@ (MODE is per server block here). */
 export function substitute(text: string, v: RenderVars, mode = 'connect'): string {
-  return text.replaceAll('@RUN@', v.run).replaceAll('@APP@', v.app).replaceAll('@CONF@', v.conf)
-    .replaceAll('@CHILDREN@', String(v.children)).replaceAll('@MODE@', mode);
+  return text
+    .replaceAll('@RUN@', v.run)
+    .replaceAll('@APP@', v.app)
+    .replaceAll('@CONF@', v.conf)
+    .replaceAll('@CHILDREN@', String(v.children))
+    .replaceAll('@MODE@', mode);
 }
 
 /** Rewrites `127.0.0.1:<from>` to `127.0.0.1:<to>` for every pair, in one pass. */
@@ -97,7 +101,13 @@ export function backendFpmConf(template: string, v: RenderVars, seedPort: number
  */
 export function lbNginxConf(template: string, v: RenderVars, upstreams: number[], port: number, staticPort: number): string {
   if (upstreams.length !== 3) throw new Error('the seed load balancer has three upstream servers');
-  return remapPorts(substitute(template, v), { 8000: upstreams[0]!, 8001: upstreams[1]!, 8002: upstreams[2]!, 8080: port, 8081: staticPort });
+  return remapPorts(substitute(template, v), {
+    8000: upstreams[0]!,
+    8001: upstreams[1]!,
+    8002: upstreams[2]!,
+    8080: port,
+    8081: staticPort,
+  });
 }
 
 export function readTemplate(seedDir: string, name: string): string {

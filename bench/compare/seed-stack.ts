@@ -54,7 +54,12 @@ function runDir(name: string): string {
   return dir;
 }
 
-const vars = (run: string): RenderVars => ({ run, app: path.join(SEED_DIR, 'app'), conf: path.join(SEED_DIR, 'conf'), children: FPM_CHILDREN });
+const vars = (run: string): RenderVars => ({
+  run,
+  app: path.join(SEED_DIR, 'app'),
+  conf: path.join(SEED_DIR, 'conf'),
+  children: FPM_CHILDREN,
+});
 
 function fpmBinary(): string {
   for (const bin of ['/usr/sbin/php-fpm8.2', '/usr/sbin/php-fpm8.3', '/usr/sbin/php-fpm']) if (existsSync(bin)) return bin;

@@ -36,24 +36,34 @@ export interface SlowSystem extends System {
 
 export async function startDelayProxy(targetPort: number, delayMs = SLOW_MS): Promise<DelayProxy> {
   const port = await freePort();
-  const child = startTracked(process.execPath, ['--import', 'tsx', PROXY, String(port), String(targetPort), String(delayMs)],
-    { cwd: path.dirname(PROXY), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = startTracked(process.execPath, ['--import', 'tsx', PROXY, String(port), String(targetPort), String(delayMs)], {
+    cwd: path.dirname(PROXY),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   await waitForLine(child, /"event":"listening"/, 'delay proxy');
   const lines = createInterface({ input: child.stdout! });
   return {
-    port, pid: child.pid!,
-    setSlow: (on) => new Promise<void>((resolve, reject) => {
-      const want = JSON.stringify({ event: 'delay', ms: on ? delayMs : 0 });
-      const onLine = (line: string) => {
-        if (line.trim() !== want) return;
-        done();
-        resolve();
-      };
-      const timer = setTimeout(() => { done(); reject(new Error(`the delay proxy did not answer "${on ? 'slow' : 'fast'}" within 5 s`)); }, 5_000);
-      const done = () => { clearTimeout(timer); lines.off('line', onLine); };
-      lines.on('line', onLine);
-      child.stdin!.write(on ? 'slow\n' : 'fast\n');
-    }),
+    port,
+    pid: child.pid!,
+    setSlow: (on) =>
+      new Promise<void>((resolve, reject) => {
+        const want = JSON.stringify({ event: 'delay', ms: on ? delayMs : 0 });
+        const onLine = (line: string) => {
+          if (line.trim() !== want) return;
+          done();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`the delay proxy did not answer "${on ? 'slow' : 'fast'}" within 5 s`));
+        }, 5_000);
+        const done = () => {
+          clearTimeout(timer);
+          lines.off('line', onLine);
+        };
+        lines.on('line', onLine);
+        child.stdin!.write(on ? 'slow\n' : 'fast\n');
+      }),
     stop: () => stop(child, 'SIGTERM'),
   };
 }
@@ -61,19 +71,29 @@ export async function startDelayProxy(targetPort: number, delayMs = SLOW_MS): Pr
 /** The peers behind fresh load balancers whose third upstream is slow. */
 export async function slowPeers(peers: Peers): Promise<SlowSystem[]> {
   const variants: Array<[SystemName, LbFlavour, 'connect' | 'pconnect' | 'node']> = [
-    ['seed-php', 'literal', 'connect'], ['seed-php-keepalive', 'keepalive', 'pconnect'], ['node-naive', 'keepalive', 'node'],
+    ['seed-php', 'literal', 'connect'],
+    ['seed-php-keepalive', 'keepalive', 'pconnect'],
+    ['node-naive', 'keepalive', 'node'],
   ];
   const systems: SlowSystem[] = [];
   for (const [name, flavour, port] of variants) {
     const backends = port === 'node' ? peers.kvjs : peers.php;
     const proxy = await startDelayProxy(backendPort(backends[2]!, port));
-    const lb = await startLoadBalancer(`${name}-slow`, flavour, [backendPort(backends[0]!, port), backendPort(backends[1]!, port), proxy.port]);
+    const lb = await startLoadBalancer(`${name}-slow`, flavour, [
+      backendPort(backends[0]!, port),
+      backendPort(backends[1]!, port),
+      proxy.port,
+    ]);
     const base = peers.systems.find((s) => s.name === name)!;
     systems.push({
-      ...base, url: lb.url,
+      ...base,
+      url: lb.url,
       groups: () => ({ ...base.groups(), lb: [lb.pid], proxy: [proxy.pid] }),
       setSlow: (on) => proxy.setSlow(on),
-      stop: async () => { await lb.stop(); await proxy.stop(); },
+      stop: async () => {
+        await lb.stop();
+        await proxy.stop();
+      },
     });
   }
   return systems;
@@ -108,10 +128,16 @@ export async function slowMiniscale(wechat: { api: string; appid: string; secret
   const tokens = await login(direct, `slow-${process.pid}-${Date.now()}`);
   await preloadNode(direct, tokens);
   return {
-    name: 'miniscale-gateway', url: split.url, scripts: miniscaleScripts(tokens), slowPort: proxy!.port,
+    name: 'miniscale-gateway',
+    url: split.url,
+    scripts: miniscaleScripts(tokens),
+    slowPort: proxy!.port,
     groups: () => ({ gateway: [split.gatewayPid], nodes: split.nodePids, proxy: [proxy!.pid] }),
     killOne: () => Promise.reject(new Error('not used in the slow-node scenario')),
     setSlow: (on) => proxy!.setSlow(on),
-    stop: async () => { await split.stop(); await proxy?.stop(); },
+    stop: async () => {
+      await split.stop();
+      await proxy?.stop();
+    },
   };
 }

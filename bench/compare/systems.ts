@@ -26,7 +26,12 @@ export interface System {
    * system recovers by itself; `heldConnections`: the client connections the killed
    * node held, where clients connect to it directly (one hop).
    */
-  killOne(): Promise<{ recovered: Promise<number | null>; heldConnections?: number; beforeEnd?: () => Promise<string>; afterRun(): Promise<void> }>;
+  killOne(): Promise<{
+    recovered: Promise<number | null>;
+    heldConnections?: number;
+    beforeEnd?: () => Promise<string>;
+    afterRun(): Promise<void>;
+  }>;
   stop(): Promise<void>;
 }
 
@@ -44,7 +49,9 @@ export async function startPeers(redis: { port: number; pid: number }): Promise<
   for (let i = 0; i < 3; i++) kvjs.push(await startNodeBackend(i, redis.port));
   const scripts = peerScripts();
   const peer = async (name: SystemName, lb: LoadBalancer, backends: Backend[]): Promise<System> => ({
-    name, url: lb.url, scripts,
+    name,
+    url: lb.url,
+    scripts,
     groups: () => ({ lb: [lb.pid], backends: backends.flatMap((b) => b.pids()), redis: [redis.pid] }),
     killOne: async () => {
       const victim = backends[backends.length - 1]!;
@@ -54,9 +61,33 @@ export async function startPeers(redis: { port: number; pid: number }): Promise<
     stop: () => lb.stop(),
   });
   const systems = [
-    await peer('seed-php', await startLoadBalancer('seed-php', 'literal', php.map((b) => backendPort(b, 'connect'))), php),
-    await peer('seed-php-keepalive', await startLoadBalancer('seed-php-keepalive', 'keepalive', php.map((b) => backendPort(b, 'pconnect'))), php),
-    await peer('node-naive', await startLoadBalancer('node-naive', 'keepalive', kvjs.map((b) => backendPort(b, 'node'))), kvjs),
+    await peer(
+      'seed-php',
+      await startLoadBalancer(
+        'seed-php',
+        'literal',
+        php.map((b) => backendPort(b, 'connect')),
+      ),
+      php,
+    ),
+    await peer(
+      'seed-php-keepalive',
+      await startLoadBalancer(
+        'seed-php-keepalive',
+        'keepalive',
+        php.map((b) => backendPort(b, 'pconnect')),
+      ),
+      php,
+    ),
+    await peer(
+      'node-naive',
+      await startLoadBalancer(
+        'node-naive',
+        'keepalive',
+        kvjs.map((b) => backendPort(b, 'node')),
+      ),
+      kvjs,
+    ),
   ];
   await preloadPeer(redis.port, systems[2]!.url);
   for (const s of systems) await checkPeer(s);
@@ -78,20 +109,34 @@ async function checkPeer(s: System): Promise<void> {
  * `up`'s children), then `up` itself — one hop's "primary" (it accepts connections and
  * hands them to the workers), `--gateway`'s "gateway".
  */
-export async function startMiniscale(name: SystemName, o: { topology: Topology; nodes?: number; redis?: { url: string; pid: number }; leaderboard?: boolean }): Promise<System & { up: UpSystem }> {
-  const up = await startUp({ topology: o.topology, nodes: o.nodes, storeArgs: o.redis ? ['--store', 'redis', '--store-url', o.redis.url] : [] });
+export async function startMiniscale(
+  name: SystemName,
+  o: { topology: Topology; nodes?: number; redis?: { url: string; pid: number }; leaderboard?: boolean },
+): Promise<System & { up: UpSystem }> {
+  const up = await startUp({
+    topology: o.topology,
+    nodes: o.nodes,
+    storeArgs: o.redis ? ['--store', 'redis', '--store-url', o.redis.url] : [],
+  });
   const tokens = await login(up.url, `${name}-${process.pid}-${Date.now()}`);
   await preloadNode(up.url, tokens);
   if (o.leaderboard !== false) await preloadLeaderboard(up.url);
   const front = o.topology === 'one-hop' ? 'primary' : 'gateway';
   return {
-    name, url: up.url, up, scripts: miniscaleScripts(tokens),
+    name,
+    url: up.url,
+    up,
+    scripts: miniscaleScripts(tokens),
     groups: () => ({ nodes: up.nodePids(), [front]: [up.upPid], ...(o.redis ? { redis: [o.redis.pid] } : {}) }),
     killOne: async () => {
       const killed = await killNode(up);
       return {
-        recovered: killed.recovered, heldConnections: killed.heldConnections, beforeEnd: killed.connections,
-        afterRun: async () => { await killed.recovered.catch(() => undefined); },
+        recovered: killed.recovered,
+        heldConnections: killed.heldConnections,
+        beforeEnd: killed.connections,
+        afterRun: async () => {
+          await killed.recovered.catch(() => undefined);
+        },
       };
     },
     stop: () => up.stop(),

@@ -23,8 +23,12 @@ export interface Upstream {
  * `Keep-Alive: timeout=5`): the gateway's pool gives idle sockets up 2 s before that.
  */
 export async function startUpstream(id: string, port?: number): Promise<Upstream> {
-  const p = port ?? await freePort();
-  const child = startTracked(process.execPath, ['--import', 'tsx', path.join(REPO, 'test/gateway/upstream-server.ts'), '--id', id, '--port', String(p)], { cwd: REPO });
+  const p = port ?? (await freePort());
+  const child = startTracked(
+    process.execPath,
+    ['--import', 'tsx', path.join(REPO, 'test/gateway/upstream-server.ts'), '--id', id, '--port', String(p)],
+    { cwd: REPO },
+  );
   await waitForLine(child, /"listening"/, `upstream ${id}`);
   return { id, port: p, url: `http://127.0.0.1:${p}`, child };
 }
@@ -43,8 +47,18 @@ export async function startGateway(upstreams: Upstream[], opts: { cpuProfDir?: s
   requireBuilt('bench:gateway');
   const port = await freePort();
   const node = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
-  const args = [...node, CLI, 'gateway', '--port', String(port), '--host', '127.0.0.1', '--no-access-log',
-    ...upstreams.flatMap((u) => ['--upstream', u.url]), ...(opts.extraArgs ?? [])];
+  const args = [
+    ...node,
+    CLI,
+    'gateway',
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--no-access-log',
+    ...upstreams.flatMap((u) => ['--upstream', u.url]),
+    ...(opts.extraArgs ?? []),
+  ];
   const child = startTracked(process.execPath, args, { cwd: REPO, env: { ...process.env, MINISCALE_LOG_LEVEL: 'warn' } });
   await waitForLine(child, /"event":"listening"/, 'gateway');
   return { url: `http://127.0.0.1:${port}`, child };
@@ -63,7 +77,9 @@ export async function startNginx(upstreams: Upstream[]): Promise<Balancer> {
   const port = await freePort();
   // As root, nginx would run its workers as `nobody`, who cannot use our 0700 temp dir.
   const user = process.getuid?.() === 0 ? 'user root;\n' : '';
-  writeFileSync(path.join(dir, 'nginx.conf'), `${user}worker_processes auto;
+  writeFileSync(
+    path.join(dir, 'nginx.conf'),
+    `${user}worker_processes auto;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 4096; }
@@ -84,10 +100,13 @@ ${upstreams.map((u) => `        server 127.0.0.1:${u.port};`).join('\n')}
         }
     }
 }
-`);
+`,
+  );
   const child = startTracked(bin, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;']);
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   child.stdout!.resume();
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100 && child.exitCode === null; i++) {

@@ -80,7 +80,9 @@ export function summarize(rows: Row[]): Summary[] {
       const runs = runsOf(rows, scenario, lb);
       if (runs.length === 0) continue;
       out.push({
-        scenario, lb, rounds: runs.length,
+        scenario,
+        lb,
+        rounds: runs.length,
         rps: median(runs.map((r) => r.rps)),
         p50Ms: median(runs.map((r) => r.times?.p50Ms ?? NaN)),
         p99Ms: median(runs.map(p99)),
@@ -101,24 +103,30 @@ export function targets(rows: Row[]): Target[] {
   const ap99 = pairedRatio(rows, SCENARIOS.a, p99);
   if (ap99) out.push(atMost('(a) gateway p99 ≤ 2 × nginx', ap99, 2));
   const aw = pairedRatio(rows, SCENARIOS.a, (r) => r.p99Ms);
-  if (aw) out.push(atMost('(a) the same, wrk\'s corrected p99', aw, 2));
+  if (aw) out.push(atMost("(a) the same, wrk's corrected p99", aw, 2));
   const bp99 = pairedRatio(rows, SCENARIOS.b, p99);
   if (bp99) out.push(atMost('(b) p2c-EWMA p99 ≤ ⅓ × nginx round-robin p99', bp99, 1 / 3));
   const bw = pairedRatio(rows, SCENARIOS.b, (r) => r.p99Ms);
-  if (bw) out.push(atMost('(b) the same, wrk\'s corrected p99', bw, 1 / 3));
+  if (bw) out.push(atMost("(b) the same, wrk's corrected p99", bw, 1 / 3));
   const gc = runsOf(rows, SCENARIOS.c, GATEWAY);
   const nc = runsOf(rows, SCENARIOS.c, NGINX);
   if (gc.length > 0 && nc.length > 0) {
     const g = gc.reduce((n, r) => n + failed(r), 0);
     const n = nc.reduce((s, r) => s + failed(r), 0);
-    out.push({ name: '(c) failed requests: gateway ≤ nginx', measured: `${g} vs ${n} over ${gc.length} round${gc.length === 1 ? '' : 's'}`, pass: g <= n });
+    out.push({
+      name: '(c) failed requests: gateway ≤ nginx',
+      measured: `${g} vs ${n} over ${gc.length} round${gc.length === 1 ? '' : 's'}`,
+      pass: g <= n,
+    });
   }
   return out;
 }
 
 /** "1.62× (1.41–1.90 over 3 rounds)": the median of the paired ratios and their range. */
 function describe(r: PairedRatio): string {
-  return r.rounds.length === 1 ? times(r.median) : `${times(r.median)} (${times(r.min).slice(0, -1)}–${times(r.max).slice(0, -1)} over ${r.rounds.length} rounds)`;
+  return r.rounds.length === 1
+    ? times(r.median)
+    : `${times(r.median)} (${times(r.min).slice(0, -1)}–${times(r.max).slice(0, -1)} over ${r.rounds.length} rounds)`;
 }
 
 const times = (v: number): string => `${v.toFixed(v < 0.1 ? 3 : 2)}×`;
@@ -128,7 +136,19 @@ function atMost(name: string, r: PairedRatio, limit: number): Target {
 }
 
 export function printTable(rows: Row[]): void {
-  const head = ['scenario', 'load balancer', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'wrk p99 ms', 'failed', 'req/s ÷ nginx', 'p99 ÷ nginx', 'wrk p99 ÷ nginx'];
+  const head = [
+    'scenario',
+    'load balancer',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'p99.9 ms',
+    'wrk p99 ms',
+    'failed',
+    'req/s ÷ nginx',
+    'p99 ÷ nginx',
+    'wrk p99 ÷ nginx',
+  ];
   const right = [false, false, true, true, true, true, true, true, true, true, true];
   const paired = (s: Scenario, metric: (r: WrkResult) => number) => {
     const r = pairedRatio(rows, s, metric);
@@ -137,16 +157,35 @@ export function printTable(rows: Row[]): void {
   };
   const body = summarize(rows).map((s) => {
     const gw = s.lb === GATEWAY;
-    return [s.scenario, s.lb, fmt(s.rps, 0), fmt(s.p50Ms, 2), fmt(s.p99Ms, 2), fmt(s.p999Ms, 2), fmt(s.wrkP99Ms, 2), `${s.failed} of ${s.requests}`,
-      gw ? paired(s.scenario, (r) => r.rps) : '', gw ? paired(s.scenario, p99) : '', gw ? paired(s.scenario, (r) => r.p99Ms) : ''];
+    return [
+      s.scenario,
+      s.lb,
+      fmt(s.rps, 0),
+      fmt(s.p50Ms, 2),
+      fmt(s.p99Ms, 2),
+      fmt(s.p999Ms, 2),
+      fmt(s.wrkP99Ms, 2),
+      `${s.failed} of ${s.requests}`,
+      gw ? paired(s.scenario, (r) => r.rps) : '',
+      gw ? paired(s.scenario, p99) : '',
+      gw ? paired(s.scenario, (r) => r.p99Ms) : '',
+    ];
   });
   const rounds = Math.max(...rows.map((r) => r.round));
-  console.log('p50/p99/p99.9: every request wrk sent, timed on the client; wrk p99: wrk\'s own, corrected for coordinated omission');
-  if (rounds > 1) console.log(`each cell: the median over ${rounds} rounds (failures: the sum); ratios: the median of the per-round gateway ÷ nginx ratios (range)`);
+  console.log("p50/p99/p99.9: every request wrk sent, timed on the client; wrk p99: wrk's own, corrected for coordinated omission");
+  if (rounds > 1)
+    console.log(
+      `each cell: the median over ${rounds} rounds (failures: the sum); ratios: the median of the per-round gateway ÷ nginx ratios (range)`,
+    );
   console.log('');
   printMarkdownTable(head, body, right);
   for (const r of rows) {
-    if (r.shares) console.log(`\n${r.scenario}, round ${r.round}, gateway: requests per upstream ${Object.entries(r.shares).map(([u, v]) => `${u} ${(v * 100).toFixed(2)} %`).join(', ')}`);
+    if (r.shares)
+      console.log(
+        `\n${r.scenario}, round ${r.round}, gateway: requests per upstream ${Object.entries(r.shares)
+          .map(([u, v]) => `${u} ${(v * 100).toFixed(2)} %`)
+          .join(', ')}`,
+      );
   }
 }
 

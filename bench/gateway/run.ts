@@ -32,20 +32,29 @@ import { setLatency, startGateway, startNginx, startUpstream, type Balancer, typ
 import { failed, printTable, printTargets, SCENARIOS, summarize, targets, type LbName, type Row, type Scenario } from './report.js';
 
 const RESULTS = fileURLToPath(new URL('../results/gateway-latest.json', import.meta.url));
-const USAGE = 'usage: npm run bench:gateway -- [--quick] [--duration S] [--rounds N] [--connections N] [--threads N] [--profile] [--only a,b,c] [--gateway-args="--workers 2 ..."]';
+const USAGE =
+  'usage: npm run bench:gateway -- [--quick] [--duration S] [--rounds N] [--connections N] [--threads N] [--profile] [--only a,b,c] [--gateway-args="--workers 2 ..."]';
 
-const { values } = parseCommandLine({
-  ...LOAD_OPTIONS,
-  profile: { type: 'boolean', default: false },
-  only: { type: 'string', default: 'a,b,c' },
-  'gateway-args': { type: 'string', default: '' },
-}, USAGE);
+const { values } = parseCommandLine(
+  {
+    ...LOAD_OPTIONS,
+    profile: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'a,b,c' },
+    'gateway-args': { type: 'string', default: '' },
+  },
+  USAGE,
+);
 const durationSec = Number(values.duration ?? (values.quick ? 3 : 10));
 const warmSec = values.quick ? 1 : 2;
 const rounds = Number(values.rounds ?? (values.quick ? 1 : 3));
 const connections = Number(values.connections);
 const threads = Number(values.threads);
-for (const [name, v] of [['--duration', durationSec], ['--rounds', rounds], ['--connections', connections], ['--threads', threads]] as const) {
+for (const [name, v] of [
+  ['--duration', durationSec],
+  ['--rounds', rounds],
+  ['--connections', connections],
+  ['--threads', threads],
+] as const) {
   if (!Number.isInteger(v) || v <= 0 || v > 600) {
     console.error(`${name} must be a positive integer\n${USAGE}`);
     process.exit(2);
@@ -58,12 +67,13 @@ if (only.size === 0 || [...only].some((s) => !(s in SCENARIOS))) {
 }
 const gatewayArgs = values['gateway-args'].split(/\s+/).filter(Boolean);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const load = (lb: Balancer, seconds = durationSec): Promise<WrkResult> => wrk({ url: `${lb.url}/`, threads, connections, durationSec: seconds, timeRequests: true });
+const load = (lb: Balancer, seconds = durationSec): Promise<WrkResult> =>
+  wrk({ url: `${lb.url}/`, threads, connections, durationSec: seconds, timeRequests: true });
 
 /** Requests per upstream so far, from the gateway's admin API (keyed by the upstream's id). */
 async function gatewayCounts(gw: Balancer, ups: Upstream[]): Promise<Record<string, number>> {
   const res = await request(`${gw.url}/_gateway/upstreams`);
-  const body = await res.body.json() as { upstreams: Array<{ url: string; requests: number }> };
+  const body = (await res.body.json()) as { upstreams: Array<{ url: string; requests: number }> };
   return Object.fromEntries(body.upstreams.map((u) => [ups.find((x) => x.url === u.url)?.id ?? u.url, u.requests]));
 }
 
@@ -72,11 +82,16 @@ async function main(): Promise<void> {
   let gw = await startGateway(ups, { extraArgs: gatewayArgs });
   const nginx = await startNginx(ups);
   console.log(`gateway ${gw.url} (dist/cli.js), nginx ${nginx.url}, upstreams ${ups.map((u) => u.url).join(' ')}`);
-  console.log(`wrk -t${threads} -c${connections} -d${durationSec}s on ${os.cpus().length} cores; each scenario: ${rounds} round${rounds === 1 ? '' : 's'} of gateway and nginx back to back\n`);
+  console.log(
+    `wrk -t${threads} -c${connections} -d${durationSec}s on ${os.cpus().length} cores; each scenario: ${rounds} round${rounds === 1 ? '' : 's'} of gateway and nginx back to back\n`,
+  );
   const rows: Row[] = [];
 
   const measureOnce = async (scenario: Scenario, round: number, during?: () => Promise<void>) => {
-    const both: Array<[Balancer, LbName]> = [[gw, 'miniscale gateway'], [nginx, 'nginx (keepalive)']];
+    const both: Array<[Balancer, LbName]> = [
+      [gw, 'miniscale gateway'],
+      [nginx, 'nginx (keepalive)'],
+    ];
     // Alternate who goes first, so neither always runs on the machine the other just warmed.
     for (const [lb, name] of round % 2 === 1 ? both : both.reverse()) {
       const before = cpuSnapshot();
@@ -92,8 +107,11 @@ async function main(): Promise<void> {
         shares = Object.fromEntries(Object.entries(delta).map(([id, n]) => [id, total > 0 ? n / total : 0]));
       }
       rows.push({ scenario, lb: name, round, ...result, shares, foreignCpu });
-      const busy = foreignCpu !== null && foreignCpu > 0.05 ? ` (other processes were using ${Math.round(foreignCpu * 100)} % of the CPU)` : '';
-      console.log(`  ${scenario} · round ${round} · ${name}: ${Math.round(result.rps)} req/s, p50 ${result.times?.p50Ms.toFixed(2)} ms, p99 ${result.times?.p99Ms.toFixed(2)} ms (wrk ${result.p99Ms.toFixed(2)} ms), ${failed(result)} failed${busy}`);
+      const busy =
+        foreignCpu !== null && foreignCpu > 0.05 ? ` (other processes were using ${Math.round(foreignCpu * 100)} % of the CPU)` : '';
+      console.log(
+        `  ${scenario} · round ${round} · ${name}: ${Math.round(result.rps)} req/s, p50 ${result.times?.p50Ms.toFixed(2)} ms, p99 ${result.times?.p99Ms.toFixed(2)} ms (wrk ${result.p99Ms.toFixed(2)} ms), ${failed(result)} failed${busy}`,
+      );
     }
   };
   const measure = async (scenario: Scenario, during?: () => Promise<void>) => {
@@ -126,7 +144,9 @@ async function main(): Promise<void> {
   printTable(rows);
   const list = targets(rows);
   printTargets(list);
-  console.log('\nindicative: a 2-core box shared with wrk and the upstreams (and here with whatever else runs); re-run on a quiet machine.');
+  console.log(
+    '\nindicative: a 2-core box shared with wrk and the upstreams (and here with whatever else runs); re-run on a quiet machine.',
+  );
 
   let profile: ProfileSummary | undefined;
   if (values.profile) {
@@ -145,15 +165,26 @@ async function main(): Promise<void> {
       console.log(`\nprofiled run (a): ${Math.round(result.rps)} req/s under --cpu-prof`);
       await stop(gw.child, 'SIGTERM'); // V8 writes the profile as the process exits
       profile = summarizeProfileDir(dir, gatewayBucket, fromMs, toMs);
-      printProfile(profile, 'the gateway under (a)\'s load', result.requests, cpu);
+      printProfile(profile, "the gateway under (a)'s load", result.requests, cpu);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
   writeJson(RESULTS, {
-    date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(),
-    gateway: 'node dist/cli.js gateway (p2c-ewma)', gatewayArgs, durationSec, rounds, connections, threads,
-    summary: summarize(rows), rows, targets: list, profile,
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    loadavg: os.loadavg(),
+    gateway: 'node dist/cli.js gateway (p2c-ewma)',
+    gatewayArgs,
+    durationSec,
+    rounds,
+    connections,
+    threads,
+    summary: summarize(rows),
+    rows,
+    targets: list,
+    profile,
   });
   console.log(`\nresults written to ${path.relative(process.cwd(), RESULTS)}`);
 }
@@ -161,4 +192,3 @@ async function main(): Promise<void> {
 // Each run: the load, a second of CPU sampling before it, the admin API calls and (c)'s restart.
 const planMs = only.size * rounds * 2 * (durationSec + 3) * 1000 + (values.profile ? 2 * (durationSec + warmSec) * 1000 : 0);
 runBenchmark(main, Math.max(5 * 60_000, planMs + 2 * 60_000));
-

@@ -19,7 +19,12 @@ export const SIM_ADMIN_KEY = 'sim-admin-key-0123456789abcdef';
 /** Shared by every host: one admin key; no rate limits (the load is a few users on one IP, on purpose). */
 function simEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return {
-    ...process.env, MINISCALE_ADMIN_KEY: SIM_ADMIN_KEY, MINISCALE_RATE_LIMIT_USER: '0', MINISCALE_RATE_LIMIT_IP: '0', MINISCALE_LOG_LEVEL: 'warn', ...extra,
+    ...process.env,
+    MINISCALE_ADMIN_KEY: SIM_ADMIN_KEY,
+    MINISCALE_RATE_LIMIT_USER: '0',
+    MINISCALE_RATE_LIMIT_IP: '0',
+    MINISCALE_LOG_LEVEL: 'warn',
+    ...extra,
   };
 }
 
@@ -42,8 +47,22 @@ export interface AppMachine {
 export async function startAppMachine(host: Host, seedUrl: string, nodes: number, env: NodeJS.ProcessEnv): Promise<AppMachine> {
   const url = `http://${host.ip}:${APP_PORT}`;
   const [cmd, args] = host.exec(process.execPath, [
-    CLI, 'up', '--host', host.ip, '--port', String(APP_PORT), '--nodes', String(nodes),
-    '--store', 'redis-cluster', '--store-url', seedUrl, '--advertise', url, '--data', tempDir(`miniscale-sim-${host.name}-`),
+    CLI,
+    'up',
+    '--host',
+    host.ip,
+    '--port',
+    String(APP_PORT),
+    '--nodes',
+    String(nodes),
+    '--store',
+    'redis-cluster',
+    '--store-url',
+    seedUrl,
+    '--advertise',
+    url,
+    '--data',
+    tempDir(`miniscale-sim-${host.name}-`),
   ]);
   const child = startTracked(cmd, args, { env: simEnv(env) });
   keepLog(child, host, 'up');
@@ -68,24 +87,49 @@ export interface GatewayMachine {
 
 export async function startGatewayMachine(host: Host, seedUrl: string, env: NodeJS.ProcessEnv): Promise<GatewayMachine> {
   const [cmd, args] = host.exec(process.execPath, [
-    CLI, 'gateway', '--host', host.ip, '--port', String(APP_PORT), '--discover', '--store', 'redis-cluster', '--store-url', seedUrl,
-    '--discover-interval', '500', '--health-interval', '500', '--no-access-log',
+    CLI,
+    'gateway',
+    '--host',
+    host.ip,
+    '--port',
+    String(APP_PORT),
+    '--discover',
+    '--store',
+    'redis-cluster',
+    '--store-url',
+    seedUrl,
+    '--discover-interval',
+    '500',
+    '--health-interval',
+    '500',
+    '--no-access-log',
     // A node answers within its store's 2 s op timeout; one that has not in 5 s is cut off.
-    '--try-timeout', '5000',
+    '--try-timeout',
+    '5000',
   ]);
   const child = startTracked(cmd, args, { env: simEnv({ MINISCALE_LOG_LEVEL: 'info', ...env }) });
   keepLog(child, host, 'gateway');
   await waitForLine(child, /"event":"listening"/, `miniscale gateway on ${host.name}`, 60_000);
   const url = `http://${host.ip}:${APP_PORT}`;
   const admin = async (method: 'GET' | 'POST', path: string): Promise<unknown> => {
-    const res = await request(`${url}/_gateway/${path}`, { method, headers: { authorization: `Bearer ${SIM_ADMIN_KEY}` }, reset: true, headersTimeout: 5_000 });
+    const res = await request(`${url}/_gateway/${path}`, {
+      method,
+      headers: { authorization: `Bearer ${SIM_ADMIN_KEY}` },
+      reset: true,
+      headersTimeout: 5_000,
+    });
     const body = await res.body.json();
     if (res.statusCode !== 200) throw new Error(`${method} /_gateway/${path}: ${res.statusCode} ${JSON.stringify(body)}`);
     return body;
   };
   return {
-    host, url, child,
-    upstreams: async () => ((await admin('GET', 'upstreams')) as { upstreams: { url: string; state: string; inflight: number; requests: number }[] }).upstreams,
-    drain: async (ref) => { await admin('POST', `upstreams/${encodeURIComponent(ref)}/drain`); },
+    host,
+    url,
+    child,
+    upstreams: async () =>
+      ((await admin('GET', 'upstreams')) as { upstreams: { url: string; state: string; inflight: number; requests: number }[] }).upstreams,
+    drain: async (ref) => {
+      await admin('POST', `upstreams/${encodeURIComponent(ref)}/drain`);
+    },
   };
 }

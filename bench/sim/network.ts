@@ -86,7 +86,10 @@ function quietly(fn: () => unknown): void {
 
 /** A /24 in 10.0.0.0/8 that no interface of this machine is on yet. */
 function freeSubnet(): string {
-  const used = ip('-o', '-4', 'addr').split('\n').map((l) => l.split(/\s+/)[3]?.split('.').slice(0, 3).join('.')).filter(Boolean);
+  const used = ip('-o', '-4', 'addr')
+    .split('\n')
+    .map((l) => l.split(/\s+/)[3]?.split('.').slice(0, 3).join('.'))
+    .filter(Boolean);
   for (let i = 0; i < 50; i++) {
     // 10.231.* is the fault tests' (test/faults/lib/netns.ts), which may run meanwhile.
     const subnet = `10.${randomInt(200, 230)}.${randomInt(1, 250)}`;
@@ -142,7 +145,10 @@ export function createNetwork(hostNames: string[]): SimNetwork {
 
 function hostPids(namespace: string): number[] {
   try {
-    return ip('netns', 'pids', namespace).split('\n').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+    return ip('netns', 'pids', namespace)
+      .split('\n')
+      .map(Number)
+      .filter((n) => Number.isInteger(n) && n > 0);
   } catch {
     return [];
   }

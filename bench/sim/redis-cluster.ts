@@ -45,7 +45,10 @@ export interface SimRedisCluster {
 
 export async function startSimRedisCluster(hosts: Host[], dataDir: string, shards: number, replicas: number): Promise<SimRedisCluster> {
   const nodes: SimRedisNode[] = planRedisLayout(hosts.length, shards, replicas).map((p) => ({
-    ...p, hostName: hosts[p.host]!.name, ip: hosts[p.host]!.ip, dir: path.join(dataDir, `redis-${hosts[p.host]!.name}-${p.port}`),
+    ...p,
+    hostName: hosts[p.host]!.name,
+    ip: hosts[p.host]!.ip,
+    dir: path.join(dataDir, `redis-${hosts[p.host]!.name}-${p.port}`),
   }));
   const hostOf = (n: SimRedisNode) => hosts.find((h) => h.name === n.hostName)!;
   await Promise.all(nodes.map((n) => launch(n, hostOf(n))));
@@ -70,9 +73,28 @@ export async function startSimRedisCluster(hosts: Host[], dataDir: string, shard
 async function launch(n: SimRedisNode, host: Host): Promise<void> {
   mkdirSync(n.dir, { recursive: true });
   const [cmd, args] = host.exec('redis-server', [
-    '--bind', n.ip, '--port', String(n.port), '--dir', n.dir, '--protected-mode', 'no', '--daemonize', 'no',
-    '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(NODE_TIMEOUT_MS),
-    '--appendonly', 'yes', '--save', '', '--loglevel', 'warning',
+    '--bind',
+    n.ip,
+    '--port',
+    String(n.port),
+    '--dir',
+    n.dir,
+    '--protected-mode',
+    'no',
+    '--daemonize',
+    'no',
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    'nodes.conf',
+    '--cluster-node-timeout',
+    String(NODE_TIMEOUT_MS),
+    '--appendonly',
+    'yes',
+    '--save',
+    '',
+    '--loglevel',
+    'warning',
   ]);
   n.child = startTracked(cmd, args, { stdio: 'ignore' });
   const deadline = Date.now() + 15_000;
@@ -89,7 +111,14 @@ function running(n: SimRedisNode): boolean {
 }
 
 function connect(n: { ip: string; port: number }): Redis {
-  const conn = new Redis({ host: n.ip, port: n.port, lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const conn = new Redis({
+    host: n.ip,
+    port: n.port,
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   conn.on('error', () => undefined); // connect() rejects with it; this only keeps ioredis from printing it
   return conn;
 }
@@ -114,7 +143,13 @@ async function ping(n: SimRedisNode): Promise<boolean> {
 
 async function redisCli(args: string[]): Promise<void> {
   const { stdout, stderr } = await run('redis-cli', args, { timeout: 60_000 });
-  if (/\[ERR\]/.test(stdout + stderr)) throw new Error(`redis-cli ${args.slice(0, 2).join(' ')}: ${(stdout + stderr).split('\n').filter((l) => /ERR/.test(l)).join(' | ')}`);
+  if (/\[ERR\]/.test(stdout + stderr))
+    throw new Error(
+      `redis-cli ${args.slice(0, 2).join(' ')}: ${(stdout + stderr)
+        .split('\n')
+        .filter((l) => /ERR/.test(l))
+        .join(' | ')}`,
+    );
 }
 
 /** MEET the primary, wait until gossip has told the replica its id, then REPLICATE it. */
@@ -127,7 +162,8 @@ async function replicate(replica: SimRedisNode, primary: SimRedisNode): Promise<
       await ask(replica, 'CLUSTER', 'REPLICATE', primaryId);
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${replica.ip}:${replica.port} cannot replicate ${primary.ip}:${primary.port}: ${(err as Error).message}`);
+      if (Date.now() > deadline)
+        throw new Error(`${replica.ip}:${replica.port} cannot replicate ${primary.ip}:${primary.port}: ${(err as Error).message}`);
       await sleep(200);
     }
   }

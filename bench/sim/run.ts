@@ -39,16 +39,23 @@ const REPLICAS = 2;
 const NODES_PER_MACHINE = 1;
 const STORE_ENV = { MINISCALE_STORE_WAIT_REPLICAS: '1' };
 
-interface Timing { quietMs: number; faultMs: number; users: number }
+interface Timing {
+  quietMs: number;
+  faultMs: number;
+  users: number;
+}
 const QUICK: Timing = { quietMs: 10_000, faultMs: 8_000, users: 3 };
 const FULL: Timing = { quietMs: 20_000, faultMs: 10_000, users: 4 };
 
 async function main(): Promise<void> {
-  const { values } = parseCommandLine({
-    quick: { type: 'boolean', default: false },
-    scenario: { type: 'string' },
-    help: { type: 'boolean', default: false },
-  }, USAGE);
+  const { values } = parseCommandLine(
+    {
+      quick: { type: 'boolean', default: false },
+      scenario: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
   const chosen = values.scenario === undefined ? [...SCENARIOS] : [values.scenario as ScenarioName];
   if (!chosen.every((s) => SCENARIOS.includes(s))) {
     console.error(`unknown scenario "${values.scenario}"\n${USAGE}`);
@@ -64,7 +71,9 @@ async function main(): Promise<void> {
   console.log(`# hosts: ${net.plan.hosts.map((h) => `${h.name} ${h.ip}`).join(', ')}; clients on ${net.plan.bridgeIp}`);
 
   const redis = await startSimRedisCluster(hosts, tempDir('miniscale-sim-redis-'), SHARDS, REPLICAS);
-  console.log(`# Redis Cluster: ${redis.nodes.map((n) => `${n.hostName}:${n.port} shard ${n.shard}${n.copy === 0 ? ' primary' : ' replica'}`).join(', ')}`);
+  console.log(
+    `# Redis Cluster: ${redis.nodes.map((n) => `${n.hostName}:${n.port} shard ${n.shard}${n.copy === 0 ? ' primary' : ' replica'}`).join(', ')}`,
+  );
   const machines = new Map<string, AppMachine>();
   const startMachine = async (host: (typeof hosts)[number]) => {
     const m = await startAppMachine(host, redis.seedUrl, NODES_PER_MACHINE, STORE_ENV);
@@ -73,20 +82,38 @@ async function main(): Promise<void> {
   };
   await Promise.all(hosts.map(startMachine));
   const gateway = await startGatewayMachine(net.hosts.get('gw')!, redis.seedUrl, STORE_ENV);
-  const d: Deployment = { appHosts: hosts, spareHost: net.hosts.get('spare')!, redis, gateway, machines, startMachine, faultMs: timing.faultMs };
+  const d: Deployment = {
+    appHosts: hosts,
+    spareHost: net.hosts.get('spare')!,
+    redis,
+    gateway,
+    machines,
+    startMachine,
+    faultMs: timing.faultMs,
+  };
   console.log(`# gateway ${gateway.url} over ${(await gateway.upstreams()).map((u) => u.url).join(', ')}`);
 
   const rows: ScenarioRow[] = [];
   for (const name of chosen) {
     const row = await runScenario(name, d, timing);
     rows.push(row);
-    console.log(`# ${name}: ${row.requests} requests, ${row.failed} failed, ${row.ackedWritesLost} acknowledged writes lost, recovery ${row.recoverySeconds} s${row.missed.length ? ` — MISSED: ${row.missed.join('; ')}` : ''}`);
+    console.log(
+      `# ${name}: ${row.requests} requests, ${row.failed} failed, ${row.ackedWritesLost} acknowledged writes lost, recovery ${row.recoverySeconds} s${row.missed.length ? ` — MISSED: ${row.missed.join('; ')}` : ''}`,
+    );
   }
   await closeAgent();
 
   printMarkdownTable(
     ['scenario', 'requests', 'failed', 'acked writes', 'acked writes lost', 'recovery (s)', 'targets'],
-    rows.map((r) => [r.name, String(r.requests), String(r.failed), String(r.ackedWrites), String(r.ackedWritesLost), r.recoverySeconds.toFixed(1), r.missed.length ? `missed: ${r.missed.join('; ')}` : 'met']),
+    rows.map((r) => [
+      r.name,
+      String(r.requests),
+      String(r.failed),
+      String(r.ackedWrites),
+      String(r.ackedWritesLost),
+      r.recoverySeconds.toFixed(1),
+      r.missed.length ? `missed: ${r.missed.join('; ')}` : 'met',
+    ]),
     [false, true, true, true, true, true, false],
   );
   const file = path.join(REPO, 'bench/results/sim-latest.json');

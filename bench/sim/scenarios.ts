@@ -30,11 +30,16 @@ export interface Deployment {
 
 export async function runNemesis(name: ScenarioName, d: Deployment, h: History): Promise<void> {
   switch (name) {
-    case 'steady': return void await sleep(d.faultMs);
-    case 'add-host': return addHost(d, h);
-    case 'drain-host': return drainHost(d, h);
-    case 'kill-host': return killHost(d, h);
-    case 'partition-host': return partitionHost(d, h);
+    case 'steady':
+      return void (await sleep(d.faultMs));
+    case 'add-host':
+      return addHost(d, h);
+    case 'drain-host':
+      return drainHost(d, h);
+    case 'kill-host':
+      return killHost(d, h);
+    case 'partition-host':
+      return partitionHost(d, h);
   }
 }
 
@@ -90,7 +95,11 @@ async function killHost(d: Deployment, h: History): Promise<void> {
   const pids = victim.pids();
   h.fault('kill-host', `SIGKILL every process of ${victim.name} (${pids.length}: miniscale up, its workers, its Redis servers)`, true);
   for (const pid of pids) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone already */
+    }
   }
   d.machines.delete(victim.name);
   await sleep(d.faultMs);
@@ -109,7 +118,11 @@ async function partitionHost(d: Deployment, h: History): Promise<void> {
     victim.heal();
   }
   await d.redis.waitWhole(60_000);
-  await until(`the gateway has ${victim.name} back`, async () => ['healthy', 'slow-start'].includes((await row(d, victim))?.state ?? ''), 60_000);
+  await until(
+    `the gateway has ${victim.name} back`,
+    async () => ['healthy', 'slow-start'].includes((await row(d, victim))?.state ?? ''),
+    60_000,
+  );
   fault.end = h.now();
 }
 
@@ -117,5 +130,9 @@ async function bringBack(d: Deployment, host: Host): Promise<void> {
   await d.redis.restartHost(host.name);
   await d.redis.waitWhole(60_000);
   await d.startMachine(host);
-  await until(`the gateway has ${host.name} back`, async () => ['healthy', 'slow-start'].includes((await row(d, host))?.state ?? ''), 60_000);
+  await until(
+    `the gateway has ${host.name} back`,
+    async () => ['healthy', 'slow-start'].includes((await row(d, host))?.state ?? ''),
+    60_000,
+  );
 }

@@ -59,7 +59,8 @@ export function missedTargets(r: ScenarioRow): string[] {
   if (NO_FAILURE_SCENARIOS.includes(r.name)) {
     if (r.failed > 0) out.push(`${r.failed} failed request(s)`);
   } else {
-    if (r.failed > r.requests * MAX_FAILED_SHARE) out.push(`${((r.failed / r.requests) * 100).toFixed(2)} % failed (over ${MAX_FAILED_SHARE * 100} %)`);
+    if (r.failed > r.requests * MAX_FAILED_SHARE)
+      out.push(`${((r.failed / r.requests) * 100).toFixed(2)} % failed (over ${MAX_FAILED_SHARE * 100} %)`);
     if (r.recoverySeconds > MAX_RECOVERY_SECONDS) out.push(`recovery ${r.recoverySeconds} s (over ${MAX_RECOVERY_SECONDS} s)`);
   }
   if (r.requests < 50) out.push(`only ${r.requests} requests`);

@@ -3,7 +3,4 @@ import type { CellResult, LoadOptions, OpName } from './workload.js';
 
 export type ToWorker = ({ type: 'run'; op: OpName } & LoadOptions) | { type: 'exit' };
 
-export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'result'; op: OpName; result: CellResult }
-  | { type: 'error'; message: string };
+export type FromWorker = { type: 'ready' } | { type: 'result'; op: OpName; result: CellResult } | { type: 'error'; message: string };

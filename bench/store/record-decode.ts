@@ -15,7 +15,9 @@ import { makeValue } from './workload.js';
 
 const shape = process.argv[2] === 'nested' ? 'nested' : 'flat';
 const nested = (i: number): JsonValue => ({
-  id: i, a: [1.5, -2, 1e21, null, true], b: { c: { d: { e: 'é 世界 🎉' } } },
+  id: i,
+  a: [1.5, -2, 1e21, null, true],
+  b: { c: { d: { e: 'é 世界 🎉' } } },
   arr: Array.from({ length: 20 }, (_, j) => ({ i: j, s: `s${j}`, n: j * 1.25 })),
 });
 const values = Array.from({ length: 1000 }, (_, i) => (shape === 'nested' ? nested(i) : makeValue(i)));

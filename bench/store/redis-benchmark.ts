@@ -16,11 +16,29 @@ export interface PeerRow {
 export async function redisBenchmark(port: number, requests: number, pipeline: number): Promise<PeerRow[]> {
   const binary = findBinary('redis-benchmark', 'apt-get install -y redis-tools');
   // 50 clients like the driver's 50 calls in flight; 10,000 random keys of 100 bytes like its data set.
-  const args = ['-h', '127.0.0.1', '-p', String(port), '-c', '50', '-n', String(requests),
-    '-t', 'set,get', '-d', '100', '-r', '10000', '-P', String(pipeline), '--csv'];
+  const args = [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-c',
+    '50',
+    '-n',
+    String(requests),
+    '-t',
+    'set,get',
+    '-d',
+    '100',
+    '-r',
+    '10000',
+    '-P',
+    String(pipeline),
+    '--csv',
+  ];
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(binary, args, { timeout: 120_000 }, (err, out, errOut) =>
-      err ? reject(new Error(`redis-benchmark failed: ${err.message} ${errOut}`)) : resolve(out));
+      err ? reject(new Error(`redis-benchmark failed: ${err.message} ${errOut}`)) : resolve(out),
+    );
   });
   const rows: PeerRow[] = [];
   for (const line of stdout.split('\n')) {

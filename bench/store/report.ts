@@ -33,9 +33,27 @@ export function targets(rows: Row[]): Target[] {
     return { name, ratio: r, goal, pass: r >= goal, detail: `${fmtOps(num.opsPerSec)} / ${fmtOps(den.opsPerSec)} ops/s` };
   };
   return [
-    ratio('embedded get ÷ redis-driver get (1 process)', 10, find(rows, 'embedded', 'get'), find(rows, 'redis', 'get'), 'embedded or redis'),
-    ratio('redis-driver get (50 in flight) ÷ redis-benchmark GET -c 50', 0.8, find(rows, 'redis', 'get'), find(rows, 'redis-benchmark', 'GET -c50'), 'redis'),
-    ratio('embedded zset ÷ redis-driver zset (1 process, 100,000-member board)', 0.5, find(rows, 'embedded', 'zset'), find(rows, 'redis', 'zset'), 'embedded or redis'),
+    ratio(
+      'embedded get ÷ redis-driver get (1 process)',
+      10,
+      find(rows, 'embedded', 'get'),
+      find(rows, 'redis', 'get'),
+      'embedded or redis',
+    ),
+    ratio(
+      'redis-driver get (50 in flight) ÷ redis-benchmark GET -c 50',
+      0.8,
+      find(rows, 'redis', 'get'),
+      find(rows, 'redis-benchmark', 'GET -c50'),
+      'redis',
+    ),
+    ratio(
+      'embedded zset ÷ redis-driver zset (1 process, 100,000-member board)',
+      0.5,
+      find(rows, 'embedded', 'zset'),
+      find(rows, 'redis', 'zset'),
+      'embedded or redis',
+    ),
     atLeast('embedded zset on a 100,000-member board (1 process), ops/s', ZSET_OPS_GOAL, find(rows, 'embedded', 'zset')),
   ];
 }
@@ -55,7 +73,10 @@ export function printTable(rows: Row[]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const numeric = new Set([2, 3, 4, 5]);
   const line = (cells: string[]) =>
-    cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   let previous = '';

@@ -36,7 +36,10 @@ if (values.help) {
   console.log('usage: npm run bench:store -- [--quick] [--drivers embedded,redis,redis-cluster] [--duration-ms N]');
   process.exit(0);
 }
-const drivers = values.drivers.split(',').map((d) => d.trim()).filter(Boolean);
+const drivers = values.drivers
+  .split(',')
+  .map((d) => d.trim())
+  .filter(Boolean);
 for (const d of drivers) {
   if (!(DRIVERS as readonly string[]).includes(d)) usage(`unknown driver '${d}' (choose from ${DRIVERS.join(', ')})`);
 }
@@ -71,8 +74,15 @@ try {
   console.log(`\nwall time ${(wallMs / 1000).toFixed(1)} s; rows written to ${path.relative(process.cwd(), RESULTS)}`);
   const otherCpuShare = await otherWork();
   const meta = { ...machine(), mode: values.quick ? 'quick' : 'full', ...load, wallMs, otherCpuShare, date: new Date().toISOString() };
-  writeJson(RESULTS, rows.map(({ note: _note, ...row }) => row));
-  writeJson(RESULTS_META, { meta, targets: list, notes: rows.filter((r) => r.note).map((r) => ({ driver: r.driver, op: r.op, procs: r.procs, note: r.note })) });
+  writeJson(
+    RESULTS,
+    rows.map(({ note: _note, ...row }) => row),
+  );
+  writeJson(RESULTS_META, {
+    meta,
+    targets: list,
+    notes: rows.filter((r) => r.note).map((r) => ({ driver: r.driver, op: r.op, procs: r.procs, note: r.note })),
+  });
 } catch (err) {
   console.error(`bench:store failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
@@ -112,8 +122,19 @@ async function benchDriver(driver: DriverName, tmp: string): Promise<void> {
           const m = await pool.run(op, load);
           const notes = [m.conflicts ? `${m.conflicts} CAS conflicts` : '', m.errors ? `${m.errors} errors: ${m.firstError}` : ''];
           const board = BOARD_OPS.has(op) ? { boardMembers: BOARD_SIZE } : {};
-          rows.push({ driver: target.label, op, procs, opsPerSec: m.opsPerSec, p50Ms: m.p50Ms, p99Ms: m.p99Ms, ...board, note: notes.filter(Boolean).join('; ') });
-          progress(`${target.label} ${op} ×${procs}: ${Math.round(m.opsPerSec)} ops/s, p50 ${m.p50Ms.toFixed(3)} ms, p99 ${m.p99Ms.toFixed(3)} ms`);
+          rows.push({
+            driver: target.label,
+            op,
+            procs,
+            opsPerSec: m.opsPerSec,
+            p50Ms: m.p50Ms,
+            p99Ms: m.p99Ms,
+            ...board,
+            note: notes.filter(Boolean).join('; '),
+          });
+          progress(
+            `${target.label} ${op} ×${procs}: ${Math.round(m.opsPerSec)} ops/s, p50 ${m.p50Ms.toFixed(3)} ms, p99 ${m.p99Ms.toFixed(3)} ms`,
+          );
         }
       } finally {
         await pool.close();
@@ -133,7 +154,15 @@ async function peer(port: number): Promise<Row[]> {
     progress(`redis-benchmark -c 50 -P ${pipeline}…`);
     for (const r of await redisBenchmark(port, peerRequests * pipeline, pipeline)) {
       const op = `${r.test} -c50${pipeline > 1 ? ` -P${pipeline}` : ''}`;
-      out.push({ driver: 'redis-benchmark', op, procs: 1, opsPerSec: r.opsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, note: pipeline > 1 ? 'pipelined, for context' : '' });
+      out.push({
+        driver: 'redis-benchmark',
+        op,
+        procs: 1,
+        opsPerSec: r.opsPerSec,
+        p50Ms: r.p50Ms,
+        p99Ms: r.p99Ms,
+        note: pipeline > 1 ? 'pipelined, for context' : '',
+      });
     }
   }
   return out;
@@ -149,9 +178,18 @@ function printHeader(): void {
   console.log(`Miniscale store benchmark (${values.quick ? 'quick' : 'full'} mode) — node ${m.node}, ${m.cpu}`);
   console.log(`CPU: only ${m.cores} cores — the worker processes, redis-server / the cluster nodes and this process all share them`);
   // Anything else running skews every row; the load average at the start makes that visible.
-  console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1/5/15 min)`);
-  console.log(`load: ${CONCURRENCY} calls in flight per process, ${load.warmupMs} ms warm-up + ${load.durationMs} ms per cell; procs 3 = 3 processes at once, merged`);
-  console.log('set-ifVersion: get then compare-and-set; only the conditional set is timed. redis-benchmark: same redis-server, -d 100 -r 10000');
+  console.log(
+    `load average at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (1/5/15 min)`,
+  );
+  console.log(
+    `load: ${CONCURRENCY} calls in flight per process, ${load.warmupMs} ms warm-up + ${load.durationMs} ms per cell; procs 3 = 3 processes at once, merged`,
+  );
+  console.log(
+    'set-ifVersion: get then compare-and-set; only the conditional set is timed. redis-benchmark: same redis-server, -d 100 -r 10000',
+  );
 }
 
 /** Other work on a 2-core machine moves every number; say so instead of letting it pass silently. */

@@ -28,7 +28,11 @@ const parent = new Map<number, number>();
 for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const label = (n: ProfileNode) => {
   const f = n.callFrame;
-  return `${f.functionName || '(anonymous)'} ${f.url.replace(/^file:\/\//, '').split('/').slice(-2).join('/')}${f.url ? `:${f.lineNumber + 1}` : ''}`.trim();
+  return `${f.functionName || '(anonymous)'} ${f.url
+    .replace(/^file:\/\//, '')
+    .split('/')
+    .slice(-2)
+    .join('/')}${f.url ? `:${f.lineNumber + 1}` : ''}`.trim();
 };
 
 const paths = new Map<string, number>();
@@ -43,7 +47,9 @@ for (const id of p.samples) {
   const key = chain.join('  <-  ');
   paths.set(key, (paths.get(key) ?? 0) + 1);
 }
-console.log(`${matched} of ${p.samples.length} samples (${((100 * matched) / p.samples.length).toFixed(1)} %) in frames matching /${pattern}/`);
+console.log(
+  `${matched} of ${p.samples.length} samples (${((100 * matched) / p.samples.length).toFixed(1)} %) in frames matching /${pattern}/`,
+);
 for (const [chain, n] of [...paths].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
   console.log(`${((100 * n) / Math.max(1, matched)).toFixed(1).padStart(5)} %  ${chain}`);
 }

@@ -59,7 +59,8 @@ export function commonBucket(f: CallFrame): string | null {
   if (name === '(garbage collector)') return 'GC';
   if (name === '(program)') return 'V8/libuv native (incl. llhttp parser, epoll)';
   if (!url && SYSCALLS.has(name)) return SOCKET_WRITES;
-  if (/\/node_modules\/(pino|sonic-boom|thread-stream|on-exit-leak-free|quick-format-unescaped|fast-redact)/.test(url)) return 'pino (logging)';
+  if (/\/node_modules\/(pino|sonic-boom|thread-stream|on-exit-leak-free|quick-format-unescaped|fast-redact)/.test(url))
+    return 'pino (logging)';
   if (/\/node_modules\/(prom-client|tdigest|bintrees)\//.test(url)) return 'prom-client (per-request metrics)';
   if (/^node:(_http|internal\/http)/.test(url)) return 'node http server (JS side: parser callbacks, ServerResponse)';
   if (url.startsWith('node:')) return 'node core (net, streams, events, timers, ticks)';
@@ -72,7 +73,9 @@ export function commonBucket(f: CallFrame): string | null {
  * process started (the profiler starts with it) until `toMs`.
  */
 export function summarizeProfileDir(dir: string, bucketOf: Bucketing, fromMs = 0, toMs = Infinity): ProfileSummary {
-  const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f))
+  const file = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => path.join(dir, f))
     .sort((a, b) => statSync(b).size - statSync(a).size)[0];
   if (!file) throw new Error(`no .cpuprofile in ${dir}`);
   return summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile, bucketOf, fromMs, toMs);
@@ -126,13 +129,18 @@ export function summarize(p: Profile, bucketOf: Bucketing, fromMs = 0, toMs = In
     if (bucket.startsWith('ours')) add(ours, name, dt);
   });
   const sorted = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
-  const buckets = [...onStack.keys()].map((b): [string, number, number] => [b, self.get(b) ?? 0, onStack.get(b) ?? 0])
+  const buckets = [...onStack.keys()]
+    .map((b): [string, number, number] => [b, self.get(b) ?? 0, onStack.get(b) ?? 0])
     .sort((a, b) => b[1] - a[1] || b[2] - a[2]);
   return { busyMs: busy, windowMs: Math.max(0, last - first), buckets, top: sorted(fns, 20), ours: sorted(ours, 12) };
 }
 
 function shortUrl(url: string): string {
-  return url.replace(/^file:\/\//, '').split('/').slice(-2).join('/');
+  return url
+    .replace(/^file:\/\//, '')
+    .split('/')
+    .slice(-2)
+    .join('/');
 }
 
 /**
@@ -148,10 +156,14 @@ export function printProfile(s: ProfileSummary, what: string, requests: number, 
   const us = (ms: number) => (requests > 0 ? ((1000 * ms) / requests).toFixed(1) : 'n/a');
   const writesMs = s.buckets.find(([name]) => name === SOCKET_WRITES)?.[1] ?? 0;
   const userMs = s.busyMs - writesMs;
-  console.log(`\nprofile of ${what} (--cpu-prof; ${Math.round(s.busyMs)} ms on CPU in a ${Math.round(s.windowMs)} ms window, idle excluded; ${us(s.busyMs)} µs of CPU per request)`);
+  console.log(
+    `\nprofile of ${what} (--cpu-prof; ${Math.round(s.busyMs)} ms on CPU in a ${Math.round(s.windowMs)} ms window, idle excluded; ${us(s.busyMs)} µs of CPU per request)`,
+  );
   if (proc && requests > 0) {
     const total = proc.userSec + proc.sysSec;
-    console.log(`the kernel's account of the same run (/proc): ${((proc.userSec * 1e6) / requests).toFixed(1)} µs user + ${((proc.sysSec * 1e6) / requests).toFixed(1)} µs system per request (system ${((100 * proc.sysSec) / total).toFixed(0)} %); V8 put ${pct(writesMs)} of its samples in write calls`);
+    console.log(
+      `the kernel's account of the same run (/proc): ${((proc.userSec * 1e6) / requests).toFixed(1)} µs user + ${((proc.sysSec * 1e6) / requests).toFixed(1)} µs system per request (system ${((100 * proc.sysSec) / total).toFixed(0)} %); V8 put ${pct(writesMs)} of its samples in write calls`,
+    );
   }
   console.log('\n| where | self | µs/req (sampled) | share outside write calls | on stack |\n|---|---:|---:|---:|---:|');
   for (const [name, selfMs, stackMs] of s.buckets) {

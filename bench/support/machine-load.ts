@@ -22,7 +22,10 @@ export function cpuSnapshot(): CpuSnapshot | null {
     const busy = user + nice + system + irq + softirq + steal;
     // Fields after the ")" that ends the command name: utime is the 12th, then stime, cutime, cstime.
     const self = readFileSync('/proc/self/stat', 'utf8');
-    const f = self.slice(self.lastIndexOf(')') + 2).split(' ').map(Number);
+    const f = self
+      .slice(self.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     const ours = (f[11] ?? 0) + (f[12] ?? 0) + (f[13] ?? 0) + (f[14] ?? 0);
     return { busy, total: busy + idle + iowait, ours };
   } catch {
@@ -47,7 +50,10 @@ export interface ProcessCpu {
 export function processCpu(pid: number): ProcessCpu | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     return { userSec: (f[11] ?? 0) / CLK_TCK, sysSec: (f[12] ?? 0) / CLK_TCK };
   } catch {
     return null;

@@ -57,14 +57,17 @@ export function runBenchmark(main: () => Promise<void>, limitMs = 5 * 60_000): v
     process.exit(1);
   }, limitMs);
   watchdog.unref();
-  main().then(() => {
-    stopAll();
-    process.exit(0);
-  }, (err: unknown) => {
-    console.error(err);
-    stopAll();
-    process.exit(1);
-  });
+  main().then(
+    () => {
+      stopAll();
+      process.exit(0);
+    },
+    (err: unknown) => {
+      console.error(err);
+      stopAll();
+      process.exit(1);
+    },
+  );
 }
 
 /** A temp dir removed with everything else at the end. */
@@ -118,7 +121,9 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, what: string, 
     let out = '';
     let err = '';
     let found = false;
-    child.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
+    child.stderr?.on('data', (d: Buffer) => {
+      err = (err + d.toString()).slice(-4000);
+    });
     child.stdout?.on('data', (d: Buffer) => {
       if (found) return; // keep draining the pipe, keep nothing
       out += d.toString();

@@ -67,14 +67,26 @@ export interface WrkOptions {
 
 export function wrk(o: WrkOptions): Promise<WrkResult> {
   const script = wrapScript(o.script, o.timeRequests ? [TIMING, TAIL] : [TAIL]);
-  const args = [`-t${o.threads}`, `-c${o.connections}`, `-d${o.durationSec}s`, '--latency', '--timeout', '10s',
-    ...(script ? ['-s', script] : []), o.url];
+  const args = [
+    `-t${o.threads}`,
+    `-c${o.connections}`,
+    `-d${o.durationSec}s`,
+    '--latency',
+    '--timeout',
+    '10s',
+    ...(script ? ['-s', script] : []),
+    o.url,
+  ];
   return new Promise((resolve, reject) => {
     const child = startTracked('wrk', args, { env: { ...process.env, ...o.env } });
     if (child.pid !== undefined) o.onStart?.(child.pid);
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     child.once('error', (err) => reject(new Error(`wrk: ${err.message} (apt-get install -y wrk)`)));
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`wrk exited with ${code}: ${out}`));
@@ -110,8 +122,12 @@ function parseWrk(out: string): WrkResult {
   if (out.includes('request-latency timed')) {
     const us = (name: string) => Number(new RegExp(`^request-latency ${name.replace('.', '\\.')} (\\d+)$`, 'm').exec(out)?.[1] ?? NaN);
     result.times = {
-      p50Ms: us('p50') / 1000, p90Ms: us('p90') / 1000, p99Ms: us('p99') / 1000, p999Ms: us('p99.9') / 1000,
-      timed: us('timed'), untimed: us('untimed'),
+      p50Ms: us('p50') / 1000,
+      p90Ms: us('p90') / 1000,
+      p99Ms: us('p99') / 1000,
+      p999Ms: us('p99.9') / 1000,
+      timed: us('timed'),
+      untimed: us('untimed'),
     };
   }
   return result;

@@ -28,7 +28,9 @@ type Operation = {
   requestBody?: Media & { required?: boolean };
   responses?: Record<string, Media>;
 };
-export interface OpenApiDocument { paths: Record<string, Record<string, Operation>> }
+export interface OpenApiDocument {
+  paths: Record<string, Record<string, Operation>>;
+}
 
 export const API_TYPES_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/api-types.ts');
 
@@ -63,12 +65,18 @@ function bodyType(op: Operation): string {
 function queryType(op: Operation): string {
   const query = (op.parameters ?? []).filter((p) => p.in === 'query');
   if (query.length === 0) return 'undefined';
-  return objectType(Object.fromEntries(query.map((p) => [p.name, p.schema ?? {}])), query.filter((p) => p.required).map((p) => p.name), 4);
+  return objectType(
+    Object.fromEntries(query.map((p) => [p.name, p.schema ?? {}])),
+    query.filter((p) => p.required).map((p) => p.name),
+    4,
+  );
 }
 
 /** The first 2xx answer's JSON; `void` for a success without a JSON body (204). */
 function responseType(op: Operation): string {
-  const success = Object.keys(op.responses ?? {}).filter((status) => /^2\d\d$/.test(status)).sort()[0];
+  const success = Object.keys(op.responses ?? {})
+    .filter((status) => /^2\d\d$/.test(status))
+    .sort()[0];
   const schema = success === undefined ? undefined : jsonSchema(op.responses?.[success]);
   return schema ? tsType(schema, 4) : 'void';
 }
@@ -80,14 +88,21 @@ function tsType(s: Schema, indent: number): string {
   if (union) return union.map((u) => tsType(u, indent)).join(' | ');
   if (Array.isArray(s.type)) return s.type.map((t) => tsType({ ...s, type: t }, indent)).join(' | ');
   switch (s.type) {
-    case 'string': return 'string';
+    case 'string':
+      return 'string';
     case 'integer':
-    case 'number': return 'number';
-    case 'boolean': return 'boolean';
-    case 'null': return 'null';
-    case 'array': return `Array<${s.items ? tsType(s.items, indent) : 'unknown'}>`;
-    case 'object': return s.properties ? objectType(s.properties, s.required ?? [], indent) : recordType(s, indent);
-    default: return 'unknown';
+    case 'number':
+      return 'number';
+    case 'boolean':
+      return 'boolean';
+    case 'null':
+      return 'null';
+    case 'array':
+      return `Array<${s.items ? tsType(s.items, indent) : 'unknown'}>`;
+    case 'object':
+      return s.properties ? objectType(s.properties, s.required ?? [], indent) : recordType(s, indent);
+    default:
+      return 'unknown';
   }
 }
 
@@ -112,7 +127,7 @@ async function main(base: string | undefined): Promise<void> {
   }
   const res = await fetch(new URL('/v1/openapi.json', base));
   if (!res.ok) throw new Error(`GET /v1/openapi.json: ${res.status}`);
-  writeFileSync(API_TYPES_FILE, renderApiTypes(await res.json() as OpenApiDocument));
+  writeFileSync(API_TYPES_FILE, renderApiTypes((await res.json()) as OpenApiDocument));
   process.stdout.write(`wrote ${API_TYPES_FILE}\n`);
 }
 

@@ -69,7 +69,13 @@ export class Caller {
     const { wx, baseUrl, queue, timeoutMs, retry } = this.options;
     const header: Record<string, string> = { 'content-type': 'application/json', ...req.header };
     if (token !== undefined) header.authorization = `Bearer ${token}`;
-    const attempt = { method: req.method, url: baseUrl + req.path, header, body: req.data === undefined ? undefined : JSON.stringify(req.data), timeoutMs };
+    const attempt = {
+      method: req.method,
+      url: baseUrl + req.path,
+      header,
+      body: req.data === undefined ? undefined : JSON.stringify(req.data),
+      timeoutMs,
+    };
     const safe = isSafe(req);
     let uncertain: Extract<AttemptResult, { kind: 'failure' }> | undefined;
     for (let n = 1; ; n++) {
@@ -118,7 +124,9 @@ function errorOf(data: unknown): { code: string; message: string } | undefined {
     }
   }
   const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-  return error && typeof error.code === 'string' ? { code: error.code, message: typeof error.message === 'string' ? error.message : error.code } : undefined;
+  return error && typeof error.code === 'string'
+    ? { code: error.code, message: typeof error.message === 'string' ? error.message : error.code }
+    : undefined;
 }
 
 function sleep(ms: number): Promise<void> {

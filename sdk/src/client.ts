@@ -52,7 +52,8 @@ type LoginAnswer = RouteResponse<'POST /v1/auth/login'>;
 export function createClient(options: ClientOptions): MiniscaleClient {
   const wx = options.wx ?? globalWx();
   if (!wx) throw new TypeError('miniscale-wx: no wx object (pass options.wx outside the mini program runtime)');
-  if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) throw new TypeError('miniscale-wx: baseUrl must be an http(s) URL');
+  if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl))
+    throw new TypeError('miniscale-wx: baseUrl must be an http(s) URL');
   const maxConcurrent = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT;
   if (!(maxConcurrent >= 1)) throw new TypeError('miniscale-wx: maxConcurrent must be at least 1');
   const caller = new Caller({
@@ -95,10 +96,12 @@ export function createClient(options: ClientOptions): MiniscaleClient {
 
 /** `wx.login` for a one-time code, traded for a session at `POST /v1/auth/login`. */
 async function signIn(wx: Wx, caller: Caller): Promise<StoredSession> {
-  const code = await new Promise<string>((resolve, reject) => wx.login({
-    success: (res) => (res.code ? resolve(res.code) : reject(new MiniscaleError('LOGIN_FAILED', 'wx.login gave no code'))),
-    fail: (err) => reject(new MiniscaleError('LOGIN_FAILED', `wx.login failed: ${err.errMsg}`)),
-  }));
+  const code = await new Promise<string>((resolve, reject) =>
+    wx.login({
+      success: (res) => (res.code ? resolve(res.code) : reject(new MiniscaleError('LOGIN_FAILED', 'wx.login gave no code'))),
+      fail: (err) => reject(new MiniscaleError('LOGIN_FAILED', `wx.login failed: ${err.errMsg}`)),
+    }),
+  );
   const answer = await caller.call<LoginAnswer>({ method: 'POST', path: '/v1/auth/login', data: { code }, auth: false });
   return { token: answer.data.token, openid: answer.data.openid, expiresAt: answer.data.expiresAt };
 }

@@ -32,6 +32,10 @@ export class MiniscaleError extends Error {
 
 /** True for errors from this SDK, also across JS realms (where `instanceof` fails). */
 export function isMiniscaleError(err: unknown): err is MiniscaleError {
-  return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'MiniscaleError'
-    && typeof (err as { code?: unknown }).code === 'string';
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { name?: unknown }).name === 'MiniscaleError' &&
+    typeof (err as { code?: unknown }).code === 'string'
+  );
 }

@@ -7,7 +7,14 @@
  *   const client = createClient({ baseUrl: 'https://api.example.com' });
  *   const visits = await client.counters.incr('visits');
  */
-export { createClient, DEFAULT_MAX_CONCURRENT, DEFAULT_STORAGE_KEY, DEFAULT_TIMEOUT_MS, type ClientOptions, type MiniscaleClient } from './client.js';
+export {
+  createClient,
+  DEFAULT_MAX_CONCURRENT,
+  DEFAULT_STORAGE_KEY,
+  DEFAULT_TIMEOUT_MS,
+  type ClientOptions,
+  type MiniscaleClient,
+} from './client.js';
 export { MiniscaleError, isMiniscaleError, type ClientErrorCode } from './errors.js';
 export type { Answer, Method, RequestOptions } from './caller.js';
 export type { Entry, PrivateKv, PublicKv, SetOptions, UpdateOptions } from './kv.js';

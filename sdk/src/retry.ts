@@ -33,12 +33,19 @@ export type RetryDecision = { retry: false } | { retry: true; delayMs: number };
 
 const NO: RetryDecision = { retry: false };
 
-export function retryDecision(result: AttemptResult, attempt: number, safe: boolean, options: RetryOptions, random: () => number = Math.random): RetryDecision {
+export function retryDecision(
+  result: AttemptResult,
+  attempt: number,
+  safe: boolean,
+  options: RetryOptions,
+  random: () => number = Math.random,
+): RetryDecision {
   if (attempt >= options.maxAttempts) return NO;
   if (result.kind === 'failure') {
     return result.maybeSent && !safe ? NO : { retry: true, delayMs: backoffMs(attempt, options, random) };
   }
-  if (result.status === 429) return afterRetryAfter(result.header, options) ?? { retry: true, delayMs: backoffMs(attempt, options, random) };
+  if (result.status === 429)
+    return afterRetryAfter(result.header, options) ?? { retry: true, delayMs: backoffMs(attempt, options, random) };
   if (result.status === 502 || result.status === 503 || result.status === 504) {
     if (!safe) return NO;
     return afterRetryAfter(result.header, options) ?? { retry: true, delayMs: backoffMs(attempt, options, random) };

@@ -22,7 +22,11 @@ export class Session {
   private loaded = false;
   private pending: Promise<StoredSession> | undefined;
 
-  constructor(private readonly wx: Wx, private readonly storageKey: string, private readonly signIn: () => Promise<StoredSession>) {}
+  constructor(
+    private readonly wx: Wx,
+    private readonly storageKey: string,
+    private readonly signIn: () => Promise<StoredSession>,
+  ) {}
 
   /** The token of a live session: the stored one, else one login shared by all who ask meanwhile. */
   async token(): Promise<string> {
@@ -49,7 +53,9 @@ export class Session {
         this.save(session);
         return session;
       });
-      const done = () => { this.pending = undefined; };
+      const done = () => {
+        this.pending = undefined;
+      };
       this.pending.then(done, done);
     }
     return this.pending;
@@ -80,5 +86,7 @@ export class Session {
 
 function isSession(raw: unknown): raw is StoredSession {
   const s = raw as Partial<StoredSession> | null;
-  return typeof s === 'object' && s !== null && typeof s.token === 'string' && typeof s.openid === 'string' && typeof s.expiresAt === 'string';
+  return (
+    typeof s === 'object' && s !== null && typeof s.token === 'string' && typeof s.openid === 'string' && typeof s.expiresAt === 'string'
+  );
 }

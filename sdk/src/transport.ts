@@ -25,7 +25,8 @@ export type AttemptResult =
  * error names (Android and DevTools give Chromium's `net::ERR_…`, iOS NSURLError texts).
  * Anything else — a reset, a closed connection, a timeout — may have reached the server.
  */
-const NOT_SENT = /ERR_CONNECTION_REFUSED|ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|ERR_ADDRESS_UNREACHABLE|ERR_NETWORK_CHANGED|ECONNREFUSED|ENOTFOUND|could not connect|offline/i;
+const NOT_SENT =
+  /ERR_CONNECTION_REFUSED|ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|ERR_ADDRESS_UNREACHABLE|ERR_NETWORK_CHANGED|ECONNREFUSED|ENOTFOUND|could not connect|offline/i;
 
 export function sendOnce(wx: Wx, attempt: Attempt): Promise<AttemptResult> {
   return new Promise((resolve) => {

@@ -38,7 +38,9 @@ export function wechatCalls(caller: Caller): WechatCalls {
       const body: RouteBody<'POST /v1/me/decrypt'> = { encryptedData, iv };
       if (options.rawData !== undefined) body.rawData = options.rawData;
       if (options.signature !== undefined) body.signature = options.signature;
-      return (await caller.call<RouteResponse<'POST /v1/me/decrypt'>>({ method: 'POST', path: '/v1/me/decrypt', data: body, idempotent: true })).data.data;
+      return (
+        await caller.call<RouteResponse<'POST /v1/me/decrypt'>>({ method: 'POST', path: '/v1/me/decrypt', data: body, idempotent: true })
+      ).data.data;
     },
     async checkText(content, options = {}) {
       const body: RouteBody<'POST /v1/security/text'> = { content };

@@ -78,7 +78,8 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<Fastify
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
+    reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
 
   // First: it records each route registered after it.
   await registerOpenApi(app);
@@ -96,8 +97,10 @@ export async function buildApp(ctx: ApiContext, logger: Logger): Promise<Fastify
   return app;
 }
 
-type EdgeOptions = Pick<FastifyHttpOptions<Server>,
-  'http' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionTimeout' | 'trustProxy' | 'clientErrorHandler' | 'rewriteUrl' | 'genReqId'>;
+type EdgeOptions = Pick<
+  FastifyHttpOptions<Server>,
+  'http' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionTimeout' | 'trustProxy' | 'clientErrorHandler' | 'rewriteUrl' | 'genReqId'
+>;
 
 /**
  * The client's edge, as the gateway keeps it (src/gateway/server.ts): Node's parser with
@@ -159,7 +162,10 @@ function originForm(url: string): string {
  * id — nothing the client sent can be believed.
  */
 function onClientError(ctx: ApiContext, log: Logger, err: ParserError, socket: Socket): void {
-  const outcome = answerClientError(err, socket, LIMITS, () => [['X-Request-Id', randomUUID()], ['X-Node-Id', ctx.options.nodeId]]);
+  const outcome = answerClientError(err, socket, LIMITS, () => [
+    ['X-Request-Id', randomUUID()],
+    ['X-Node-Id', ctx.options.nodeId],
+  ]);
   if (outcome.kind === 'answered') log.debug({ code: err.code, answer: outcome.answer.code, peer: socket.remoteAddress }, 'client error');
 }
 

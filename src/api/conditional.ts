@@ -6,11 +6,7 @@
  */
 import { ValidationError } from '../core/errors.js';
 
-export type Precondition =
-  | { kind: 'none' }
-  | { kind: 'exists' }
-  | { kind: 'absent' }
-  | { kind: 'versions'; versions: number[] };
+export type Precondition = { kind: 'none' } | { kind: 'exists' } | { kind: 'absent' } | { kind: 'versions'; versions: number[] };
 
 export function etagOf(version: number): string {
   return `"${version}"`;
@@ -23,7 +19,9 @@ export function writePrecondition(ifMatch: string | undefined, ifNoneMatch: stri
   }
   if (ifNoneMatch !== undefined) {
     if (ifNoneMatch.trim() !== '*' || !allowCreateOnly) {
-      throw new ValidationError(allowCreateOnly ? 'If-None-Match on a write supports only "*" (create only)' : 'If-None-Match is not supported here');
+      throw new ValidationError(
+        allowCreateOnly ? 'If-None-Match on a write supports only "*" (create only)' : 'If-None-Match is not supported here',
+      );
     }
     return { kind: 'absent' };
   }

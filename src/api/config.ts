@@ -83,7 +83,9 @@ export function resolveNodeOptions(flags: NodeFlags, env: Env = process.env): No
   const appid = env.MINISCALE_WECHAT_APPID;
   const secret = env.MINISCALE_WECHAT_SECRET;
   if (!appid || !secret) {
-    throw new ConfigError('MINISCALE_WECHAT_APPID and MINISCALE_WECHAT_SECRET must be set (or run `miniscale up`, which starts a WeChat emulator in dev mode)');
+    throw new ConfigError(
+      'MINISCALE_WECHAT_APPID and MINISCALE_WECHAT_SECRET must be set (or run `miniscale up`, which starts a WeChat emulator in dev mode)',
+    );
   }
   return {
     host: flags.host ?? '127.0.0.1',
@@ -139,7 +141,9 @@ function httpOptionsFrom(env: Env): NodeHttpOptions {
   };
   // Node refuses to start a server whose headers may take longer than the whole request.
   if (o.headersTimeoutMs > o.requestTimeoutMs) {
-    throw new ConfigError(`MINISCALE_HEADERS_TIMEOUT_MS (${o.headersTimeoutMs}) must not be over MINISCALE_REQUEST_TIMEOUT_MS (${o.requestTimeoutMs})`);
+    throw new ConfigError(
+      `MINISCALE_HEADERS_TIMEOUT_MS (${o.headersTimeoutMs}) must not be over MINISCALE_REQUEST_TIMEOUT_MS (${o.requestTimeoutMs})`,
+    );
   }
   return o;
 }

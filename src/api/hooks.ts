@@ -45,7 +45,9 @@ export function edgeHook(ctx: ApiContext, trusted: TrustedProxies): onRequestHoo
     }
     if (pastDeadline(request.raw, trusted)) {
       request.log.debug('dropping a request whose deadline has passed');
-      void reply.code(504).send({ error: { code: 'UPSTREAM_TIMEOUT', message: 'the request deadline passed before the node started on it' } });
+      void reply
+        .code(504)
+        .send({ error: { code: 'UPSTREAM_TIMEOUT', message: 'the request deadline passed before the node started on it' } });
       return;
     }
     done();
@@ -62,7 +64,8 @@ function edgeRefusal(raw: IncomingMessage): Error | undefined {
     return new MalformedRequestError('an HTTP/1.1 request needs a Host header');
   }
   const te = headers['transfer-encoding'];
-  if (te !== undefined && te.toLowerCase() !== 'chunked') return new MalformedRequestError('Transfer-Encoding other than chunked is not accepted');
+  if (te !== undefined && te.toLowerCase() !== 'chunked')
+    return new MalformedRequestError('Transfer-Encoding other than chunked is not accepted');
   return undefined;
 }
 
@@ -97,7 +100,10 @@ export function authHook(ctx: ApiContext): onRequestHookHandler {
     request.user = session;
     request.userToken = token;
     if (limit === 0) return done();
-    enforce(ctx, userKey(session.openid, 'rl', 'requests'), limit, 'user').then(() => done(), (err: Error) => done(err));
+    enforce(ctx, userKey(session.openid, 'rl', 'requests'), limit, 'user').then(
+      () => done(),
+      (err: Error) => done(err),
+    );
   };
   return (request, _reply, done) => {
     const token = bearerToken(request.headers.authorization);
@@ -109,7 +115,10 @@ export function authHook(ctx: ApiContext): onRequestHookHandler {
       return done(err as Error);
     }
     if (now !== undefined) return admit(request, token, now, done);
-    ctx.sessions.resolve(token).then((session) => admit(request, token, session, done), (err: Error) => done(err));
+    ctx.sessions.resolve(token).then(
+      (session) => admit(request, token, session, done),
+      (err: Error) => done(err),
+    );
   };
 }
 

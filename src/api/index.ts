@@ -40,7 +40,9 @@ export async function startNode(options: NodeOptions, start: StartNodeOptions = 
   const store = await openStore(options.store);
   const wechat = new WechatClient(options.wechat);
   const metrics = new NodeMetrics(options.nodeId);
-  const tokens = new AccessTokenKeeper(store, wechat, options.nodeId, logger, ({ reason, forced }) => metrics.wechatTokenFetches.inc({ reason, forced: String(forced) }));
+  const tokens = new AccessTokenKeeper(store, wechat, options.nodeId, logger, ({ reason, forced }) =>
+    metrics.wechatTokenFetches.inc({ reason, forced: String(forced) }),
+  );
   const platform = new WechatPlatform(wechat, tokens, logger, (call, outcome) => metrics.wechatCalls.inc({ call, outcome }));
   const ctx: ApiContext = {
     options,
@@ -69,7 +71,14 @@ export async function startNode(options: NodeOptions, start: StartNodeOptions = 
   return { url, port, nodeId: options.nodeId, drain: once(() => drain(ctx, app, connections, heartbeat, store, logger)) };
 }
 
-async function drain(ctx: ApiContext, app: FastifyInstance, connections: ConnectionDrain, heartbeat: RegistryHeartbeat | undefined, store: Store, log: Logger): Promise<void> {
+async function drain(
+  ctx: ApiContext,
+  app: FastifyInstance,
+  connections: ConnectionDrain,
+  heartbeat: RegistryHeartbeat | undefined,
+  store: Store,
+  log: Logger,
+): Promise<void> {
   const { drainDelayMs, drainTimeoutMs } = ctx.options;
   const deadline = Date.now() + drainTimeoutMs;
   log.info({ drainDelayMs, connections: connections.connections }, 'draining');

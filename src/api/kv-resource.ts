@@ -18,7 +18,12 @@ export interface KvResponse {
 }
 
 function toResponse(key: string, entry: Entry): KvResponse {
-  return { key, value: entry.value, version: entry.version, expiresAt: entry.expiresAt === null ? null : new Date(entry.expiresAt).toISOString() };
+  return {
+    key,
+    value: entry.value,
+    version: entry.version,
+    expiresAt: entry.expiresAt === null ? null : new Date(entry.expiresAt).toISOString(),
+  };
 }
 
 /**
@@ -60,17 +65,30 @@ export function entryJson(key: string, entry: JsonEntry): string {
 }
 
 export async function writeEntry(
-  store: Store, storeKey: string, key: string, body: { value: unknown; ttl?: number },
-  request: FastifyRequest, reply: FastifyReply,
+  store: Store,
+  storeKey: string,
+  key: string,
+  body: { value: unknown; ttl?: number },
+  request: FastifyRequest,
+  reply: FastifyReply,
 ): Promise<KvResponse> {
   const value = checkValue(body.value);
-  const opts: SetOptions = { ...(body.ttl ? { ttlMs: body.ttl * 1000 } : {}), ...(await toStoreCondition(store, storeKey, key, preconditionOf(request, true))) };
+  const opts: SetOptions = {
+    ...(body.ttl ? { ttlMs: body.ttl * 1000 } : {}),
+    ...(await toStoreCondition(store, storeKey, key, preconditionOf(request, true))),
+  };
   const entry = await publicConflict(key, store.set(storeKey, value, opts));
   reply.header('etag', etagOf(entry.version));
   return toResponse(key, entry);
 }
 
-export async function deleteEntry(store: Store, storeKey: string, key: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function deleteEntry(
+  store: Store,
+  storeKey: string,
+  key: string,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   const condition = await toStoreCondition(store, storeKey, key, preconditionOf(request, false));
   const deleted = await publicConflict(key, store.delete(storeKey, condition));
   if (!deleted) throw new NotFoundError(`no value at key ${key}`);
@@ -95,10 +113,17 @@ function preconditionOf(request: FastifyRequest, isPut: boolean): Precondition {
  * version first. The store's compare-and-set still guards the write, so a change in
  * between is a 412, never a lost update.
  */
-async function toStoreCondition(store: Store, storeKey: string, key: string, pre: Precondition): Promise<Pick<SetOptions, 'ifVersion' | 'ifAbsent'>> {
+async function toStoreCondition(
+  store: Store,
+  storeKey: string,
+  key: string,
+  pre: Precondition,
+): Promise<Pick<SetOptions, 'ifVersion' | 'ifAbsent'>> {
   switch (pre.kind) {
-    case 'none': return {};
-    case 'absent': return { ifAbsent: true };
+    case 'none':
+      return {};
+    case 'absent':
+      return { ifAbsent: true };
     case 'versions':
       if (pre.versions.length === 1) return { ifVersion: pre.versions[0]! };
       break;

@@ -22,22 +22,30 @@ export class NodeMetrics {
   /** Time to answer by method and route; fed by `observeRequest`. */
   readonly duration: DurationHistogram;
   readonly logins = new Counter({
-    name: 'miniscale_logins_total', help: 'Login attempts by outcome (ok or error code)',
-    labelNames: ['outcome'] as const, registers: [this.registry],
+    name: 'miniscale_logins_total',
+    help: 'Login attempts by outcome (ok or error code)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
   });
   readonly rateLimited = new Counter({
-    name: 'miniscale_rate_limited_total', help: 'Requests refused by a rate limit, by limit',
-    labelNames: ['limit'] as const, registers: [this.registry],
+    name: 'miniscale_rate_limited_total',
+    help: 'Requests refused by a rate limit, by limit',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
   });
   /** Calls to WeChat on the access_token, by call (its path) and outcome (ok, or the error code answered). */
   readonly wechatCalls = new Counter({
-    name: 'miniscale_wechat_calls_total', help: 'WeChat platform calls by call and outcome (ok or error code)',
-    labelNames: ['call', 'outcome'] as const, registers: [this.registry],
+    name: 'miniscale_wechat_calls_total',
+    help: 'WeChat platform calls by call and outcome (ok or error code)',
+    labelNames: ['call', 'outcome'] as const,
+    registers: [this.registry],
   });
   /** access_token fetches by this node: WeChat allows 20 forced ones a day. */
   readonly wechatTokenFetches = new Counter({
-    name: 'miniscale_wechat_token_fetches_total', help: 'access_token fetches (stable_token) by this node, by reason and whether force_refresh was used',
-    labelNames: ['reason', 'forced'] as const, registers: [this.registry],
+    name: 'miniscale_wechat_token_fetches_total',
+    help: 'access_token fetches (stable_token) by this node, by reason and whether force_refresh was used',
+    labelNames: ['reason', 'forced'] as const,
+    registers: [this.registry],
   });
   readonly #series = new RequestSeries();
 
@@ -65,10 +73,15 @@ export class NodeMetrics {
 
 /** prom-client's Counter, topped up from RequestSeries whenever it is read. */
 class RequestCounter extends Counter<'method' | 'route' | 'status'> {
-  constructor(private readonly series: RequestSeries, registry: Registry) {
+  constructor(
+    private readonly series: RequestSeries,
+    registry: Registry,
+  ) {
     super({
-      name: REQUESTS, help: 'HTTP requests answered, by route and status',
-      labelNames: ['method', 'route', 'status'] as const, registers: [registry],
+      name: REQUESTS,
+      help: 'HTTP requests answered, by route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers: [registry],
       collect() {
         series.flushAnswers((labels, n) => this.inc(labels, n));
       },
@@ -186,7 +199,11 @@ class DurationHistogram {
   readonly aggregator = 'sum';
   readonly labelNames = ['method', 'route'];
 
-  constructor(readonly name: string, readonly help: string, private readonly series: RequestSeries) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly series: RequestSeries,
+  ) {}
 
   /** prom-client's `observe(labels, value)`, for callers that time one route themselves. */
   observe(labels: { method: string; route: string }, seconds: number): void {
@@ -211,7 +228,13 @@ class DurationHistogram {
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 
-  async get(): Promise<{ name: string; help: string; type: string; values: Array<Omit<HistogramValue, 'sharedLabels'>>; aggregator: string }> {
+  async get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    values: Array<Omit<HistogramValue, 'sharedLabels'>>;
+    aggregator: string;
+  }> {
     const data = await this.getForPromString();
     return {
       ...data,

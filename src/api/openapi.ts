@@ -40,7 +40,12 @@ function describeOperations<T>(document: T): T {
   doc.components = {
     ...doc.components,
     schemas: { ...(doc.components?.schemas as object), Error: ErrorResponse },
-    responses: { Error: { description: 'An error: match on error.code (docs/api.md lists them)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } },
+    responses: {
+      Error: {
+        description: 'An error: match on error.code (docs/api.md lists them)',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+    },
   };
   for (const [path, operations] of Object.entries(doc.paths ?? {})) {
     // The operator's routes of `miniscale up` (docs/gateway.md): there only when a worker
@@ -52,7 +57,11 @@ function describeOperations<T>(document: T): T {
     const security = securityOf(path);
     for (const operation of Object.values(operations)) {
       operation.security = security === 'none' ? [] : [{ [security]: [] }];
-      operation.responses = { ...operation.responses, '4XX': { $ref: '#/components/responses/Error' }, '5XX': { $ref: '#/components/responses/Error' } };
+      operation.responses = {
+        ...operation.responses,
+        '4XX': { $ref: '#/components/responses/Error' },
+        '5XX': { $ref: '#/components/responses/Error' },
+      };
     }
   }
   return document;

@@ -58,9 +58,15 @@ export class RegistryHeartbeat {
 
   async #register(): Promise<boolean> {
     try {
-      await this.store.register(this.nodeId, {
-        url: this.url, draining: this.#draining, pid: process.pid,
-      }, this.ttlMs);
+      await this.store.register(
+        this.nodeId,
+        {
+          url: this.url,
+          draining: this.#draining,
+          pid: process.pid,
+        },
+        this.ttlMs,
+      );
       return true;
     } catch (err) {
       this.log.warn({ err }, 'registry heartbeat failed');

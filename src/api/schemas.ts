@@ -28,7 +28,10 @@ export const KvEntry = Type.Object({
   expiresAt: Type.Union([Type.String(), Type.Null()]),
 });
 
-export const KvPutBody = Type.Object({
-  value: Type.Unknown(),
-  ttl: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TTL_SEC })),
-}, { additionalProperties: false });
+export const KvPutBody = Type.Object(
+  {
+    value: Type.Unknown(),
+    ttl: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TTL_SEC })),
+  },
+  { additionalProperties: false },
+);

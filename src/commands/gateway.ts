@@ -16,10 +16,23 @@ import { portFromEnv } from '../core/public-port.js';
 import { collect, integerIn, numberIn, port } from './cli-options.js';
 import { ConfigError } from '../core/errors.js';
 import {
-  ALGORITHMS, DEFAULT_EWMA_DECAY_MS, DEFAULT_LATENCY_EJECTION_FACTOR, DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_PATH, DEFAULT_HEALTH_TIMEOUT_MS,
-  DEFAULT_HOST, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_BODY_BYTES, DEFAULT_RETRY_BUDGET_RATIO,
-  DEFAULT_SLOW_START_MS, DEFAULT_TOTAL_TIMEOUT_MS, DEFAULT_TRY_TIMEOUT_MS,
-  parseHashKey, resolveOptions, type Algorithm, type GatewayOptions,
+  ALGORITHMS,
+  DEFAULT_EWMA_DECAY_MS,
+  DEFAULT_LATENCY_EJECTION_FACTOR,
+  DEFAULT_HEALTH_INTERVAL_MS,
+  DEFAULT_HEALTH_PATH,
+  DEFAULT_HEALTH_TIMEOUT_MS,
+  DEFAULT_HOST,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_RETRY_BUDGET_RATIO,
+  DEFAULT_SLOW_START_MS,
+  DEFAULT_TOTAL_TIMEOUT_MS,
+  DEFAULT_TRY_TIMEOUT_MS,
+  parseHashKey,
+  resolveOptions,
+  type Algorithm,
+  type GatewayOptions,
 } from '../gateway/options.js';
 import { isLongEnoughAdminKey, MIN_ADMIN_KEY_LENGTH } from '../core/admin-key.js';
 import { createLogger } from '../core/logging.js';
@@ -66,34 +79,80 @@ export function registerGatewayCommand(program: Command): void {
     .option('--port <port>', 'port to listen on (0 = any free port; default $MINISCALE_PORT, else 8080)', port('--port'))
     .option('--host <host>', 'address to listen on', DEFAULT_HOST)
     .option('--upstream <url>', 'an upstream http://host:port (repeatable)', collect, [])
-    .option('--discover', 'find upstreams in the store\'s node registry (nodes come and go with no restart)')
+    .option('--discover', "find upstreams in the store's node registry (nodes come and go with no restart)")
     .addOption(new Option('--store <driver>', 'store to discover from (with --discover)').choices(STORE_DRIVERS as string[]))
     .option('--store-url <url>', 'redis://host:port (comma-separated seeds for redis-cluster)')
     .option('--data <dir>', 'data directory of the embedded store (with --discover)')
     .option('--discover-interval <ms>', 'how often the registry is read', integerIn('--discover-interval', 50, 60_000))
     .addOption(new Option('--algorithm <name>', 'balancing algorithm').choices([...ALGORITHMS]).default('p2c-ewma'))
     .option('--hash-key <key>', 'what --algorithm hash hashes: header:NAME or ip (default ip)')
-    .option('--hash-balance <c>', 'bounded-load factor of hash: no node above c × the mean load (default 1.25)', numberIn('--hash-balance', 1, 100))
+    .option(
+      '--hash-balance <c>',
+      'bounded-load factor of hash: no node above c × the mean load (default 1.25)',
+      numberIn('--hash-balance', 1, 100),
+    )
     .option('--ewma-decay <ms>', 'p2c-ewma latency decay time constant', integerIn('--ewma-decay', 10, 600_000), DEFAULT_EWMA_DECAY_MS)
     .option('--trust-proxy <cidr>', 'trust X-Forwarded-For from these proxies (repeatable)', collect, [])
     .option('--admin-key-file <path>', 'file holding the admin key for non-loopback /_gateway/ access (default: $MINISCALE_ADMIN_KEY)')
     .option('--health-path <path>', 'active health check path', DEFAULT_HEALTH_PATH)
-    .option('--health-interval <ms>', 'active health check interval (0 = off)', integerIn('--health-interval', 0, 3_600_000), DEFAULT_HEALTH_INTERVAL_MS)
+    .option(
+      '--health-interval <ms>',
+      'active health check interval (0 = off)',
+      integerIn('--health-interval', 0, 3_600_000),
+      DEFAULT_HEALTH_INTERVAL_MS,
+    )
     .option('--health-timeout <ms>', 'active health check timeout', integerIn('--health-timeout', 10, 60_000), DEFAULT_HEALTH_TIMEOUT_MS)
     .option('--eject-after <n>', 'consecutive failures that eject an upstream (default 5)', integerIn('--eject-after', 1, 1000))
     .option('--slow-start <ms>', 'ramp-up window of a returning upstream', integerIn('--slow-start', 0, 3_600_000), DEFAULT_SLOW_START_MS)
-    .option('--latency-ejection <factor>', 'eject an upstream whose mean latency over a second is above factor × its peers\' median (and 50 ms above it); 0 = off', numberIn('--latency-ejection', 0, 1000), DEFAULT_LATENCY_EJECTION_FACTOR)
+    .option(
+      '--latency-ejection <factor>',
+      "eject an upstream whose mean latency over a second is above factor × its peers' median (and 50 ms above it); 0 = off",
+      numberIn('--latency-ejection', 0, 1000),
+      DEFAULT_LATENCY_EJECTION_FACTOR,
+    )
     .option('--max-attempts <n>', 'attempts per request, first try included', integerIn('--max-attempts', 1, 10), DEFAULT_MAX_ATTEMPTS)
-    .option('--retry-budget <ratio>', 'retries allowed per request over a 10 s window (plus 3)', numberIn('--retry-budget', 0, 10), DEFAULT_RETRY_BUDGET_RATIO)
-    .option('--try-timeout <ms>', 'per-attempt timeout to response headers', integerIn('--try-timeout', 1, 3_600_000), DEFAULT_TRY_TIMEOUT_MS)
-    .option('--total-timeout <ms>', 'total time for a request, retries included', integerIn('--total-timeout', 1, 3_600_000), DEFAULT_TOTAL_TIMEOUT_MS)
-    .option('--headers-timeout <ms>', 'time a client has to send its headers (default 10000)', integerIn('--headers-timeout', 100, 3_600_000))
-    .option('--request-timeout <ms>', 'time a client has to send its whole request (default 30000)', integerIn('--request-timeout', 100, 3_600_000))
-    .option('--idle-timeout <ms>', 'idle keep-alive client connections are closed after this (default 10000)', integerIn('--idle-timeout', 100, 3_600_000))
+    .option(
+      '--retry-budget <ratio>',
+      'retries allowed per request over a 10 s window (plus 3)',
+      numberIn('--retry-budget', 0, 10),
+      DEFAULT_RETRY_BUDGET_RATIO,
+    )
+    .option(
+      '--try-timeout <ms>',
+      'per-attempt timeout to response headers',
+      integerIn('--try-timeout', 1, 3_600_000),
+      DEFAULT_TRY_TIMEOUT_MS,
+    )
+    .option(
+      '--total-timeout <ms>',
+      'total time for a request, retries included',
+      integerIn('--total-timeout', 1, 3_600_000),
+      DEFAULT_TOTAL_TIMEOUT_MS,
+    )
+    .option(
+      '--headers-timeout <ms>',
+      'time a client has to send its headers (default 10000)',
+      integerIn('--headers-timeout', 100, 3_600_000),
+    )
+    .option(
+      '--request-timeout <ms>',
+      'time a client has to send its whole request (default 30000)',
+      integerIn('--request-timeout', 100, 3_600_000),
+    )
+    .option(
+      '--idle-timeout <ms>',
+      'idle keep-alive client connections are closed after this (default 10000)',
+      integerIn('--idle-timeout', 100, 3_600_000),
+    )
     .option('--max-body <bytes>', 'largest request body accepted', integerIn('--max-body', 0, 2 ** 40), DEFAULT_MAX_BODY_BYTES)
     .option('--pool-connections <n>', 'connections per upstream (default 128)', integerIn('--pool-connections', 1, 100_000))
     .option('--no-access-log', 'no log line per request')
-    .option('--workers <n>', 'processes serving traffic on the one port, each with its own health state ("auto": one per CPU core)', workersArg, 1)
+    .option(
+      '--workers <n>',
+      'processes serving traffic on the one port, each with its own health state ("auto": one per CPU core)',
+      workersArg,
+      1,
+    )
     .action(async (flags: GatewayFlags) => {
       const options = toOptions(flags);
       if (flags.workers > 1 && cluster.isPrimary) return runPrimary(flags.workers, options);
@@ -120,7 +179,9 @@ export function registerGatewayCommand(program: Command): void {
         link.attach(gw.runtime);
         link.ready({ url: gw.url, port: gw.port, algorithm: gw.runtime.options.algorithm });
       } else {
-        process.stdout.write(`${JSON.stringify({ event: 'listening', url: gw.url, port: gw.port, pid: process.pid, algorithm: gw.runtime.options.algorithm })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ event: 'listening', url: gw.url, port: gw.port, pid: process.pid, algorithm: gw.runtime.options.algorithm })}\n`,
+        );
       }
       await onShutdown(() => gw.close(), { onDisconnect: true }).done;
       if (process.connected) process.disconnect();
@@ -141,7 +202,10 @@ async function runPrimary(workers: number, options: GatewayOptions): Promise<voi
   const stopped = onShutdown(() => primary.stop(), { onDisconnect: true });
   try {
     const info = await primary.start(); // a WorkerStartError carries the worker's exit code to main()
-    if (info) process.stdout.write(`${JSON.stringify({ event: 'listening', url: info.url, port: info.port, pid: process.pid, algorithm: info.algorithm, workers, workerPids: primary.pids() })}\n`);
+    if (info)
+      process.stdout.write(
+        `${JSON.stringify({ event: 'listening', url: info.url, port: info.port, pid: process.pid, algorithm: info.algorithm, workers, workerPids: primary.pids() })}\n`,
+      );
     await stopped.done;
     log.info('gateway stopped');
   } finally {
@@ -154,26 +218,41 @@ async function runPrimary(workers: number, options: GatewayOptions): Promise<voi
 function toOptions(f: GatewayFlags): GatewayOptions {
   if (!f.discover && (f.store || f.storeUrl || f.data)) throw new ConfigError('--store, --store-url and --data only apply with --discover');
   return {
-    port: f.port ?? portFromEnv(), host: f.host, upstreams: f.upstream,
+    port: f.port ?? portFromEnv(),
+    host: f.host,
+    upstreams: f.upstream,
     discover: f.discover ? resolveStoreConfig({ store: f.store, storeUrl: f.storeUrl, data: f.data }) : undefined,
     discoverIntervalMs: f.discoverInterval,
     algorithm: f.algorithm,
     hashKey: f.hashKey === undefined ? undefined : parseHashKey(f.hashKey),
-    hashBalance: f.hashBalance, ewmaDecayMs: f.ewmaDecay, trustProxy: f.trustProxy,
+    hashBalance: f.hashBalance,
+    ewmaDecayMs: f.ewmaDecay,
+    trustProxy: f.trustProxy,
     adminKey: adminKey(f.adminKeyFile),
-    healthPath: f.healthPath, healthIntervalMs: f.healthInterval, healthTimeoutMs: f.healthTimeout,
-    ejectAfterFailures: f.ejectAfter, slowStartMs: f.slowStart, latencyEjectionFactor: f.latencyEjection,
-    maxAttempts: f.maxAttempts, retryBudgetRatio: f.retryBudget,
-    tryTimeoutMs: f.tryTimeout, totalTimeoutMs: f.totalTimeout,
-    headersTimeoutMs: f.headersTimeout, requestTimeoutMs: f.requestTimeout, clientIdleTimeoutMs: f.idleTimeout,
-    maxBodyBytes: f.maxBody, poolConnections: f.poolConnections, accessLog: f.accessLog,
+    healthPath: f.healthPath,
+    healthIntervalMs: f.healthInterval,
+    healthTimeoutMs: f.healthTimeout,
+    ejectAfterFailures: f.ejectAfter,
+    slowStartMs: f.slowStart,
+    latencyEjectionFactor: f.latencyEjection,
+    maxAttempts: f.maxAttempts,
+    retryBudgetRatio: f.retryBudget,
+    tryTimeoutMs: f.tryTimeout,
+    totalTimeoutMs: f.totalTimeout,
+    headersTimeoutMs: f.headersTimeout,
+    requestTimeoutMs: f.requestTimeout,
+    clientIdleTimeoutMs: f.idleTimeout,
+    maxBodyBytes: f.maxBody,
+    poolConnections: f.poolConnections,
+    accessLog: f.accessLog,
   };
 }
 
 function adminKey(file: string | undefined): string | undefined {
   if (!file) {
     const key = process.env.MINISCALE_ADMIN_KEY || undefined;
-    if (key !== undefined && !isLongEnoughAdminKey(key)) throw new ConfigError(`MINISCALE_ADMIN_KEY is shorter than ${MIN_ADMIN_KEY_LENGTH} characters`);
+    if (key !== undefined && !isLongEnoughAdminKey(key))
+      throw new ConfigError(`MINISCALE_ADMIN_KEY is shorter than ${MIN_ADMIN_KEY_LENGTH} characters`);
     return key;
   }
   let key: string;
@@ -182,7 +261,8 @@ function adminKey(file: string | undefined): string | undefined {
   } catch (err) {
     throw new ConfigError(`--admin-key-file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  if (!isLongEnoughAdminKey(key)) throw new ConfigError(`--admin-key-file: the key in ${file} is shorter than ${MIN_ADMIN_KEY_LENGTH} characters`);
+  if (!isLongEnoughAdminKey(key))
+    throw new ConfigError(`--admin-key-file: the key in ${file} is shorter than ${MIN_ADMIN_KEY_LENGTH} characters`);
   return key;
 }
 

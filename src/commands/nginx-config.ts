@@ -5,7 +5,12 @@ import { readTopology } from '../local/topology-file.js';
 import { ConfigError } from '../core/errors.js';
 import { collect, integerIn } from './cli-options.js';
 
-interface Flags { upstream: string[]; data: string; port: number; standalone?: string }
+interface Flags {
+  upstream: string[];
+  data: string;
+  port: number;
+  standalone?: string;
+}
 
 export function registerNginxConfigCommand(program: Command): void {
   program
@@ -23,10 +28,12 @@ export function registerNginxConfigCommand(program: Command): void {
       for (const u of upstreams) {
         if (!/^http:\/\/[^\s/]+:\d+\/?$/.test(u)) throw new ConfigError(`--upstream ${u}: expected http://host:port`);
       }
-      process.stdout.write(renderNginxConfig({
-        upstreams,
-        listenPort: flags.port,
-        ...(flags.standalone ? { standalone: { prefix: flags.standalone } } : {}),
-      }));
+      process.stdout.write(
+        renderNginxConfig({
+          upstreams,
+          listenPort: flags.port,
+          ...(flags.standalone ? { standalone: { prefix: flags.standalone } } : {}),
+        }),
+      );
     });
 }

@@ -33,7 +33,8 @@ export function registerNodeCommand(program: Command): void {
         throw err;
       });
       // Printed for scripts and supervisors that start nodes on port 0.
-      if (!worker) process.stdout.write(`${JSON.stringify({ event: 'listening', url: node.url, nodeId: node.nodeId, pid: process.pid })}\n`);
+      if (!worker)
+        process.stdout.write(`${JSON.stringify({ event: 'listening', url: node.url, nodeId: node.nodeId, pid: process.pid })}\n`);
       // Started by a supervisor over an IPC channel: when the supervisor dies, even by
       // SIGKILL, the channel closes and we leave with it. (A node:cluster worker
       // leaves at once by cluster's own rule.)

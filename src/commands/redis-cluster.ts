@@ -27,8 +27,12 @@ const MIN_NODE_TIMEOUT_MS = 100;
 const MAX_NODE_TIMEOUT_MS = 600_000;
 
 /** BASE..BASE+5 and their bus ports must all be valid ports. */
-const parseBasePort = integerIn('--port', 1, MAX_BASE_PORT,
-  `the cluster also uses BASE+${DEFAULT_NODE_COUNT - 1} and bus port BASE+${CLUSTER_BUS_OFFSET + DEFAULT_NODE_COUNT - 1}`);
+const parseBasePort = integerIn(
+  '--port',
+  1,
+  MAX_BASE_PORT,
+  `the cluster also uses BASE+${DEFAULT_NODE_COUNT - 1} and bus port BASE+${CLUSTER_BUS_OFFSET + DEFAULT_NODE_COUNT - 1}`,
+);
 
 interface UpOptions {
   dir: string;
@@ -55,9 +59,19 @@ function registerUp(cluster: Command): void {
     .command('up')
     .description('start the cluster (or resume the one in --dir) and print its seed URL')
     .option('--dir <dir>', 'data directory: cluster.json and one folder per node', DEFAULT_CLUSTER_DIR)
-    .option('--port <base>', `first port; nodes use BASE..BASE+5 and bus ports BASE+${CLUSTER_BUS_OFFSET}..`, parseBasePort, DEFAULT_BASE_PORT)
+    .option(
+      '--port <base>',
+      `first port; nodes use BASE..BASE+5 and bus ports BASE+${CLUSTER_BUS_OFFSET}..`,
+      parseBasePort,
+      DEFAULT_BASE_PORT,
+    )
     .option('--replicas <n>', `replicas per primary (0-${MAX_REPLICAS})`, integerIn('--replicas', 0, MAX_REPLICAS), DEFAULT_REPLICAS)
-    .option('--node-timeout <ms>', 'cluster-node-timeout in milliseconds', integerIn('--node-timeout', MIN_NODE_TIMEOUT_MS, MAX_NODE_TIMEOUT_MS), DEFAULT_NODE_TIMEOUT_MS)
+    .option(
+      '--node-timeout <ms>',
+      'cluster-node-timeout in milliseconds',
+      integerIn('--node-timeout', MIN_NODE_TIMEOUT_MS, MAX_NODE_TIMEOUT_MS),
+      DEFAULT_NODE_TIMEOUT_MS,
+    )
     .action(async (options: UpOptions, command: Command) => {
       checkPortRoom(command, options);
       // Only flags the user typed may contradict a cluster already in --dir; defaults must not.

@@ -9,7 +9,10 @@ import { readTopology } from '../local/topology-file.js';
 import { ConfigError, InternalError } from '../core/errors.js';
 import { integerIn } from './cli-options.js';
 
-interface Flags { data: string; timeout: number }
+interface Flags {
+  data: string;
+  timeout: number;
+}
 
 export function registerRestartCommand(program: Command): void {
   program
@@ -32,6 +35,8 @@ export function registerRestartCommand(program: Command): void {
           return;
         }
       }
-      throw new InternalError(`the rolling restart did not finish within ${flags.timeout} s; see the logs of miniscale up (PID ${before.pid})`);
+      throw new InternalError(
+        `the rolling restart did not finish within ${flags.timeout} s; see the logs of miniscale up (PID ${before.pid})`,
+      );
     });
 }

@@ -38,7 +38,10 @@ export function registerStatusCommand(program: Command): void {
     .description('show what each worker or upstream is doing now (the /_gateway/ console, in the terminal)')
     .option('--url <url>', 'the running `up` or gateway (default: the `up` on --data, else http://127.0.0.1:$MINISCALE_PORT)', baseUrl)
     .option('--data <dir>', 'data directory of a running `miniscale up` (its URL and admin key)', './data')
-    .option('--admin-key-file <path>', 'file holding the admin key, for a non-loopback --url (default: $MINISCALE_ADMIN_KEY, else DATA/admin-key)')
+    .option(
+      '--admin-key-file <path>',
+      'file holding the admin key, for a non-loopback --url (default: $MINISCALE_ADMIN_KEY, else DATA/admin-key)',
+    )
     .option('--watch', 'redraw every --interval until Ctrl-C')
     .option('--interval <s>', 'seconds between redraws with --watch', seconds('--interval', 0.2, 3600), 1)
     .option('--json', 'print the raw GET /_gateway/stats answer instead')
@@ -54,7 +57,7 @@ export function registerStatusCommand(program: Command): void {
         return;
       }
       for (;;) {
-        process.stdout.write(CLEAR + await show());
+        process.stdout.write(CLEAR + (await show()));
         await sleep(flags.interval * 1000);
       }
     });
@@ -66,13 +69,15 @@ async function readStats(base: string, key: string | undefined): Promise<StatsRe
   try {
     res = await request(where, {
       headers: key ? { authorization: `Bearer ${key}` } : {},
-      headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS,
+      headersTimeout: REQUEST_TIMEOUT_MS,
+      bodyTimeout: REQUEST_TIMEOUT_MS,
     });
   } catch (err) {
     throw new StatsUnreachableError(`cannot reach ${where}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const text = await res.body.text();
-  if (res.statusCode === 403) throw new StatsRefusedError(`${where} refused: not a loopback address; give --admin-key-file (or $MINISCALE_ADMIN_KEY)`);
+  if (res.statusCode === 403)
+    throw new StatsRefusedError(`${where} refused: not a loopback address; give --admin-key-file (or $MINISCALE_ADMIN_KEY)`);
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -11,7 +11,9 @@ import { ConfigError } from '../core/errors.js';
 import { openEmbeddedDriver } from '../store/drivers/embedded.js';
 import { DEFAULT_DATA_DIR, embeddedDir } from '../store/store-config.js';
 
-interface Flags { data: string }
+interface Flags {
+  data: string;
+}
 
 export function registerStoreCommand(program: Command): void {
   const store = program.command('store').description('maintenance of the embedded store');
@@ -26,7 +28,9 @@ export function registerStoreCommand(program: Command): void {
       const driver = await openEmbeddedDriver({ driver: 'embedded', dir });
       try {
         const result = await driver.upgradeFormat();
-        process.stdout.write(`${JSON.stringify({ event: result.from === result.to ? 'store-already-current' : 'store-upgraded', dir, ...result })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ event: result.from === result.to ? 'store-already-current' : 'store-upgraded', dir, ...result })}\n`,
+        );
       } finally {
         await driver.close();
       }

@@ -17,18 +17,30 @@ import { collect, integerIn, port } from './cli-options.js';
 export function registerUpCommand(program: Command): void {
   program
     .command('up')
-    .description('run the whole system on this machine: API node workers sharing the public port (one hop), the store (+ WeChat emulator in dev mode)')
+    .description(
+      'run the whole system on this machine: API node workers sharing the public port (one hop), the store (+ WeChat emulator in dev mode)',
+    )
     .option('--port <port>', 'public port (default $MINISCALE_PORT, else 8080; 0 = any free port)', port('--port'))
     .option('--host <host>', 'address the public port listens on (default 0.0.0.0, or 127.0.0.1 in dev mode)')
     .option('--nodes <n>', 'API node processes (default: CPU cores, at least 2)', integerIn('--nodes', 1, MAX_NODES))
     .option('--gateway', 'balance per request through a gateway in front of the nodes (a second hop: retries, latency-aware picking)')
     .option('--trust-proxy <cidr>', 'believe X-Forwarded-For from this proxy in front (repeatable; none by default)', collect)
     .addOption(new Option('--store <driver>', 'store driver').choices(STORE_DRIVERS as string[]).default('embedded'))
-    .option('--store-url <url>', 'redis://host:port (comma-separated seeds for redis-cluster; none = launch a local cluster in DATA/redis-cluster)')
+    .option(
+      '--store-url <url>',
+      'redis://host:port (comma-separated seeds for redis-cluster; none = launch a local cluster in DATA/redis-cluster)',
+    )
     .option('--data <dir>', 'data directory: embedded store, admin key, topology', './data')
-    .option('--advertise <url>', 'register this machine as http://HOST:PORT in the store\'s node registry, for `miniscale gateway --discover` on another machine (--store redis|redis-cluster)')
+    .option(
+      '--advertise <url>',
+      "register this machine as http://HOST:PORT in the store's node registry, for `miniscale gateway --discover` on another machine (--store redis|redis-cluster)",
+    )
     .addOption(new Option('--algorithm <name>', 'gateway balancing algorithm, with --gateway (default p2c-ewma)').choices([...ALGORITHMS]))
-    .addOption(new Option('--log-level <level>', 'log level of every component (default $MINISCALE_LOG_LEVEL, else info)').choices(LOG_LEVELS as string[]))
+    .addOption(
+      new Option('--log-level <level>', 'log level of every component (default $MINISCALE_LOG_LEVEL, else info)').choices(
+        LOG_LEVELS as string[],
+      ),
+    )
     .option('--no-access-log', 'no log line per request at the gateway (--gateway)')
     .action(async (flags: UpFlags) => {
       const options = resolveUpOptions(flags);
@@ -50,17 +62,20 @@ async function untilStopped(system: RunningSystem, log: Logger): Promise<void> {
     system.rollingRestart().catch((err: unknown) => log.error({ err }, 'rolling restart failed; the nodes not yet replaced keep serving'));
   };
   process.on('SIGHUP', onHangup);
-  await onShutdown((signal) => {
-    log.info({ signal }, 'shutting down (again to force)');
-    return system.stop();
-  }, {
-    again: {
-      force: (signal) => {
-        log.warn({ signal }, 'forced stop: killing every node now');
-        system.forceStop();
-      },
-      exitCode: FORCED_EXIT_CODE,
+  await onShutdown(
+    (signal) => {
+      log.info({ signal }, 'shutting down (again to force)');
+      return system.stop();
     },
-  }).done;
+    {
+      again: {
+        force: (signal) => {
+          log.warn({ signal }, 'forced stop: killing every node now');
+          system.forceStop();
+        },
+        exitCode: FORCED_EXIT_CODE,
+      },
+    },
+  ).done;
   process.off('SIGHUP', onHangup);
 }

@@ -22,13 +22,20 @@ interface EmulatorFlags {
 export function registerWechatEmulatorCommand(program: Command): void {
   program
     .command('wechat-emulator')
-    .description('run the WeChat server API emulator (login, access_token, phone number, text check, mini program codes, subscribe messages) for development and tests')
+    .description(
+      'run the WeChat server API emulator (login, access_token, phone number, text check, mini program codes, subscribe messages) for development and tests',
+    )
     .option('--port <port>', 'port to listen on (0 = any free port)', port('--port'), 0)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--appid <appid>', `appid it accepts (default: $MINISCALE_WECHAT_APPID, else ${DEV_APPID})`, nonEmpty('--appid'))
     .option('--secret <secret>', 'secret it accepts (default: $MINISCALE_WECHAT_SECRET, else a fixed dev value)', nonEmpty('--secret'))
     .option('--token-ttl <sec>', 'access_token lifetime in seconds', integerIn('--token-ttl', 1, 365 * 86_400), 7200)
-    .option('--invalidate-after <sec>', 'a /cgi-bin/token token dies this long after the next is fetched', integerIn('--invalidate-after', 0, 365 * 86_400), 300)
+    .option(
+      '--invalidate-after <sec>',
+      'a /cgi-bin/token token dies this long after the next is fetched',
+      integerIn('--invalidate-after', 0, 365 * 86_400),
+      300,
+    )
     .option('--login-limit <n>', 'jscode2session calls per user per minute before 45011', integerIn('--login-limit', 1, 1_000_000), 100)
     .action(async (flags: EmulatorFlags) => {
       const appid = flags.appid ?? (process.env.MINISCALE_WECHAT_APPID || DEV_APPID);

@@ -10,8 +10,14 @@ import type { Logger } from '../core/logging.js';
 import { latencyQuantile } from './latency-quantile.js';
 import { Ring } from './ring.js';
 import {
-  STATS_INTERVAL_MS, STATS_SAMPLES,
-  type RowCounters, type RowReading, type RowSeries, type StatsReading, type StatsReport, type StatsRow,
+  STATS_INTERVAL_MS,
+  STATS_SAMPLES,
+  type RowCounters,
+  type RowReading,
+  type RowSeries,
+  type StatsReading,
+  type StatsReport,
+  type StatsRow,
 } from './stats-types.js';
 
 export interface StatsRecorderOptions {
@@ -162,15 +168,28 @@ function toRow(h: RowHistory): StatsRow {
   const r = h.latest;
   const s = h.series;
   return {
-    id: r.id, url: r.url, ...(r.nodeId !== undefined ? { nodeId: r.nodeId } : {}), ...(r.pid !== undefined ? { pid: r.pid } : {}),
-    state: r.state, inflight: r.inflight, restarts: r.restarts, ejections: r.ejections,
+    id: r.id,
+    url: r.url,
+    ...(r.nodeId !== undefined ? { nodeId: r.nodeId } : {}),
+    ...(r.pid !== undefined ? { pid: r.pid } : {}),
+    state: r.state,
+    inflight: r.inflight,
+    restarts: r.restarts,
+    ejections: r.ejections,
     now: {
-      rps: s.rps.last() ?? 0, p50Ms: s.p50Ms.last() ?? null, p99Ms: s.p99Ms.last() ?? null,
-      errors4xx: s.errors4xx.last() ?? 0, errors5xx: s.errors5xx.last() ?? 0,
+      rps: s.rps.last() ?? 0,
+      p50Ms: s.p50Ms.last() ?? null,
+      p99Ms: s.p99Ms.last() ?? null,
+      errors4xx: s.errors4xx.last() ?? 0,
+      errors5xx: s.errors5xx.last() ?? 0,
     },
     series: {
-      rps: s.rps.toArray(), p50Ms: s.p50Ms.toArray(), p99Ms: s.p99Ms.toArray(),
-      errors4xx: s.errors4xx.toArray(), errors5xx: s.errors5xx.toArray(), inflight: s.inflight.toArray(),
+      rps: s.rps.toArray(),
+      p50Ms: s.p50Ms.toArray(),
+      p99Ms: s.p99Ms.toArray(),
+      errors4xx: s.errors4xx.toArray(),
+      errors5xx: s.errors5xx.toArray(),
+      inflight: s.inflight.toArray(),
     },
   };
 }

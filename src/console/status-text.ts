@@ -17,10 +17,30 @@ export function renderStatus(r: StatsReport, source: string): string {
     `store: ${storeLine(r.store)}`,
     '',
   ];
-  const head = [kind.toUpperCase(), 'STATE', 'REQ/S', 'P50 MS', 'P99 MS', '4XX/S', '5XX/S', 'IN FLIGHT', 'RESTARTS', 'EJECTIONS', 'REQ/S, LAST MINUTE'];
+  const head = [
+    kind.toUpperCase(),
+    'STATE',
+    'REQ/S',
+    'P50 MS',
+    'P99 MS',
+    '4XX/S',
+    '5XX/S',
+    'IN FLIGHT',
+    'RESTARTS',
+    'EJECTIONS',
+    'REQ/S, LAST MINUTE',
+  ];
   const body = r.rows.map((row) => [
-    rowName(row), row.state, num(row.now.rps), num(row.now.p50Ms, 2), num(row.now.p99Ms, 2), num(row.now.errors4xx), num(row.now.errors5xx),
-    String(row.inflight), row.restarts === null ? '–' : String(row.restarts), row.ejections === null ? '–' : String(row.ejections),
+    rowName(row),
+    row.state,
+    num(row.now.rps),
+    num(row.now.p50Ms, 2),
+    num(row.now.p99Ms, 2),
+    num(row.now.errors4xx),
+    num(row.now.errors5xx),
+    String(row.inflight),
+    row.restarts === null ? '–' : String(row.restarts),
+    row.ejections === null ? '–' : String(row.ejections),
     sparkline(row.series.rps.slice(-SPARK_SAMPLES)),
   ]);
   lines.push(...table([head, ...body]));
@@ -31,7 +51,8 @@ export function renderStatus(r: StatsReport, source: string): string {
 
 function storeLine(s: StatsReport['store']): string {
   if (!s) return 'not known here (no store of its own, and no health probes)';
-  const where = s.seenBy === 'gateway' ? 'pinged by the gateway' : s.seenBy === 'nodes' ? 'pinged by the nodes' : "through the nodes' /readyz";
+  const where =
+    s.seenBy === 'gateway' ? 'pinged by the gateway' : s.seenBy === 'nodes' ? 'pinged by the nodes' : "through the nodes' /readyz";
   return `${s.driver ?? 'unknown driver'} · ${s.ok ? 'ok' : 'NOT ANSWERING'} · ping ${num(s.pingMs, 2)} ms (${where})`;
 }
 
@@ -47,15 +68,22 @@ function num(v: number | null, digits = 1): string {
 /** Scaled to the row's own peak; a gap (nothing measured) is a space. */
 export function sparkline(values: ReadonlyArray<number | null>): string {
   const peak = Math.max(0, ...values.map((v) => v ?? 0));
-  return values.map((v) => (v === null ? ' ' : SPARK[peak === 0 ? 0 : Math.min(SPARK.length - 1, Math.round((v / peak) * (SPARK.length - 1)))])).join('');
+  return values
+    .map((v) => (v === null ? ' ' : SPARK[peak === 0 ? 0 : Math.min(SPARK.length - 1, Math.round((v / peak) * (SPARK.length - 1)))]))
+    .join('');
 }
 
 /** Columns padded to their widest cell: the first left-aligned, numbers right-aligned, the last as is. */
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...r[c]!].length)));
-  return rows.map((r) => r.map((cell, c) => {
-    if (c === r.length - 1) return cell;
-    const pad = ' '.repeat(widths[c]! - [...cell].length);
-    return c <= 1 ? cell + pad : pad + cell;
-  }).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, c) => {
+        if (c === r.length - 1) return cell;
+        const pad = ' '.repeat(widths[c]! - [...cell].length);
+        return c <= 1 ? cell + pad : pad + cell;
+      })
+      .join('  ')
+      .trimEnd(),
+  );
 }

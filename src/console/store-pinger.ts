@@ -17,7 +17,11 @@ export class StorePinger {
   #timer: NodeJS.Timeout | undefined;
   #running = false;
 
-  constructor(private readonly store: Pingable, private readonly seenBy: StoreHealth['seenBy'], private readonly intervalMs = 1_000) {}
+  constructor(
+    private readonly store: Pingable,
+    private readonly seenBy: StoreHealth['seenBy'],
+    private readonly intervalMs = 1_000,
+  ) {}
 
   start(): void {
     this.#timer = setInterval(() => void this.#ping(), this.intervalMs);
@@ -41,7 +45,9 @@ export class StorePinger {
     try {
       await Promise.race([
         this.store.ping(),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), PING_TIMEOUT_MS); }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timeout')), PING_TIMEOUT_MS);
+        }),
       ]);
       this.#last = { ok: true, pingMs: Math.round((performance.now() - t0) * 1000) / 1000 };
     } catch {

@@ -93,7 +93,10 @@ export class PayloadTooLargeError extends MiniscaleError {
 /** Over a rate limit; `retryAfterSec` becomes the `Retry-After` header. */
 export class RateLimitedError extends MiniscaleError {
   readonly code = 'RATE_LIMITED';
-  constructor(message: string, readonly retryAfterSec: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSec: number,
+  ) {
     super(message);
   }
 }
@@ -111,7 +114,10 @@ export class AuthUserBlockedError extends MiniscaleError {
 /** WeChat's own per-user login limit (45011: over 100 logins a minute). */
 export class AuthRateLimitedError extends MiniscaleError {
   readonly code = 'AUTH_RATE_LIMITED';
-  constructor(message: string, readonly retryAfterSec: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSec: number,
+  ) {
     super(message);
   }
 }
@@ -149,7 +155,10 @@ export class WechatUserInactiveError extends MiniscaleError {
 /** WeChat's own rate limit on the call (45009); `retryAfterSec` becomes `Retry-After`. */
 export class WechatRateLimitedError extends MiniscaleError {
   readonly code = 'WECHAT_RATE_LIMITED';
-  constructor(message: string, readonly retryAfterSec: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSec: number,
+  ) {
     super(message);
   }
 }
@@ -162,7 +171,10 @@ export class SubscriptionRefusedError extends MiniscaleError {
 /** WeChat said the access_token is invalid (40001) or expired (42001): refresh centrally, retry once. */
 export class WechatTokenRejectedError extends MiniscaleError {
   readonly code = 'UPSTREAM_UNAVAILABLE';
-  constructor(readonly errcode: number, message: string) {
+  constructor(
+    readonly errcode: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -213,7 +225,10 @@ export class StatsRefusedError extends MiniscaleError {
 /** A worker exited (or hung) before it served. It said why on stderr; `exitCode` is its own. */
 export class WorkerStartError extends MiniscaleError {
   readonly code = 'INTERNAL';
-  constructor(message: string, readonly exitCode: number) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message);
   }
 }
@@ -241,7 +256,10 @@ export abstract class RedisClusterError extends Error {
 /** A node's client or bus port is taken by another process. */
 export class PortInUseError extends RedisClusterError {
   readonly code = 'PORT_IN_USE';
-  constructor(readonly port: number, message: string) {
+  constructor(
+    readonly port: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -32,7 +32,11 @@ type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
  * (about 1 µs, bench/api), and at level info almost no request logs anything.
  * A route with its own log level or serializers gets an ordinary child.
  */
-export function lazyRequestLogger<L extends { child(bindings: Bindings, opts?: ChildLoggerOptions): L }>(logger: L, bindings: Bindings, opts: ChildLoggerOptions): L {
+export function lazyRequestLogger<L extends { child(bindings: Bindings, opts?: ChildLoggerOptions): L }>(
+  logger: L,
+  bindings: Bindings,
+  opts: ChildLoggerOptions,
+): L {
   if (opts.level !== undefined || opts.serializers !== undefined) return logger.child(bindings, opts);
   // The parent is always one of createLogger's pino loggers (Fastify's type for it is narrower).
   return new LazyChild(logger as unknown as Logger, bindings, opts) as unknown as L;
@@ -76,12 +80,24 @@ class LazyChild {
     return (this.#child ??= this.#parent.child(this.#bindings, this.#opts));
   }
 
-  fatal(...args: unknown[]): void { this.#log('fatal', args); }
-  error(...args: unknown[]): void { this.#log('error', args); }
-  warn(...args: unknown[]): void { this.#log('warn', args); }
-  info(...args: unknown[]): void { this.#log('info', args); }
-  debug(...args: unknown[]): void { this.#log('debug', args); }
-  trace(...args: unknown[]): void { this.#log('trace', args); }
+  fatal(...args: unknown[]): void {
+    this.#log('fatal', args);
+  }
+  error(...args: unknown[]): void {
+    this.#log('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.#log('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.#log('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.#log('debug', args);
+  }
+  trace(...args: unknown[]): void {
+    this.#log('trace', args);
+  }
 
   #log(level: LogLevel, args: unknown[]): void {
     if (this.#child === undefined && !this.#parent.isLevelEnabled(level)) return;

@@ -61,7 +61,9 @@ export function onShutdown(stop: (cause: StopCause) => Promise<void>, options: S
   };
   let started = false;
   let finished: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => { finished = resolve; });
+  const done = new Promise<void>((resolve) => {
+    finished = resolve;
+  });
   const heard = (cause: StopCause) => {
     if (!started) {
       started = true;

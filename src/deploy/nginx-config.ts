@@ -89,5 +89,8 @@ function hostPort(url: string): string {
 
 function indent(text: string, spaces: number): string {
   const pad = ' '.repeat(spaces);
-  return text.split('\n').map((line) => (line ? pad + line : line)).join('\n');
+  return text
+    .split('\n')
+    .map((line) => (line ? pad + line : line))
+    .join('\n');
 }

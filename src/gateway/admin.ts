@@ -41,7 +41,10 @@ export async function handleAdmin(gw: GatewayRuntime, req: IncomingMessage, res:
     });
   }
   const client = resolveClient(req.socket.remoteAddress, req.headers['x-forwarded-for'], gw.trusted);
-  const allowed = mayAdminister({ client: client.client, host: req.headers.host, origin: req.headers.origin, authorization: req.headers.authorization }, gw.options.adminKey);
+  const allowed = mayAdminister(
+    { client: client.client, host: req.headers.host, origin: req.headers.origin, authorization: req.headers.authorization },
+    gw.options.adminKey,
+  );
   if (!allowed) {
     sendError(res, 'FORBIDDEN', ADMIN_ACCESS_MESSAGE);
     return;
@@ -54,7 +57,9 @@ export async function handleAdmin(gw: GatewayRuntime, req: IncomingMessage, res:
     return only(method, 'GET', res, async () => sendJson(res, 200, gw.cluster ? await gw.cluster.view() : upstreamsView(gw)));
   }
   if (path === `${ADMIN_PREFIX}/metrics`) {
-    return only(method, 'GET', res, async () => send(res, 200, gw.metrics.registry.contentType, gw.cluster ? await gw.cluster.metrics() : await gw.metrics.registry.metrics()));
+    return only(method, 'GET', res, async () =>
+      send(res, 200, gw.metrics.registry.contentType, gw.cluster ? await gw.cluster.metrics() : await gw.metrics.registry.metrics()),
+    );
   }
   const m = /^\/_gateway\/upstreams\/([^/]+)\/(drain|undrain)$/.exec(path);
   if (m) {

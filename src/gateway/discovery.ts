@@ -34,7 +34,9 @@ export class RegistryDiscovery {
   }
 
   poll(): Promise<void> {
-    this.#polling ??= this.#poll().finally(() => { this.#polling = undefined; });
+    this.#polling ??= this.#poll().finally(() => {
+      this.#polling = undefined;
+    });
     return this.#polling;
   }
 

@@ -17,7 +17,13 @@ import { LatencyOutlierDetector } from './health/latency-outliers.js';
 import type { HealthEvent } from './health/state.js';
 import { Membership } from './membership.js';
 import { GatewayMetrics } from './metrics.js';
-import { DEFAULT_OUTLIER_INTERVAL_MS, DEFAULT_OUTLIER_MIN_REQUESTS, DEFAULT_SLOW_START_MIN_WEIGHT, resolveOptions, type GatewayOptions } from './options.js';
+import {
+  DEFAULT_OUTLIER_INTERVAL_MS,
+  DEFAULT_OUTLIER_MIN_REQUESTS,
+  DEFAULT_SLOW_START_MIN_WEIGHT,
+  resolveOptions,
+  type GatewayOptions,
+} from './options.js';
 import { createPicker } from './pickers/index.js';
 import { TrustedProxies } from './proxy/forwarded.js';
 import { RetryBudget } from './retry-budget.js';
@@ -49,26 +55,43 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // eslint-disable-next-line prefer-const
   let membership: Membership | undefined;
   const metrics = new GatewayMetrics(() => membership);
-  membership = new Membership({
-    health: {
-      ejectAfterFailures: o.ejectAfterFailures, ejectionBaseMs: o.ejectionBaseMs, ejectionMaxMs: o.ejectionMaxMs,
-      slowStartMs: o.slowStartMs, slowStartMinWeight: DEFAULT_SLOW_START_MIN_WEIGHT,
-      healthyThreshold: o.healthyThreshold, unhealthyThreshold: o.unhealthyThreshold,
+  membership = new Membership(
+    {
+      health: {
+        ejectAfterFailures: o.ejectAfterFailures,
+        ejectionBaseMs: o.ejectionBaseMs,
+        ejectionMaxMs: o.ejectionMaxMs,
+        slowStartMs: o.slowStartMs,
+        slowStartMinWeight: DEFAULT_SLOW_START_MIN_WEIGHT,
+        healthyThreshold: o.healthyThreshold,
+        unhealthyThreshold: o.unhealthyThreshold,
+      },
+      pool: { connections: o.poolConnections, idleMs: o.poolIdleMs, connectTimeoutMs: o.connectTimeoutMs },
+      ewmaDecayMs: o.ewmaDecayMs,
     },
-    pool: { connections: o.poolConnections, idleMs: o.poolIdleMs, connectTimeoutMs: o.connectTimeoutMs },
-    ewmaDecayMs: o.ewmaDecayMs,
-  }, log, healthEventLogger(log, metrics));
+    log,
+    healthEventLogger(log, metrics),
+  );
   // Before any upstream is added, so every one (discovered ones too) starts drained or not.
   if (options.drained) membership.setAdminDrained(options.drained);
   for (const url of o.upstreams) membership.add(url, { slowStart: false });
 
   let pinger: StorePinger | undefined;
   // The multi-worker gateway's primary keeps the stats from its workers' counts.
-  const stats = options.cluster ? undefined : new StatsRecorder({
-    topology: 'gateway', algorithm: o.algorithm, log, read: async () => gatewayReading([{ by: 'self', counts: await gatewayCounts(gw) }]),
-  });
+  const stats = options.cluster
+    ? undefined
+    : new StatsRecorder({
+        topology: 'gateway',
+        algorithm: o.algorithm,
+        log,
+        read: async () => gatewayReading([{ by: 'self', counts: await gatewayCounts(gw) }]),
+      });
   const gw: GatewayRuntime = {
-    options: o, log, metrics, membership, stats,
+    options: o,
+    log,
+    metrics,
+    membership,
+    stats,
     storeHealth: () => pinger?.health() ?? probedStoreHealth(membership),
     restartsOf: (url) => options.restartsOf?.(url),
     balancer: new Balancer(membership, createPicker(o.algorithm, o), metrics),
@@ -78,11 +101,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
   let store: Store | undefined;
   let discovery: RegistryDiscovery | undefined;
-  const health = new ActiveHealthChecker(membership, { path: o.healthPath, intervalMs: o.healthIntervalMs, timeoutMs: o.healthTimeoutMs }, log);
-  const outliers = new LatencyOutlierDetector(membership, {
-    intervalMs: DEFAULT_OUTLIER_INTERVAL_MS, factor: o.latencyEjectionFactor, minExcessMs: o.latencyEjectionExcessMs, minRequests: DEFAULT_OUTLIER_MIN_REQUESTS,
-    probes: o.healthIntervalMs > 0,
-  }, log);
+  const health = new ActiveHealthChecker(
+    membership,
+    { path: o.healthPath, intervalMs: o.healthIntervalMs, timeoutMs: o.healthTimeoutMs },
+    log,
+  );
+  const outliers = new LatencyOutlierDetector(
+    membership,
+    {
+      intervalMs: DEFAULT_OUTLIER_INTERVAL_MS,
+      factor: o.latencyEjectionFactor,
+      minExcessMs: o.latencyEjectionExcessMs,
+      minRequests: DEFAULT_OUTLIER_MIN_REQUESTS,
+      probes: o.healthIntervalMs > 0,
+    },
+    log,
+  );
   const { server, active, upgraded } = createGatewayServer(gw);
   const shutdown = async (): Promise<void> => {
     stats?.stop();
@@ -117,7 +151,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${displayHost(o.host)}:${port}`;
-  log.info({ url, algorithm: o.algorithm, upstreams: membership.upstreams.map((u) => u.url), discover: o.discover?.driver }, 'gateway ready');
+  log.info(
+    { url, algorithm: o.algorithm, upstreams: membership.upstreams.map((u) => u.url), discover: o.discover?.driver },
+    'gateway ready',
+  );
 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
@@ -147,7 +184,10 @@ function healthEventLogger(log: Logger, metrics: GatewayMetrics): (u: Upstream, 
     } else if (e === 'unhealthy') {
       log.warn({ upstream: u.url }, 'upstream failed its health checks');
     } else {
-      log.info({ upstream: u.url, event: e }, e === 'returned' ? 'upstream back from ejection (slow start)' : 'upstream passes its health checks again (slow start)');
+      log.info(
+        { upstream: u.url, event: e },
+        e === 'returned' ? 'upstream back from ejection (slow start)' : 'upstream passes its health checks again (slow start)',
+      );
     }
   };
 }

@@ -66,7 +66,10 @@ export class Membership {
     const draining = this.#adminDrained.some((ref) => u.matches(ref));
     if (u.health.drainingByAdmin === draining) return;
     u.health.drainingByAdmin = draining;
-    this.log.info({ upstream: u.url, draining, inflight: u.inflight }, `upstream ${draining ? 'drained' : 'undrained'} by the admin API (through another worker)`);
+    this.log.info(
+      { upstream: u.url, draining, inflight: u.inflight },
+      `upstream ${draining ? 'drained' : 'undrained'} by the admin API (through another worker)`,
+    );
   }
 
   /** By host:port, URL or registry node id. */

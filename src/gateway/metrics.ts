@@ -14,38 +14,56 @@ export const DURATION_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests = new Counter({
-    name: 'miniscale_gateway_requests_total', help: 'Client requests answered, by the upstream that answered ("none": the gateway) and status',
-    labelNames: ['upstream', 'status'] as const, registers: [this.registry],
+    name: 'miniscale_gateway_requests_total',
+    help: 'Client requests answered, by the upstream that answered ("none": the gateway) and status',
+    labelNames: ['upstream', 'status'] as const,
+    registers: [this.registry],
   });
   readonly attempts = new Counter({
-    name: 'miniscale_gateway_upstream_attempts_total', help: 'Attempts sent to each upstream, by outcome (status code, or error kind)',
-    labelNames: ['upstream', 'outcome'] as const, registers: [this.registry],
+    name: 'miniscale_gateway_upstream_attempts_total',
+    help: 'Attempts sent to each upstream, by outcome (status code, or error kind)',
+    labelNames: ['upstream', 'outcome'] as const,
+    registers: [this.registry],
   });
   readonly duration = new Histogram({
-    name: 'miniscale_gateway_request_duration_seconds', help: 'Time from request to the end of the response, by the upstream that answered',
-    labelNames: ['upstream'] as const, registers: [this.registry],
+    name: 'miniscale_gateway_request_duration_seconds',
+    help: 'Time from request to the end of the response, by the upstream that answered',
+    labelNames: ['upstream'] as const,
+    registers: [this.registry],
     buckets: [...DURATION_BUCKETS],
   });
   readonly retries = new Counter({
-    name: 'miniscale_gateway_retries_total', help: 'Retries on another upstream, by reason',
-    labelNames: ['reason'] as const, registers: [this.registry],
+    name: 'miniscale_gateway_retries_total',
+    help: 'Retries on another upstream, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
   });
   readonly budgetExhausted = new Counter({
-    name: 'miniscale_gateway_retry_budget_exhausted_total', help: 'Retries refused because the retry budget was spent', registers: [this.registry],
+    name: 'miniscale_gateway_retry_budget_exhausted_total',
+    help: 'Retries refused because the retry budget was spent',
+    registers: [this.registry],
   });
   readonly ejections = new Counter({
-    name: 'miniscale_gateway_ejections_total', help: 'Passive outlier ejections, by upstream',
-    labelNames: ['upstream'] as const, registers: [this.registry],
+    name: 'miniscale_gateway_ejections_total',
+    help: 'Passive outlier ejections, by upstream',
+    labelNames: ['upstream'] as const,
+    registers: [this.registry],
   });
   readonly panics = new Counter({
-    name: 'miniscale_gateway_panic_total', help: 'Picks made in panic mode (no upstream eligible, all tried)', registers: [this.registry],
+    name: 'miniscale_gateway_panic_total',
+    help: 'Picks made in panic mode (no upstream eligible, all tried)',
+    registers: [this.registry],
   });
   readonly clientErrors = new Counter({
-    name: 'miniscale_gateway_client_errors_total', help: 'Requests refused before proxying (parse errors, limits, timeouts), by reason',
-    labelNames: ['reason'] as const, registers: [this.registry],
+    name: 'miniscale_gateway_client_errors_total',
+    help: 'Requests refused before proxying (parse errors, limits, timeouts), by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
   });
   readonly websockets = new Gauge({
-    name: 'miniscale_gateway_websockets', help: 'Upgraded connections being relayed', registers: [this.registry],
+    name: 'miniscale_gateway_websockets',
+    help: 'Upgraded connections being relayed',
+    registers: [this.registry],
   });
 
   readonly #byUpstream = new Map<string, UpstreamSeries>();
@@ -63,16 +81,20 @@ export class GatewayMetrics {
   constructor(membership: () => Membership | undefined) {
     collectDefaultMetrics({ register: this.registry, prefix: 'miniscale_gateway_' });
     new Gauge({
-      name: 'miniscale_gateway_upstream_inflight', help: 'Requests in flight per upstream',
-      labelNames: ['upstream'] as const, registers: [this.registry],
+      name: 'miniscale_gateway_upstream_inflight',
+      help: 'Requests in flight per upstream',
+      labelNames: ['upstream'] as const,
+      registers: [this.registry],
       collect() {
         this.reset();
         for (const u of membership()?.upstreams ?? []) this.set({ upstream: u.url }, u.inflight);
       },
     });
     new Gauge({
-      name: 'miniscale_gateway_upstream_state', help: '1 for the state each upstream is in',
-      labelNames: ['upstream', 'state'] as const, registers: [this.registry],
+      name: 'miniscale_gateway_upstream_state',
+      help: '1 for the state each upstream is in',
+      labelNames: ['upstream', 'state'] as const,
+      registers: [this.registry],
       collect() {
         this.reset();
         const now = performance.now();
@@ -83,8 +105,10 @@ export class GatewayMetrics {
       },
     });
     new Gauge({
-      name: 'miniscale_gateway_pool_connections', help: 'Upstream pool connections by kind (connected, free, running requests, pending requests)',
-      labelNames: ['upstream', 'kind'] as const, registers: [this.registry],
+      name: 'miniscale_gateway_pool_connections',
+      help: 'Upstream pool connections by kind (connected, free, running requests, pending requests)',
+      labelNames: ['upstream', 'kind'] as const,
+      registers: [this.registry],
       collect() {
         this.reset();
         for (const u of membership()?.upstreams ?? []) {
@@ -101,7 +125,10 @@ export class UpstreamSeries {
   readonly #requests = new Map<number, Counter.Internal>();
   readonly #attempts = new Map<string, Counter.Internal>();
 
-  constructor(private readonly m: GatewayMetrics, private readonly upstream: string) {
+  constructor(
+    private readonly m: GatewayMetrics,
+    private readonly upstream: string,
+  ) {
     this.duration = m.duration.labels(upstream);
   }
 

@@ -152,7 +152,8 @@ export function resolveOptions(o: GatewayOptions): ResolvedOptions {
   }
   if (new Set(upstreams.map(upstreamId)).size !== upstreams.length) throw new ConfigError('--upstream: the same host:port is given twice');
   const algorithm = o.algorithm ?? DEFAULT_ALGORITHM;
-  if (!ALGORITHMS.includes(algorithm)) throw new ConfigError(`--algorithm must be one of ${ALGORITHMS.join(', ')} (got "${String(algorithm)}")`);
+  if (!ALGORITHMS.includes(algorithm))
+    throw new ConfigError(`--algorithm must be one of ${ALGORITHMS.join(', ')} (got "${String(algorithm)}")`);
   if (o.hashKey && algorithm !== 'hash') throw new ConfigError('--hash-key only applies to --algorithm hash');
   const r: ResolvedOptions = {
     port: int('--port', o.port ?? DEFAULT_PORT, 0, 65535),
@@ -244,7 +245,14 @@ function checkCidr(raw: string): string {
   const family = net.isIP(addr ?? '');
   const max = family === 6 ? 128 : 32;
   const prefix = bits === undefined ? max : Number(bits);
-  if (!family || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max || (bits !== undefined && !/^\d+$/.test(bits))) {
+  if (
+    !family ||
+    extra !== undefined ||
+    !Number.isInteger(prefix) ||
+    prefix < 0 ||
+    prefix > max ||
+    (bits !== undefined && !/^\d+$/.test(bits))
+  ) {
     throw new ConfigError(`--trust-proxy must be an IP address or CIDR like 10.0.0.0/8 (got "${raw}")`);
   }
   return `${addr}/${prefix}`;

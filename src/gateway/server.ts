@@ -32,17 +32,20 @@ export function createGatewayServer(gw: GatewayRuntime): GatewayServer {
   const o = gw.options;
   const active = { count: 0 };
   const upgraded = new Set<Socket>();
-  const server = http.createServer({
-    maxHeaderSize: o.maxHeaderBytes,
-    insecureHTTPParser: false,
-    requestTimeout: o.requestTimeoutMs,
-    headersTimeout: o.headersTimeoutMs,
-    keepAliveTimeout: o.clientIdleTimeoutMs,
-    connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(o.headersTimeoutMs / 4))),
-    noDelay: true,
-    // Checked in onRequest instead, so the 400 is in the API's error format.
-    requireHostHeader: false,
-  }, (req, res) => onRequest(gw, req, res, active));
+  const server = http.createServer(
+    {
+      maxHeaderSize: o.maxHeaderBytes,
+      insecureHTTPParser: false,
+      requestTimeout: o.requestTimeoutMs,
+      headersTimeout: o.headersTimeoutMs,
+      keepAliveTimeout: o.clientIdleTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(o.headersTimeoutMs / 4))),
+      noDelay: true,
+      // Checked in onRequest instead, so the 400 is in the API's error format.
+      requireHostHeader: false,
+    },
+    (req, res) => onRequest(gw, req, res, active),
+  );
   server.keepAliveTimeout = o.clientIdleTimeoutMs;
   server.timeout = o.socketTimeoutMs;
   // A client may send its request and then shut down its sending side (FIN) while it
@@ -91,5 +94,6 @@ function onClientError(gw: GatewayRuntime, err: ParserError, socket: Socket): vo
   const outcome = answerClientError(err, socket, limits, () => [['X-Request-Id', randomUUID()]]);
   if (outcome.kind === 'lingering') return;
   gw.metrics.clientErrors.inc({ reason: err.code ?? 'UNKNOWN' });
-  if (outcome.kind === 'answered') gw.log.debug({ code: err.code, answer: outcome.answer.code, peer: socket.remoteAddress }, 'client error');
+  if (outcome.kind === 'answered')
+    gw.log.debug({ code: err.code, answer: outcome.answer.code, peer: socket.remoteAddress }, 'client error');
 }

@@ -36,7 +36,11 @@ export async function gatewayCounts(gw: GatewayRuntime): Promise<GatewayCounts> 
   const counters = new Map<string, RowCounters>();
   const of = (url: string) => {
     let c = counters.get(url);
-    if (!c) counters.set(url, (c = { requests: 0, status4xx: 0, status5xx: 0, latencyCounts: new Array<number>(DURATION_BUCKETS.length + 1).fill(0) }));
+    if (!c)
+      counters.set(
+        url,
+        (c = { requests: 0, status4xx: 0, status5xx: 0, latencyCounts: new Array<number>(DURATION_BUCKETS.length + 1).fill(0) }),
+      );
     return c;
   };
   for (const v of (await gw.metrics.requests.get()).values) {
@@ -57,15 +61,20 @@ export async function gatewayCounts(gw: GatewayRuntime): Promise<GatewayCounts> 
   }
   for (const [url, list] of cumulative) {
     const c = of(url);
-    for (let i = 0; i < c.latencyCounts.length; i++) c.latencyCounts[i] = (list[i] ?? 0) - (i === 0 ? 0 : list[i - 1] ?? 0);
+    for (let i = 0; i < c.latencyCounts.length; i++) c.latencyCounts[i] = (list[i] ?? 0) - (i === 0 ? 0 : (list[i - 1] ?? 0));
   }
   const ejections = new Map<string, number>();
   for (const v of (await gw.metrics.ejections.get()).values) ejections.set(String(v.labels.upstream), v.value);
   const now = performance.now();
   return {
     upstreams: gw.membership.upstreams.map((u) => ({
-      url: u.url, ...(u.nodeId !== undefined ? { nodeId: u.nodeId } : {}), state: u.state(now), inflight: u.inflight,
-      ejections: ejections.get(u.url) ?? 0, restarts: gw.restartsOf(u.url) ?? null, counters: of(u.url),
+      url: u.url,
+      ...(u.nodeId !== undefined ? { nodeId: u.nodeId } : {}),
+      state: u.state(now),
+      inflight: u.inflight,
+      ejections: ejections.get(u.url) ?? 0,
+      restarts: gw.restartsOf(u.url) ?? null,
+      counters: of(u.url),
     })),
     store: gw.storeHealth(),
   };
@@ -84,8 +93,15 @@ export function gatewayReading(processes: ReadonlyArray<{ by: string; counts: Ga
       let row = rows.get(u.url);
       if (!row) {
         row = {
-          id: u.url, url: u.url, ...(u.nodeId !== undefined ? { nodeId: u.nodeId } : {}), state: u.state, inflight: 0,
-          restarts: u.restarts, ejections: 0, latencyBoundsMs: GATEWAY_LATENCY_BOUNDS_MS, parts: [],
+          id: u.url,
+          url: u.url,
+          ...(u.nodeId !== undefined ? { nodeId: u.nodeId } : {}),
+          state: u.state,
+          inflight: 0,
+          restarts: u.restarts,
+          ejections: 0,
+          latencyBoundsMs: GATEWAY_LATENCY_BOUNDS_MS,
+          parts: [],
         };
         rows.set(u.url, row);
         states.set(u.url, []);

@@ -13,7 +13,8 @@ import { bearerToken, isAdminKey } from '../core/admin-key.js';
 
 export const ADMIN_PREFIX = '/_gateway';
 
-export const ADMIN_ACCESS_MESSAGE = '/_gateway/ is answered to loopback clients addressing a loopback host (no foreign Origin), or with Authorization: Bearer ADMIN_KEY';
+export const ADMIN_ACCESS_MESSAGE =
+  '/_gateway/ is answered to loopback clients addressing a loopback host (no foreign Origin), or with Authorization: Bearer ADMIN_KEY';
 
 export interface AdminRequest {
   /** The client's address, after trusted proxies. */

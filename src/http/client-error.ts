@@ -17,7 +17,8 @@ export type RawHeaders = ReadonlyArray<readonly [string, string]>;
 export function rawErrorResponse(code: ApiErrorCode, message: string, headers: RawHeaders = []): string {
   const status = statusOf(code);
   const body = JSON.stringify(errorBody(code, message));
-  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\n` +
+  let head =
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\n` +
     `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n`;
   for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
   return `${head}\r\n${body}`;

@@ -24,7 +24,10 @@ export class TrustedProxies {
 
   /** @throws Error naming the first entry that is not an address, CIDR or known name. */
   constructor(spec: string) {
-    const entries = spec.split(',').map((s) => s.trim()).filter((s) => s !== '' && s.toLowerCase() !== 'none');
+    const entries = spec
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '' && s.toLowerCase() !== 'none');
     this.none = entries.length === 0;
     for (const entry of entries) {
       for (const range of NAMED[entry.toLowerCase()] ?? [entry]) this.#add(range, entry);

@@ -43,7 +43,12 @@ export function machineNodeId(url: string): string {
   return `machine-${hostname.replace(/[^A-Za-z0-9.-]/g, '_')}-${port}`;
 }
 
-export async function advertiseMachine(config: StoreConfig, url: string, log: Logger, heartbeatMs = DEFAULT_HEARTBEAT_MS): Promise<MachineEntry> {
+export async function advertiseMachine(
+  config: StoreConfig,
+  url: string,
+  log: Logger,
+  heartbeatMs = DEFAULT_HEARTBEAT_MS,
+): Promise<MachineEntry> {
   const store: Store = await openStore(config);
   const nodeId = machineNodeId(url);
   const heartbeat = new RegistryHeartbeat(store, nodeId, url, heartbeatMs, log, MACHINE_ENTRY_TTL_MS);
@@ -53,10 +58,11 @@ export async function advertiseMachine(config: StoreConfig, url: string, log: Lo
   return {
     nodeId,
     markDraining: () => heartbeat.markDraining(),
-    stop: () => (stopping ??= (async () => {
-      await heartbeat.stop();
-      await store.close().catch((err: unknown) => log.warn({ err }, 'closing the registry store failed'));
-      log.info({ nodeId }, 'machine deregistered');
-    })()),
+    stop: () =>
+      (stopping ??= (async () => {
+        await heartbeat.stop();
+        await store.close().catch((err: unknown) => log.warn({ err }, 'closing the registry store failed'));
+        log.info({ nodeId }, 'machine deregistered');
+      })()),
   };
 }

@@ -15,7 +15,9 @@ export interface LogStream {
 }
 
 export function createLogStream(pretty: boolean, out: NodeJS.WritableStream = process.stdout): LogStream {
-  const format = pretty ? prettyFactory({ colorize: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l', messageKey: 'msg' }) : null;
+  const format = pretty
+    ? prettyFactory({ colorize: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l', messageKey: 'msg' })
+    : null;
   const writeLine = (line: string) => {
     if (!line.trim()) return;
     if (!format || !line.startsWith('{')) {
@@ -30,9 +32,14 @@ export function createLogStream(pretty: boolean, out: NodeJS.WritableStream = pr
   };
   return {
     writeLine,
-    logger: (component, level) => pino(
-      { level, base: { component }, timestamp: pino.stdTimeFunctions.isoTime },
-      { write: (chunk: string) => { for (const line of chunk.split('\n')) writeLine(line); } },
-    ),
+    logger: (component, level) =>
+      pino(
+        { level, base: { component }, timestamp: pino.stdTimeFunctions.isoTime },
+        {
+          write: (chunk: string) => {
+            for (const line of chunk.split('\n')) writeLine(line);
+          },
+        },
+      ),
   };
 }

@@ -17,14 +17,20 @@ export interface ReadyInfo {
 
 export function readyBanner(r: ReadyInfo): string {
   const rows: [string, string][] = [
-    ['url', r.topology === 'one-hop'
-      ? `${r.url}  (${r.nodes} API node worker${r.nodes === 1 ? '' : 's'} sharing the port; dashboard ${r.url}/_gateway/)`
-      : `${r.url}  (gateway, ${r.algorithm} over ${r.nodes} node${r.nodes === 1 ? '' : 's'}; dashboard ${r.url}/_gateway/)`],
+    [
+      'url',
+      r.topology === 'one-hop'
+        ? `${r.url}  (${r.nodes} API node worker${r.nodes === 1 ? '' : 's'} sharing the port; dashboard ${r.url}/_gateway/)`
+        : `${r.url}  (gateway, ${r.algorithm} over ${r.nodes} node${r.nodes === 1 ? '' : 's'}; dashboard ${r.url}/_gateway/)`,
+    ],
     ['store', r.store],
     ...(r.advertise ? [['registry', `registered as ${r.advertise} for \`miniscale gateway --discover\``] as [string, string]] : []),
-    ['mode', r.emulatorUrl
-      ? `dev — WeChat emulator at ${r.emulatorUrl}; log in with codes like "dev:alice"`
-      : 'production — WeChat API from MINISCALE_WECHAT_*'],
+    [
+      'mode',
+      r.emulatorUrl
+        ? `dev — WeChat emulator at ${r.emulatorUrl}; log in with codes like "dev:alice"`
+        : 'production — WeChat API from MINISCALE_WECHAT_*',
+    ],
     ['admin key', r.adminKeyFile ?? 'from MINISCALE_ADMIN_KEY'],
     ['stop', `Ctrl-C (twice to force) · rolling restart: miniscale restart --data ${r.dataDir}`],
   ];

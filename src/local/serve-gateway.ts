@@ -23,12 +23,23 @@ export async function serveThroughGateway(p: ServeParts): Promise<Serving> {
   let gateway: RunningGateway | undefined;
   const wiring = gatewayEvents(() => gateway);
   const events: SupervisorEvents = {
-    ready: (n) => { wiring.ready?.(n); p.onChange(); },
+    ready: (n) => {
+      wiring.ready?.(n);
+      p.onChange();
+    },
     retiring: (n) => wiring.retiring!(n),
-    gone: (n) => { wiring.gone?.(n); p.onChange(); },
+    gone: (n) => {
+      wiring.gone?.(n);
+      p.onChange();
+    },
   };
   const supervisor = new NodeSupervisor({
-    count: o.nodes, nodeArgs: p.nodeArgs, env: { ...p.env, MINISCALE_TRUST_PROXY: 'loopback' }, log: p.log, onChildLine: (line) => p.onOutputLine(line), events,
+    count: o.nodes,
+    nodeArgs: p.nodeArgs,
+    env: { ...p.env, MINISCALE_TRUST_PROXY: 'loopback' },
+    log: p.log,
+    onChildLine: (line) => p.onOutputLine(line),
+    events,
   });
   const stop = async () => {
     await withinMs(gateway?.close(), GATEWAY_CLOSE_MS);
@@ -37,8 +48,15 @@ export async function serveThroughGateway(p: ServeParts): Promise<Serving> {
   try {
     const nodes = await supervisor.start();
     gateway = await startGateway({
-      port: o.port, host: o.host, upstreams: nodes.map((n) => n.url), algorithm: o.algorithm, trustProxy: o.trustProxy,
-      adminKey: p.adminKey.key, accessLog: o.accessLog, closeGraceMs: GATEWAY_CLOSE_MS, logger: p.logger('gateway'),
+      port: o.port,
+      host: o.host,
+      upstreams: nodes.map((n) => n.url),
+      algorithm: o.algorithm,
+      trustProxy: o.trustProxy,
+      adminKey: p.adminKey.key,
+      accessLog: o.accessLog,
+      closeGraceMs: GATEWAY_CLOSE_MS,
+      logger: p.logger('gateway'),
       restartsOf: (url) => supervisor.restartsOf(url),
     });
     // A node that crashed or came back while the gateway was starting.

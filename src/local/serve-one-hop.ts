@@ -70,7 +70,11 @@ export async function serveOneHop(p: ServeParts): Promise<Serving> {
     const members = fleet.members().filter((m) => m.info !== undefined);
     // Briefly: a worker that does not answer within a second is shown without its counters
     // (it may be stalling right now, before its missed beats say so).
-    const stats = await fleet.ask({ op: 'stats' }, members.filter((m) => m.state !== 'stalled'), VIEW_TIMEOUT_MS);
+    const stats = await fleet.ask(
+      { op: 'stats' },
+      members.filter((m) => m.state !== 'stalled'),
+      VIEW_TIMEOUT_MS,
+    );
     const upstreams = members.map((m) => workerView(m, stats.get(m) as WorkerStats | undefined, drained.has(m.pid)));
     return { algorithm: ALGORITHM, topology: 'one-hop', workers: upstreams.length, upstreams };
   }
@@ -80,10 +84,14 @@ export async function serveOneHop(p: ServeParts): Promise<Serving> {
 
   async function answer(op: WorkerAskOp): Promise<unknown> {
     switch (op.op) {
-      case 'view': return view();
-      case 'stats': return stats.report();
-      case 'metrics': return summedMetrics(fleet);
-      case 'drain': return drain(op.ref, op.draining);
+      case 'view':
+        return view();
+      case 'stats':
+        return stats.report();
+      case 'metrics':
+        return summedMetrics(fleet);
+      case 'drain':
+        return drain(op.ref, op.draining);
     }
   }
 
@@ -92,7 +100,8 @@ export async function serveOneHop(p: ServeParts): Promise<Serving> {
     if (!target) return { ok: false, code: 'NOT_FOUND', message: `no worker "${ref}" (use its node id or PID)` };
     if (draining && !drained.has(target.pid)) {
       const others = fleet.serving().filter((m) => m !== target && m.state === 'serving' && !drained.has(m.pid));
-      if (others.length === 0) return { ok: false, code: 'DRAIN_REFUSED', message: 'it is the last worker taking connections; the port would close' };
+      if (others.length === 0)
+        return { ok: false, code: 'DRAIN_REFUSED', message: 'it is the last worker taking connections; the port would close' };
     }
     if (draining) drained.add(target.pid);
     else drained.delete(target.pid);
@@ -136,9 +145,16 @@ function workerState(m: FleetMember<WorkerReadyInfo>, accepting: boolean | undef
 function workerView(m: FleetMember<WorkerReadyInfo>, s: WorkerStats | undefined, drained: boolean): WorkerView {
   const state = workerState(m, s?.accepting, drained);
   return {
-    url: m.info!.url, nodeId: m.info!.nodeId, pid: m.pid, state,
-    inflight: s?.inflight ?? 0, ewmaMs: 0, requests: s?.requests ?? 0, failures: s?.failures ?? 0,
-    restarts: m.restarts, connections: s?.connections ?? 0,
+    url: m.info!.url,
+    nodeId: m.info!.nodeId,
+    pid: m.pid,
+    state,
+    inflight: s?.inflight ?? 0,
+    ewmaMs: 0,
+    requests: s?.requests ?? 0,
+    failures: s?.failures ?? 0,
+    restarts: m.restarts,
+    connections: s?.connections ?? 0,
   };
 }
 
@@ -162,9 +178,15 @@ function workersReading(fleet: WorkerFleet<WorkerReadyInfo>, drained: Set<number
     rows: members.map((m) => {
       const r = reportOf(m);
       return {
-        id: `worker-${m.slot + 1}`, url: m.info!.url, nodeId: m.info!.nodeId, pid: m.pid,
-        state: workerState(m, r?.accepting, drained.has(m.pid)), inflight: r?.inflight ?? 0,
-        restarts: m.restarts, ejections: null, latencyBoundsMs: NODE_LATENCY_BOUNDS_MS,
+        id: `worker-${m.slot + 1}`,
+        url: m.info!.url,
+        nodeId: m.info!.nodeId,
+        pid: m.pid,
+        state: workerState(m, r?.accepting, drained.has(m.pid)),
+        inflight: r?.inflight ?? 0,
+        restarts: m.restarts,
+        ejections: null,
+        latencyBoundsMs: NODE_LATENCY_BOUNDS_MS,
         parts: r ? [{ by: String(m.pid), counters: r.counters }] : [],
       };
     }),

@@ -131,7 +131,11 @@ export class NodeSupervisor {
   killAll(): void {
     this.#stopping = true;
     for (const pid of this.pids()) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
   }
 
@@ -163,7 +167,10 @@ export class NodeSupervisor {
 
   async #awaitReady(slot: Slot, child: ChildProcess): Promise<ManagedNode> {
     const listening = new Promise<{ url: string; nodeId: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`node in slot ${slot.index} did not start within the timeout`)), this.#opts.readyTimeoutMs ?? 20_000);
+      const timer = setTimeout(
+        () => reject(new Error(`node in slot ${slot.index} did not start within the timeout`)),
+        this.#opts.readyTimeoutMs ?? 20_000,
+      );
       const lines = createInterface({ input: child.stdout! });
       lines.on('line', (line) => {
         if (line.includes('"event":"listening"')) {
@@ -174,7 +181,10 @@ export class NodeSupervisor {
         }
       });
       createInterface({ input: child.stderr! }).on('line', (line) => this.#opts.onChildLine(line));
-      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`node in slot ${slot.index} exited with ${code} during start-up`)); });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`node in slot ${slot.index} exited with ${code} during start-up`));
+      });
     });
     const { url, nodeId } = await listening;
     await waitReady(url, this.#opts.readyTimeoutMs ?? 20_000);
@@ -191,11 +201,19 @@ export class NodeSupervisor {
     if (node) this.#opts.events?.gone?.(node);
   }
 
-  #scheduleRestart(slot: Slot, child: ChildProcess, node: ManagedNode | undefined, code: number | null, signal: NodeJS.Signals | null): void {
+  #scheduleRestart(
+    slot: Slot,
+    child: ChildProcess,
+    node: ManagedNode | undefined,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ): void {
     const delay = slot.backoff.next(node ? Date.now() - node.startedAt : 0);
     const loop = slot.backoff.streak > 3;
-    this.#opts.log[loop ? 'error' : 'warn']({ slot: slot.index, node: node?.nodeId, pid: child.pid, code, signal, restartInMs: delay, restarts: slot.backoff.streak },
-      loop ? 'node keeps crashing; restarting with back-off' : 'node exited unexpectedly; restarting');
+    this.#opts.log[loop ? 'error' : 'warn'](
+      { slot: slot.index, node: node?.nodeId, pid: child.pid, code, signal, restartInMs: delay, restarts: slot.backoff.streak },
+      loop ? 'node keeps crashing; restarting with back-off' : 'node exited unexpectedly; restarting',
+    );
     slot.child = undefined;
     slot.timer = setTimeout(() => {
       // A failed start kills its child, whose exit lands here again with a longer back-off.

@@ -61,19 +61,25 @@ type Env = Record<string, string | undefined>;
 export function resolveUpOptions(flags: UpFlags, env: Env = process.env): UpOptions {
   const store = (flags.store ?? 'embedded') as StoreDriverName;
   if (!STORE_DRIVERS.includes(store)) throw new ConfigError(`--store must be one of ${STORE_DRIVERS.join(', ')} (got "${flags.store}")`);
-  if (store === 'embedded' && flags.storeUrl) throw new ConfigError('--store-url is for the redis and redis-cluster stores; the embedded store uses --data');
+  if (store === 'embedded' && flags.storeUrl)
+    throw new ConfigError('--store-url is for the redis and redis-cluster stores; the embedded store uses --data');
   if (store === 'redis' && !flags.storeUrl) throw new ConfigError('--store redis needs --store-url (e.g. redis://127.0.0.1:6379)');
   const algorithm = (flags.algorithm ?? 'p2c-ewma') as Algorithm;
   if (!ALGORITHMS.includes(algorithm)) throw new ConfigError(`--algorithm must be one of ${ALGORITHMS.join(', ')}`);
-  if (flags.algorithm !== undefined && !flags.gateway) throw new ConfigError('--algorithm picks how the gateway balances: it needs --gateway (one hop, the kernel and node:cluster hand out connections)');
+  if (flags.algorithm !== undefined && !flags.gateway)
+    throw new ConfigError(
+      '--algorithm picks how the gateway balances: it needs --gateway (one hop, the kernel and node:cluster hand out connections)',
+    );
   const advertise = flags.advertise === undefined ? undefined : checkAdvertise(flags, store);
   const trustProxy = flags.trustProxy ?? [];
-  for (const cidr of trustProxy) if (!isCidr(cidr)) throw new ConfigError(`--trust-proxy ${cidr}: expected an address or CIDR, e.g. 10.0.0.0/8`);
+  for (const cidr of trustProxy)
+    if (!isCidr(cidr)) throw new ConfigError(`--trust-proxy ${cidr}: expected an address or CIDR, e.g. 10.0.0.0/8`);
   const logLevel = (flags.logLevel ?? env.MINISCALE_LOG_LEVEL ?? 'info') as LevelWithSilent;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const nodes = flags.nodes ?? Math.max(2, os.availableParallelism());
   const wechat = wechatFrom(env);
-  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) throw new ConfigError(`--nodes must be an integer from 1 to ${MAX_NODES}`);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES)
+    throw new ConfigError(`--nodes must be an integer from 1 to ${MAX_NODES}`);
   return {
     port: flags.port ?? portFromEnv(env),
     // Dev mode signs anyone in as anyone (the emulator accepts every dev:NAME code), so
@@ -104,9 +110,16 @@ function checkAdvertise(flags: UpFlags, store: StoreDriverName): string {
   // Checked on the text: the URL parser drops a port that is the scheme's default.
   if (!/:\d+$/.test(url)) throw new ConfigError(`--advertise: "${flags.advertise}" needs an explicit port (http://HOST:PORT)`);
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  if (host === '0.0.0.0' || host === '::') throw new ConfigError(`--advertise: "${flags.advertise}" is an unspecified address; give the one other machines reach this one on`);
-  if (store === 'embedded' || !flags.storeUrl) throw new ConfigError('--advertise registers this machine in a store other machines share: it needs --store redis|redis-cluster with --store-url');
-  if (flags.gateway) throw new ConfigError('--advertise registers the machine\'s public port for a gateway on another machine; it does not combine with --gateway');
+  if (host === '0.0.0.0' || host === '::')
+    throw new ConfigError(`--advertise: "${flags.advertise}" is an unspecified address; give the one other machines reach this one on`);
+  if (store === 'embedded' || !flags.storeUrl)
+    throw new ConfigError(
+      '--advertise registers this machine in a store other machines share: it needs --store redis|redis-cluster with --store-url',
+    );
+  if (flags.gateway)
+    throw new ConfigError(
+      "--advertise registers the machine's public port for a gateway on another machine; it does not combine with --gateway",
+    );
   return url;
 }
 
@@ -114,7 +127,8 @@ function checkAdvertise(flags: UpFlags, store: StoreDriverName): string {
 function wechatFrom(env: Env): UpOptions['wechat'] {
   const { MINISCALE_WECHAT_APPID: appid, MINISCALE_WECHAT_SECRET: secret } = env;
   if (!appid && !secret) return 'dev';
-  if (!appid || !secret) throw new ConfigError('set both MINISCALE_WECHAT_APPID and MINISCALE_WECHAT_SECRET, or neither (dev mode with the WeChat emulator)');
+  if (!appid || !secret)
+    throw new ConfigError('set both MINISCALE_WECHAT_APPID and MINISCALE_WECHAT_SECRET, or neither (dev mode with the WeChat emulator)');
   return { appid, secret, apiBase: env.MINISCALE_WECHAT_API || undefined };
 }
 

@@ -11,7 +11,13 @@ import { openStore, resolveStoreConfig, type StoreConfig } from '../store/index.
 import { guardRedisCluster, type ClusterGuard } from '../redis-launcher/guard.js';
 import { freePortRange } from '../core/ports.js';
 import { isAlive } from '../redis-launcher/redis-server.js';
-import { CLUSTER_BUS_OFFSET, DEFAULT_PRIMARIES, DEFAULT_REPLICAS, readClusterManifest, startRedisCluster } from '../redis-launcher/index.js';
+import {
+  CLUSTER_BUS_OFFSET,
+  DEFAULT_PRIMARIES,
+  DEFAULT_REPLICAS,
+  readClusterManifest,
+  startRedisCluster,
+} from '../redis-launcher/index.js';
 import type { UpOptions } from './up-options.js';
 
 export interface PreparedStore {
@@ -36,7 +42,9 @@ export async function prepareStore(o: UpOptions, log: Logger): Promise<PreparedS
     url = launch.seedUrl;
     launched = [guard.pid, ...launch.pids];
   }
-  const release = async () => { await guard?.release(); };
+  const release = async () => {
+    await guard?.release();
+  };
   const config = resolveStoreConfig({ store: o.store, storeUrl: url, data: o.dataDir });
   try {
     await checkReachable(config);
@@ -66,7 +74,9 @@ async function checkReachable(config: StoreConfig): Promise<void> {
     await store.ping();
   } catch (err) {
     const where = config.driver === 'embedded' ? config.dir : config.url;
-    throw new StoreUnavailableError(`the ${config.driver} store at ${where} does not answer: ${err instanceof Error ? err.message : String(err)}`);
+    throw new StoreUnavailableError(
+      `the ${config.driver} store at ${where} does not answer: ${err instanceof Error ? err.message : String(err)}`,
+    );
   } finally {
     await store.close().catch(() => undefined);
   }

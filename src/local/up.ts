@@ -56,8 +56,17 @@ export async function startSystem(o: UpOptions, logs: LogStream): Promise<Runnin
   const saveTopology = () => {
     if (!serving) return;
     writeTopology(o.dataDir, {
-      pid: process.pid, topology: serving.topology, url: serving.url, gatewayUrl: serving.url, nodes: serving.nodeUrls(), workers: serving.workers(),
-      store: store!.label, startedAt, pids: pids(), restarts, lastRestartError,
+      pid: process.pid,
+      topology: serving.topology,
+      url: serving.url,
+      gatewayUrl: serving.url,
+      nodes: serving.nodeUrls(),
+      workers: serving.workers(),
+      store: store!.label,
+      startedAt,
+      pids: pids(),
+      restarts,
+      lastRestartError,
     });
   };
   const stopAll = async (deadline: number) => {
@@ -76,14 +85,25 @@ export async function startSystem(o: UpOptions, logs: LogStream): Promise<Runnin
 
   try {
     if (o.wechat === 'dev') {
-      emulator = await startWechatEmulator({ port: 0, appid: DEV_APPID, secret: DEV_SECRET, logger: logs.logger('wechat-emulator', o.logLevel) });
+      emulator = await startWechatEmulator({
+        port: 0,
+        appid: DEV_APPID,
+        secret: DEV_SECRET,
+        logger: logs.logger('wechat-emulator', o.logLevel),
+      });
       log.info({ url: emulator.url }, 'dev mode: no MINISCALE_WECHAT_APPID/SECRET, so logins go to the WeChat emulator');
     }
     store = await prepareStore(o, log);
     const serve = o.gateway ? serveThroughGateway : serveOneHop;
     serving = await serve({
-      o, log, adminKey, env: nodeEnv(o, adminKey, emulator), nodeArgs: store.nodeArgs,
-      logger: (component) => logs.logger(component, o.logLevel), onOutputLine: (line) => logs.writeLine(line), onChange: saveTopology,
+      o,
+      log,
+      adminKey,
+      env: nodeEnv(o, adminKey, emulator),
+      nodeArgs: store.nodeArgs,
+      logger: (component) => logs.logger(component, o.logLevel),
+      onOutputLine: (line) => logs.writeLine(line),
+      onChange: saveTopology,
     });
     saveTopology();
     // Last: a gateway that finds the entry may send requests at once.
@@ -94,8 +114,15 @@ export async function startSystem(o: UpOptions, logs: LogStream): Promise<Runnin
   }
 
   const info: ReadyInfo = {
-    url: serving.url, topology: serving.topology, algorithm: o.algorithm, nodes: o.nodes, store: store.label,
-    emulatorUrl: emulator?.url, adminKeyFile: adminKey.file, dataDir: o.dataDir, advertise: o.advertise,
+    url: serving.url,
+    topology: serving.topology,
+    algorithm: o.algorithm,
+    nodes: o.nodes,
+    store: store.label,
+    emulatorUrl: emulator?.url,
+    adminKeyFile: adminKey.file,
+    dataDir: o.dataDir,
+    advertise: o.advertise,
   };
   let restarting: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
@@ -103,26 +130,28 @@ export async function startSystem(o: UpOptions, logs: LogStream): Promise<Runnin
   return {
     info,
     pids,
-    rollingRestart: () => (restarting ??= (async () => {
-      log.info('rolling restart: replacing nodes one at a time');
-      try {
-        await running.replaceAll();
-        lastRestartError = undefined;
-        log.info({ nodes: running.workers().map((w) => w.nodeId) }, 'rolling restart done');
-      } catch (err) {
-        lastRestartError = err instanceof Error ? err.message : String(err);
-        throw err;
-      } finally {
-        restarts++;
-        saveTopology();
-        restarting = undefined;
-      }
-    })()),
-    stop: () => (stopping ??= (async () => {
-      log.info('stopping: the nodes drain, then the store is released');
-      await stopAll(Date.now() + STOP_BUDGET_MS);
-      log.info('stopped');
-    })()),
+    rollingRestart: () =>
+      (restarting ??= (async () => {
+        log.info('rolling restart: replacing nodes one at a time');
+        try {
+          await running.replaceAll();
+          lastRestartError = undefined;
+          log.info({ nodes: running.workers().map((w) => w.nodeId) }, 'rolling restart done');
+        } catch (err) {
+          lastRestartError = err instanceof Error ? err.message : String(err);
+          throw err;
+        } finally {
+          restarts++;
+          saveTopology();
+          restarting = undefined;
+        }
+      })()),
+    stop: () =>
+      (stopping ??= (async () => {
+        log.info('stopping: the nodes drain, then the store is released');
+        await stopAll(Date.now() + STOP_BUDGET_MS);
+        log.info('stopped');
+      })()),
     forceStop: () => {
       running.kill();
       removeTopology(o.dataDir);
@@ -131,8 +160,13 @@ export async function startSystem(o: UpOptions, logs: LogStream): Promise<Runnin
 }
 
 function nodeEnv(o: UpOptions, adminKey: AdminKey, emulator: WechatEmulator | undefined): NodeJS.ProcessEnv {
-  const wechat = o.wechat === 'dev'
-    ? { MINISCALE_WECHAT_APPID: DEV_APPID, MINISCALE_WECHAT_SECRET: DEV_SECRET, MINISCALE_WECHAT_API: emulator!.url }
-    : { MINISCALE_WECHAT_APPID: o.wechat.appid, MINISCALE_WECHAT_SECRET: o.wechat.secret, ...(o.wechat.apiBase ? { MINISCALE_WECHAT_API: o.wechat.apiBase } : {}) };
+  const wechat =
+    o.wechat === 'dev'
+      ? { MINISCALE_WECHAT_APPID: DEV_APPID, MINISCALE_WECHAT_SECRET: DEV_SECRET, MINISCALE_WECHAT_API: emulator!.url }
+      : {
+          MINISCALE_WECHAT_APPID: o.wechat.appid,
+          MINISCALE_WECHAT_SECRET: o.wechat.secret,
+          ...(o.wechat.apiBase ? { MINISCALE_WECHAT_API: o.wechat.apiBase } : {}),
+        };
   return { ...process.env, ...wechat, MINISCALE_ADMIN_KEY: adminKey.key, MINISCALE_LOG_LEVEL: o.logLevel };
 }

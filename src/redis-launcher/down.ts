@@ -45,7 +45,9 @@ function assertOnlyLauncherFiles(dir: string): void {
   if (!existsSync(dir)) return;
   const foreign = readdirSync(dir).filter((name) => !isLauncherEntry(dir, name));
   if (foreign.length > 0) {
-    throw new ClusterDirConflictError(`refusing to purge ${dir}: it holds ${foreign.slice(0, 3).join(', ')}, which redis-cluster did not create`);
+    throw new ClusterDirConflictError(
+      `refusing to purge ${dir}: it holds ${foreign.slice(0, 3).join(', ')}, which redis-cluster did not create`,
+    );
   }
 }
 
@@ -60,7 +62,9 @@ function purgeDir(dir: string): void {
   for (const name of readdirSync(dir).filter((n) => /^\d+$/.test(n))) {
     const pid = readPidFile(path.join(dir, name, 'redis.pid'));
     if (pid !== null && isClusterNodeProcess(pid, Number(name), dir)) {
-      throw new ClusterDirConflictError(`refusing to purge ${dir}: redis-server PID ${pid} still runs on port ${name} (not in the manifest; stop it first)`);
+      throw new ClusterDirConflictError(
+        `refusing to purge ${dir}: redis-server PID ${pid} still runs on port ${name} (not in the manifest; stop it first)`,
+      );
     }
   }
   rmSync(dir, { recursive: true, force: true });

@@ -32,7 +32,11 @@ export async function createCluster(ports: number[], replicas: number): Promise<
 
 /** The error lines of redis-cli's output, or its last lines when none says ERR/error. */
 function failureDetail(output: string): string {
-  const errors = output.split('\n').filter((l) => /ERR|error/i.test(l)).slice(-DETAIL_LINES).join(' | ');
+  const errors = output
+    .split('\n')
+    .filter((l) => /ERR|error/i.test(l))
+    .slice(-DETAIL_LINES)
+    .join(' | ');
   return errors || output.trim().split('\n').slice(-DETAIL_LINES).join(' | ');
 }
 

@@ -53,7 +53,10 @@ export function commandLine(pid: number): string | null {
 export async function assertPortsFree(ports: number[]): Promise<void> {
   for (const port of ports) {
     if (!(await isPortFree(port))) {
-      throw new PortInUseError(port, `port ${port} is already in use; pick another --port (Redis Cluster needs ${ports[0]}-${ports.at(-1)} and their bus ports +${CLUSTER_BUS_OFFSET})`);
+      throw new PortInUseError(
+        port,
+        `port ${port} is already in use; pick another --port (Redis Cluster needs ${ports[0]}-${ports.at(-1)} and their bus ports +${CLUSTER_BUS_OFFSET})`,
+      );
     }
     const bus = port + CLUSTER_BUS_OFFSET;
     if (!(await isPortFree(bus))) {

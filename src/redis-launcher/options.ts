@@ -54,7 +54,10 @@ export function validateOptions(opts: RedisClusterOptions): void {
   check(Number.isInteger(replicas) && replicas >= 0, 'replicas must be an integer >= 0');
   // Every bus port must fit too, not only the client ports.
   const last = base + primaries * (1 + replicas) - 1 + CLUSTER_BUS_OFFSET;
-  check(Number.isInteger(base) && base >= 1 && last <= 65535, `basePort ${base} leaves no room for ${primaries * (1 + replicas)} nodes and their bus ports (+${CLUSTER_BUS_OFFSET})`);
+  check(
+    Number.isInteger(base) && base >= 1 && last <= 65535,
+    `basePort ${base} leaves no room for ${primaries * (1 + replicas)} nodes and their bus ports (+${CLUSTER_BUS_OFFSET})`,
+  );
   const timeout = opts.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS;
   check(Number.isInteger(timeout) && timeout > 0, 'nodeTimeoutMs must be a positive integer');
 }

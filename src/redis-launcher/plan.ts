@@ -41,12 +41,16 @@ export function planCluster(dir: string, opts: RedisClusterOptions): Plan {
 function assertCompatible(dir: string, ports: number[], opts: RedisClusterOptions): void {
   const range = `${ports[0]}-${ports.at(-1)}`;
   if (opts.basePort !== undefined && opts.basePort !== ports[0]) {
-    throw new ClusterDirConflictError(`${dir} holds a Redis Cluster on ports ${range}; use --port ${ports[0]}, another --dir, or \`redis-cluster down --purge\` first`);
+    throw new ClusterDirConflictError(
+      `${dir} holds a Redis Cluster on ports ${range}; use --port ${ports[0]}, another --dir, or \`redis-cluster down --purge\` first`,
+    );
   }
   if (opts.primaries !== undefined || opts.replicas !== undefined) {
     const wanted = nodeCountFor(opts);
     if (wanted !== ports.length) {
-      throw new ClusterDirConflictError(`${dir} holds a ${ports.length}-node Redis Cluster (ports ${range}), not ${wanted} nodes; use another --dir or \`redis-cluster down --purge\` first`);
+      throw new ClusterDirConflictError(
+        `${dir} holds a ${ports.length}-node Redis Cluster (ports ${range}), not ${wanted} nodes; use another --dir or \`redis-cluster down --purge\` first`,
+      );
     }
   }
 }
@@ -60,7 +64,9 @@ function formedState(dir: string, ports: number[]): boolean {
   const formed = ports.map((p) => isFormedNode(dir, p));
   if (formed.every(Boolean)) return true;
   if (!formed.some(Boolean)) return false;
-  throw new ClusterDirConflictError(`${dir} holds a half-formed Redis Cluster (some nodes joined, some did not); run \`redis-cluster down --purge --dir ${dir}\` and start again`);
+  throw new ClusterDirConflictError(
+    `${dir} holds a half-formed Redis Cluster (some nodes joined, some did not); run \`redis-cluster down --purge --dir ${dir}\` and start again`,
+  );
 }
 
 /** A node dir belongs to a formed cluster when its nodes.conf knows more than itself. */

@@ -60,7 +60,10 @@ async function stateReason(port: number): Promise<string | null> {
  * node that is about to become a replica no longer counts as a primary).
  */
 async function topologyReason(port: number, total: number): Promise<string | null> {
-  const nodes = (await bulkCommand(port, ['CLUSTER', 'NODES'])).trim().split('\n').map((l) => l.trim().split(' '));
+  const nodes = (await bulkCommand(port, ['CLUSTER', 'NODES']))
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(' '));
   if (nodes.length !== total) return `knows ${nodes.length}/${total} nodes`;
   for (const fields of nodes) {
     // <id> <ip:port@bus> <flags> <primary> <ping-sent> <pong-recv> <epoch> <link-state> <slot>...

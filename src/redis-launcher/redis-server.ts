@@ -90,7 +90,11 @@ function renderConfig(opts: RedisServerOptions): string {
     'protected-mode': 'yes',
   };
   const all = { ...base, ...opts.config };
-  return Object.entries(all).map(([k, v]) => `${k} ${v}`).join('\n') + '\n';
+  return (
+    Object.entries(all)
+      .map(([k, v]) => `${k} ${v}`)
+      .join('\n') + '\n'
+  );
 }
 
 /** True while a process with this PID exists (signal 0 checks without sending anything). */

@@ -8,13 +8,7 @@ import path from 'node:path';
 import { createCluster, redisCliBinary } from './form.js';
 import { removeManifest, seedUrlFor, writeManifest, type Manifest, type RunningCluster } from './manifest.js';
 import { assertPortsFree, startNodes } from './nodes.js';
-import {
-  DEFAULT_BASE_PORT,
-  DEFAULT_NODE_TIMEOUT_MS,
-  DEFAULT_STOP_GRACE_MS,
-  validateOptions,
-  type RedisClusterOptions,
-} from './options.js';
+import { DEFAULT_BASE_PORT, DEFAULT_NODE_TIMEOUT_MS, DEFAULT_STOP_GRACE_MS, validateOptions, type RedisClusterOptions } from './options.js';
 import { planCluster, type Plan } from './plan.js';
 import { waitForClusterReady } from './ready.js';
 import { redisServerBinary, type RedisServerProcess } from './redis-server.js';

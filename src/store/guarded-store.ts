@@ -6,12 +6,31 @@
  */
 import { isMiniscaleError, StoreUnavailableError, ValidationError } from '../core/errors.js';
 import type {
-  DeleteOptions, Entry, JsonEntry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
-  ScoreEntry, ScoreMode, SetOptions, Store, StoreDriver, StoreDriverName,
+  DeleteOptions,
+  Entry,
+  JsonEntry,
+  JsonObject,
+  JsonValue,
+  Lock,
+  RateLimitResult,
+  RegisteredNode,
+  ScoreEntry,
+  ScoreMode,
+  SetOptions,
+  Store,
+  StoreDriver,
+  StoreDriverName,
 } from './store.js';
 import {
-  checkFinite, checkJsonObject, checkName, checkPositiveInt, checkSafeInt,
-  DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_VALUE_DEPTH, encodeJson, MAX_TOP_N,
+  checkFinite,
+  checkJsonObject,
+  checkName,
+  checkPositiveInt,
+  checkSafeInt,
+  DEFAULT_MAX_VALUE_BYTES,
+  DEFAULT_MAX_VALUE_DEPTH,
+  encodeJson,
+  MAX_TOP_N,
 } from './validation.js';
 import { DEFAULT_OP_TIMEOUT_MS, type GuardOptions } from './config.js';
 
@@ -109,12 +128,14 @@ export class GuardedStore implements Store {
 
   hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
     return this.#run('hit', () =>
-      this.#inner.hit(checkName('key', key), checkPositiveInt('limit', limit), checkPositiveInt('windowMs', windowMs)));
+      this.#inner.hit(checkName('key', key), checkPositiveInt('limit', limit), checkPositiveInt('windowMs', windowMs)),
+    );
   }
 
   acquire(name: string, owner: string, ttlMs: number): Promise<Lock | null> {
     return this.#run('acquire', () =>
-      this.#inner.acquire(checkName('lock name', name), checkName('owner', owner), checkPositiveInt('ttlMs', ttlMs)));
+      this.#inner.acquire(checkName('lock name', name), checkName('owner', owner), checkPositiveInt('ttlMs', ttlMs)),
+    );
   }
 
   release(lock: Lock): Promise<boolean> {
@@ -128,7 +149,8 @@ export class GuardedStore implements Store {
 
   register(nodeId: string, info: JsonObject, ttlMs: number): Promise<void> {
     return this.#run('register', () =>
-      this.#inner.register(checkName('nodeId', nodeId), checkJsonObject('info', info, 64 * 1024), checkPositiveInt('ttlMs', ttlMs)));
+      this.#inner.register(checkName('nodeId', nodeId), checkJsonObject('info', info, 64 * 1024), checkPositiveInt('ttlMs', ttlMs)),
+    );
   }
 
   deregister(nodeId: string): Promise<void> {

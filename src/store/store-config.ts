@@ -28,7 +28,10 @@ export function resolveStoreConfig(flags: StoreFlags, env: Env = process.env): S
   switch (driver) {
     case 'embedded':
       if (flags.storeUrl) throw new ConfigError('--store-url is for the redis and redis-cluster stores; the embedded store uses --data');
-      if (wait.waitReplicas) throw new ConfigError('MINISCALE_STORE_WAIT_REPLICAS is for the redis and redis-cluster stores (the embedded store has no replicas)');
+      if (wait.waitReplicas)
+        throw new ConfigError(
+          'MINISCALE_STORE_WAIT_REPLICAS is for the redis and redis-cluster stores (the embedded store has no replicas)',
+        );
       return { driver, dir: embeddedDir(flags.data ?? DEFAULT_DATA_DIR) };
     case 'redis':
     case 'redis-cluster': {
@@ -55,9 +58,11 @@ function replicationWait(env: Env): { waitReplicas?: number; waitTimeoutMs?: num
   const timeout = env.MINISCALE_STORE_WAIT_TIMEOUT_MS?.trim();
   if (!replicas || replicas === '0') return {};
   const n = Number(replicas);
-  if (!/^\d+$/.test(replicas) || n > MAX_WAIT_REPLICAS) throw new ConfigError(`MINISCALE_STORE_WAIT_REPLICAS must be an integer from 0 to ${MAX_WAIT_REPLICAS} (got "${replicas}")`);
+  if (!/^\d+$/.test(replicas) || n > MAX_WAIT_REPLICAS)
+    throw new ConfigError(`MINISCALE_STORE_WAIT_REPLICAS must be an integer from 0 to ${MAX_WAIT_REPLICAS} (got "${replicas}")`);
   const ms = timeout ? Number(timeout) : DEFAULT_WAIT_TIMEOUT_MS;
   // Below the store's per-call timeout (2 s), so a write that waits in vain is answered as such.
-  if (timeout && (!/^\d+$/.test(timeout) || ms < 1 || ms > 1_500)) throw new ConfigError(`MINISCALE_STORE_WAIT_TIMEOUT_MS must be an integer from 1 to 1500 (got "${timeout}")`);
+  if (timeout && (!/^\d+$/.test(timeout) || ms < 1 || ms > 1_500))
+    throw new ConfigError(`MINISCALE_STORE_WAIT_TIMEOUT_MS must be an integer from 1 to 1500 (got "${timeout}")`);
   return { waitReplicas: n, waitTimeoutMs: ms };
 }

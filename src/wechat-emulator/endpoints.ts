@@ -1,7 +1,13 @@
 /** The WeChat endpoints the emulator speaks, by the names its stats and knobs use. */
 export const ENDPOINTS = [
-  'jscode2session', 'token', 'stable_token', 'getcallbackip',
-  'getuserphonenumber', 'msg_sec_check', 'getwxacodeunlimit', 'subscribe_send',
+  'jscode2session',
+  'token',
+  'stable_token',
+  'getcallbackip',
+  'getuserphonenumber',
+  'msg_sec_check',
+  'getwxacodeunlimit',
+  'subscribe_send',
 ] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 

@@ -5,7 +5,11 @@
  */
 import { ENDPOINTS, type Endpoint } from './endpoints.js';
 
-export interface InjectedError { endpoint: Endpoint; errcode: number; times: number }
+export interface InjectedError {
+  endpoint: Endpoint;
+  errcode: number;
+  times: number;
+}
 
 export class InjectedErrors {
   readonly #queued = new Map<Endpoint, Array<{ errcode: number; left: number }>>();
@@ -36,8 +40,11 @@ export function parseInjection(body: unknown): InjectedError | string {
   const { endpoint, errcode, times = 1, ...rest } = body as Record<string, unknown>;
   const unknown = Object.keys(rest)[0];
   if (unknown !== undefined) return `unknown field ${JSON.stringify(unknown)} (expected endpoint, errcode, times)`;
-  if (typeof endpoint !== 'string' || !(ENDPOINTS as readonly string[]).includes(endpoint)) return `endpoint must be one of ${ENDPOINTS.join(', ')}`;
-  if (typeof errcode !== 'number' || !Number.isInteger(errcode) || errcode === 0 || Math.abs(errcode) > 10_000_000) return 'errcode must be a non-zero integer';
-  if (typeof times !== 'number' || !Number.isInteger(times) || times < 1 || times > 1_000_000) return 'times must be an integer from 1 to 1000000';
+  if (typeof endpoint !== 'string' || !(ENDPOINTS as readonly string[]).includes(endpoint))
+    return `endpoint must be one of ${ENDPOINTS.join(', ')}`;
+  if (typeof errcode !== 'number' || !Number.isInteger(errcode) || errcode === 0 || Math.abs(errcode) > 10_000_000)
+    return 'errcode must be a non-zero integer';
+  if (typeof times !== 'number' || !Number.isInteger(times) || times < 1 || times > 1_000_000)
+    return 'times must be an integer from 1 to 1000000';
   return { endpoint: endpoint as Endpoint, errcode, times };
 }

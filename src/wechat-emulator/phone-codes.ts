@@ -20,7 +20,10 @@ export class PhoneCodes {
   /** code → when it was used; insertion order is age order. */
   readonly #used = new Map<string, number>();
 
-  constructor(private readonly appid: string, private readonly memoryMs: number) {}
+  constructor(
+    private readonly appid: string,
+    private readonly memoryMs: number,
+  ) {}
 
   exchange(code: string, now = Date.now()): PhoneInfo {
     const m = CODE_RE.exec(code);

@@ -23,7 +23,10 @@ export type Body = Record<string, unknown>;
 
 /** An answer that is not a JSON object built by JSON.stringify: image bytes, or JSON with an int64. */
 export class RawAnswer {
-  constructor(readonly contentType: string, readonly bytes: Buffer) {}
+  constructor(
+    readonly contentType: string,
+    readonly bytes: Buffer,
+  ) {}
 }
 
 export interface PlatformBooks {
@@ -54,7 +57,8 @@ export function getUserPhoneNumber(body: Body, books: PlatformBooks): { errcode:
 export function msgSecCheck(body: Body, books: PlatformBooks): object {
   const { version, openid, scene, content } = body;
   if (version !== 2 && version !== '2') throw new WechatApiError(ERR.DATA_FORMAT);
-  if (typeof content !== 'string' || content.length === 0 || typeof openid !== 'string' || openid.length === 0) throw new WechatApiError(ERR.EMPTY_PARAMETER);
+  if (typeof content !== 'string' || content.length === 0 || typeof openid !== 'string' || openid.length === 0)
+    throw new WechatApiError(ERR.EMPTY_PARAMETER);
   if (typeof scene !== 'number' || ![1, 2, 3, 4].includes(scene)) throw new WechatApiError(ERR.INVALID_SCENE);
   if ([...content].length > MAX_TEXT_CHARS) throw new WechatApiError(ERR.DATA_FORMAT);
   if (!books.logins.isActive(openid, ACTIVE_USER_MS)) throw new WechatApiError(ERR.INVALID_OPENID);
@@ -76,7 +80,8 @@ export function msgSecCheck(body: Body, books: PlatformBooks): object {
 export function getWxacodeUnlimit(body: Body): RawAnswer {
   const { scene, page, check_path: checkPath = true, env_version: envVersion = 'release', width = 430 } = body;
   if (typeof scene !== 'string' || !WXACODE_SCENE.test(scene)) throw new WechatApiError(ERR.INVALID_WXACODE_SCENE);
-  if (page !== undefined && (typeof page !== 'string' || page.startsWith('/') || page.includes('?'))) throw new WechatApiError(ERR.INVALID_PAGE);
+  if (page !== undefined && (typeof page !== 'string' || page.startsWith('/') || page.includes('?')))
+    throw new WechatApiError(ERR.INVALID_PAGE);
   if (typeof envVersion !== 'string' || !ENV_VERSIONS.has(envVersion)) throw new WechatApiError(ERR.INVALID_ENV_VERSION);
   if (typeof width !== 'number' || !Number.isInteger(width) || width < 280 || width > 1280) throw new WechatApiError(ERR.INVALID_WIDTH);
   if (checkPath !== false && typeof page === 'string' && page.split('/')[0] === 'unpublished') throw new WechatApiError(ERR.INVALID_PAGE);
@@ -90,10 +95,18 @@ export function sendSubscribeMessage(body: Body, books: PlatformBooks): RawAnswe
   if (typeof touser !== 'string' || !books.logins.knows(touser)) throw new WechatApiError(ERR.INVALID_OPENID);
   if (typeof templateId !== 'string' || templateId.length === 0) throw new WechatApiError(ERR.INVALID_TEMPLATE_ID);
   if (page !== undefined && typeof page !== 'string') throw new WechatApiError(ERR.ARGUMENT_INVALID);
-  if (typeof state !== 'string' || !PROGRAM_STATES.has(state) || typeof lang !== 'string' || !LANGS.has(lang)) throw new WechatApiError(ERR.DATA_FORMAT);
+  if (typeof state !== 'string' || !PROGRAM_STATES.has(state) || typeof lang !== 'string' || !LANGS.has(lang))
+    throw new WechatApiError(ERR.DATA_FORMAT);
   if (!isTemplateData(data)) throw new WechatApiError(ERR.ARGUMENT_INVALID);
   const msgid = books.subscriptions.consume(touser, templateId);
-  books.subscriptions.record({ msgid: msgid.toString(), touser, template_id: templateId, page: page ?? null, data, miniprogram_state: state });
+  books.subscriptions.record({
+    msgid: msgid.toString(),
+    touser,
+    template_id: templateId,
+    page: page ?? null,
+    data,
+    miniprogram_state: state,
+  });
   // Written by hand: JSON.stringify cannot write a 64-bit integer, which is what WeChat sends.
   return new RawAnswer('application/json; encoding=utf-8', Buffer.from(`{"errcode":0,"errmsg":"ok","msgid":${msgid}}`));
 }
@@ -102,10 +115,13 @@ export function sendSubscribeMessage(body: Body, books: PlatformBooks): RawAnswe
 function isTemplateData(data: unknown): boolean {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return false;
   const entries = Object.values(data);
-  return entries.length > 0 && entries.every((e) => {
-    const value = (e as { value?: unknown } | null)?.value;
-    return (typeof value === 'string' && value.length > 0) || typeof value === 'number';
-  });
+  return (
+    entries.length > 0 &&
+    entries.every((e) => {
+      const value = (e as { value?: unknown } | null)?.value;
+      return (typeof value === 'string' && value.length > 0) || typeof value === 'number';
+    })
+  );
 }
 
 function traceId(): string {

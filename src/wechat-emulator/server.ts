@@ -20,7 +20,12 @@ import { LoginBook } from './logins.js';
 import { resolveOptions, type WechatEmulatorOptions } from './options.js';
 import { PhoneCodes } from './phone-codes.js';
 import {
-  getUserPhoneNumber, getWxacodeUnlimit, msgSecCheck, RawAnswer, sendSubscribeMessage, type PlatformBooks,
+  getUserPhoneNumber,
+  getWxacodeUnlimit,
+  msgSecCheck,
+  RawAnswer,
+  sendSubscribeMessage,
+  type PlatformBooks,
 } from './platform-handlers.js';
 import { Subscriptions } from './subscriptions.js';
 import { TokenBook } from './tokens.js';
@@ -52,7 +57,10 @@ export async function startWechatEmulator(options: WechatEmulatorOptions): Promi
   const log: Logger = opts.logger ?? createLogger({ component: 'wechat-emulator' });
   const creds: Credentials = { appid: opts.appid, secret: opts.secret };
   const logins = new LoginBook({
-    appid: opts.appid, limitPerMinute: opts.loginLimitPerMinute, usedCodeMemoryMs: opts.usedCodeMemorySec * 1000, unionid: opts.unionid,
+    appid: opts.appid,
+    limitPerMinute: opts.loginLimitPerMinute,
+    usedCodeMemoryMs: opts.usedCodeMemorySec * 1000,
+    unionid: opts.unionid,
   });
   const tokens = new TokenBook({
     ttlMs: opts.tokenTtlSec * 1000,
@@ -76,10 +84,20 @@ export async function startWechatEmulator(options: WechatEmulatorOptions): Promi
     '/cgi-bin/token': { endpoint: 'token', method: 'GET', run: (p) => getAccessToken(p, creds, tokens) },
     '/cgi-bin/stable_token': { endpoint: 'stable_token', method: 'POST', run: (p) => getStableAccessToken(p, creds, tokens) },
     '/cgi-bin/getcallbackip': { endpoint: 'getcallbackip', method: 'GET', run: (p) => getCallbackIp(p, tokens) },
-    '/wxa/business/getuserphonenumber': { endpoint: 'getuserphonenumber', method: 'POST', withToken: true, run: (p) => getUserPhoneNumber(p, books) },
+    '/wxa/business/getuserphonenumber': {
+      endpoint: 'getuserphonenumber',
+      method: 'POST',
+      withToken: true,
+      run: (p) => getUserPhoneNumber(p, books),
+    },
     '/wxa/msg_sec_check': { endpoint: 'msg_sec_check', method: 'POST', withToken: true, run: (p) => msgSecCheck(p, books) },
     '/wxa/getwxacodeunlimit': { endpoint: 'getwxacodeunlimit', method: 'POST', withToken: true, run: (p) => getWxacodeUnlimit(p) },
-    '/cgi-bin/message/subscribe/send': { endpoint: 'subscribe_send', method: 'POST', withToken: true, run: (p) => sendSubscribeMessage(p, books) },
+    '/cgi-bin/message/subscribe/send': {
+      endpoint: 'subscribe_send',
+      method: 'POST',
+      withToken: true,
+      run: (p) => sendSubscribeMessage(p, books),
+    },
   };
 
   async function wechatCall(route: Route, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -160,20 +178,38 @@ export async function startWechatEmulator(options: WechatEmulatorOptions): Promi
       case '/_emulator/subscribe': {
         const b = (raw === null ? undefined : parseJson(raw)) as Record<string, unknown> | undefined;
         const times = b?.times ?? 1;
-        if (typeof b?.openid !== 'string' || typeof b.template_id !== 'string' || b.template_id === '' || typeof times !== 'number' || !Number.isInteger(times) || times < 1 || times > 1000) {
+        if (
+          typeof b?.openid !== 'string' ||
+          typeof b.template_id !== 'string' ||
+          b.template_id === '' ||
+          typeof times !== 'number' ||
+          !Number.isInteger(times) ||
+          times < 1 ||
+          times > 1000
+        ) {
           return sendJson(res, 400, apiError('VALIDATION_FAILED', 'expected {"openid", "template_id", "times"?: 1-1000}'));
         }
-        return sendJson(res, 200, { openid: b.openid, template_id: b.template_id, left: books.subscriptions.grant(b.openid, b.template_id, times) });
+        return sendJson(res, 200, {
+          openid: b.openid,
+          template_id: b.template_id,
+          left: books.subscriptions.grant(b.openid, b.template_id, times),
+        });
       }
       case '/_emulator/encrypt': {
         const b = (raw === null ? undefined : parseJson(raw)) as Record<string, unknown> | undefined;
         const data = b?.data;
-        if (typeof b?.openid !== 'string' || typeof data !== 'object' || data === null || Array.isArray(data) || (b.appid !== undefined && typeof b.appid !== 'string')) {
+        if (
+          typeof b?.openid !== 'string' ||
+          typeof data !== 'object' ||
+          data === null ||
+          Array.isArray(data) ||
+          (b.appid !== undefined && typeof b.appid !== 'string')
+        ) {
           return sendJson(res, 400, apiError('VALIDATION_FAILED', 'expected {"openid", "data": {...}, "appid"?}'));
         }
         const sessionKey = logins.sessionKeyOf(b.openid);
         if (!sessionKey) return sendJson(res, 404, apiError('NOT_FOUND', 'that openid never logged in: no session_key to encrypt with'));
-        return sendJson(res, 200, encryptUserData(sessionKey, data as Record<string, unknown>, (b.appid) ?? opts.appid));
+        return sendJson(res, 200, encryptUserData(sessionKey, data as Record<string, unknown>, b.appid ?? opts.appid));
       }
       default:
         return sendJson(res, 404, apiError('NOT_FOUND', `no POST ${path} on the emulator`));
@@ -221,17 +257,18 @@ export async function startWechatEmulator(options: WechatEmulatorOptions): Promi
   return {
     url,
     port,
-    close: () => (closed ??= new Promise<void>((resolve) => {
-      clearInterval(sweeper);
-      closing.abort();
-      const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-      force.unref();
-      server.close(() => {
-        clearTimeout(force);
-        resolve();
-      });
-      server.closeIdleConnections();
-    })),
+    close: () =>
+      (closed ??= new Promise<void>((resolve) => {
+        clearInterval(sweeper);
+        closing.abort();
+        const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      })),
   };
 }
 

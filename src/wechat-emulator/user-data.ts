@@ -25,6 +25,8 @@ export function encryptUserData(sessionKey: string, data: Record<string, unknown
     encryptedData: encrypted.toString('base64'),
     iv: iv.toString('base64'),
     rawData,
-    signature: createHash('sha1').update(rawData + sessionKey, 'utf8').digest('hex'),
+    signature: createHash('sha1')
+      .update(rawData + sessionKey, 'utf8')
+      .digest('hex'),
   };
 }

@@ -136,7 +136,11 @@ export class WorkerFleet<Info = unknown> {
   }
 
   /** Sends `op` to `to` (default: every serving worker); resolves with each one's answer within `timeoutMs`. */
-  ask(op: unknown, to: FleetMember<Info>[] = this.serving().filter((m) => m.state === 'serving'), timeoutMs = FANOUT_TIMEOUT_MS): Promise<Map<FleetMember<Info>, unknown>> {
+  ask(
+    op: unknown,
+    to: FleetMember<Info>[] = this.serving().filter((m) => m.state === 'serving'),
+    timeoutMs = FANOUT_TIMEOUT_MS,
+  ): Promise<Map<FleetMember<Info>, unknown>> {
     const asked = new Set(to.map((m) => this.#members.get(m.worker)!).filter(Boolean));
     const results = new Map<Member<Info>, unknown>();
     if (asked.size === 0) return Promise.resolve(results);
@@ -202,7 +206,9 @@ export class WorkerFleet<Info = unknown> {
     let settle!: (err?: Error) => void;
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        settle(new WorkerStartError(`${this.#o.label} ${slot.index + 1} did not start within ${(this.#o.readyTimeoutMs ?? 30_000) / 1000} s`, 1));
+        settle(
+          new WorkerStartError(`${this.#o.label} ${slot.index + 1} did not start within ${(this.#o.readyTimeoutMs ?? 30_000) / 1000} s`, 1),
+        );
         worker.process.kill('SIGKILL');
       }, this.#o.readyTimeoutMs ?? 30_000);
       let settled = false;
@@ -216,12 +222,23 @@ export class WorkerFleet<Info = unknown> {
     });
     ready.catch(() => undefined); // awaited by whoever forked; a restart's failure is its exit
     const member: Member<Info> = {
-      slot: slot.index, worker, pid: worker.process.pid!, state: 'starting', lastBeat: Date.now(), ready, settleReady: settle,
-      get restarts() { return slot.backoff.restarts; },
+      slot: slot.index,
+      worker,
+      pid: worker.process.pid!,
+      state: 'starting',
+      lastBeat: Date.now(),
+      ready,
+      settleReady: settle,
+      get restarts() {
+        return slot.backoff.restarts;
+      },
     };
     this.#members.set(worker, member);
     if (!replacing) slot.current = member;
-    else void ready.then(() => { if (this.#members.has(worker)) slot.current = member; });
+    else
+      void ready.then(() => {
+        if (this.#members.has(worker)) slot.current = member;
+      });
     if (this.#o.onOutputLine) {
       for (const stream of [worker.process.stdout, worker.process.stderr]) {
         if (stream) createInterface({ input: stream }).on('line', (line) => this.#o.onOutputLine!(line));
@@ -253,7 +270,8 @@ export class WorkerFleet<Info = unknown> {
       case 'ask':
         (this.#o.onAsk ? this.#o.onAsk(msg.op, m) : Promise.reject(new Error('this primary answers no questions'))).then(
           (result) => send(m.worker, { ms: 'answer', id: msg.id, ok: true, result }),
-          (err: unknown) => send(m.worker, { ms: 'answer', id: msg.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+          (err: unknown) =>
+            send(m.worker, { ms: 'answer', id: msg.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
         );
         return;
       case 'local-answer': {
@@ -300,8 +318,10 @@ export class WorkerFleet<Info = unknown> {
     if (m.readyAt === undefined && !this.#started) return; // start() fails with the error above
     const delay = slot.backoff.next(m.readyAt === undefined ? 0 : Date.now() - m.readyAt);
     const loop = slot.backoff.streak > 3;
-    this.#o.log[loop ? 'error' : 'warn']({ slot: m.slot, pid: m.pid, code, signal, restartInMs: delay, restarts: slot.backoff.restarts },
-      loop ? `${this.#o.label} keeps crashing; restarting with back-off` : `${this.#o.label} exited unexpectedly; restarting`);
+    this.#o.log[loop ? 'error' : 'warn'](
+      { slot: m.slot, pid: m.pid, code, signal, restartInMs: delay, restarts: slot.backoff.restarts },
+      loop ? `${this.#o.label} keeps crashing; restarting with back-off` : `${this.#o.label} exited unexpectedly; restarting`,
+    );
     slot.timer = setTimeout(() => {
       if (!this.#stopping) this.#fork(slot);
     }, delay);

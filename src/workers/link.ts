@@ -17,7 +17,11 @@ export class PrimaryLink {
   #onLocal: LocalHandler = () => null;
   #beat: NodeJS.Timeout | undefined;
 
-  constructor(private readonly send: (m: ToPrimary) => void = (m) => { if (process.connected) process.send!(m); }) {
+  constructor(
+    private readonly send: (m: ToPrimary) => void = (m) => {
+      if (process.connected) process.send!(m);
+    },
+  ) {
     process.on('message', (m: unknown) => {
       if (isToWorker(m)) this.onMessage(m);
     });
@@ -35,10 +39,12 @@ export class PrimaryLink {
     this.#beat = setInterval(() => {
       if (!report) return this.#post({ ms: 'beat' });
       // A report that fails still beats: the worker is alive, its numbers are what is missing.
-      Promise.resolve().then(report).then(
-        (r) => this.#post({ ms: 'beat', report: r }),
-        () => this.#post({ ms: 'beat' }),
-      );
+      Promise.resolve()
+        .then(report)
+        .then(
+          (r) => this.#post({ ms: 'beat', report: r }),
+          () => this.#post({ ms: 'beat' }),
+        );
     }, HEARTBEAT_MS);
     // The beat must not keep a draining worker alive.
     this.#beat.unref();
@@ -72,7 +78,9 @@ export class PrimaryLink {
       Promise.resolve()
         .then(() => this.#onLocal(m.op))
         .then(
-          (result) => { if (id !== 0) this.#post({ ms: 'local-answer', id, result: result ?? null }); },
+          (result) => {
+            if (id !== 0) this.#post({ ms: 'local-answer', id, result: result ?? null });
+          },
           // The primary leaves a worker that does not answer out of the merged answer.
           () => undefined,
         );

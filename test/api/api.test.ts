@@ -88,7 +88,12 @@ describe('login and sessions', () => {
   });
 
   it('signed-in routes refuse a missing, malformed or unknown token with 401 UNAUTHENTICATED', async () => {
-    for (const headers of [{}, { authorization: 'Bearer' }, { authorization: 'Basic abc' }, { authorization: `Bearer ${'x'.repeat(43)}` }] as Array<Record<string, string>>) {
+    for (const headers of [
+      {},
+      { authorization: 'Bearer' },
+      { authorization: 'Basic abc' },
+      { authorization: `Bearer ${'x'.repeat(43)}` },
+    ] as Array<Record<string, string>>) {
       const res = await call(a, 'GET', '/v1/me/kv/x', { headers });
       assert.equal(res.status, 401, JSON.stringify(headers));
       assert.equal((res.body as { error: { code: string } }).error.code, 'UNAUTHENTICATED');
@@ -99,7 +104,10 @@ describe('login and sessions', () => {
 describe('per-user data', () => {
   it('PUT, GET and DELETE a value with versions, ETags and expiry times', async () => {
     const { token } = await login(a, 'erin');
-    const put = await call<{ key: string; value: unknown; version: number; expiresAt: string | null }>(a, 'PUT', '/v1/me/kv/profile', { token, json: { value: { level: 3, name: '小明' } } });
+    const put = await call<{ key: string; value: unknown; version: number; expiresAt: string | null }>(a, 'PUT', '/v1/me/kv/profile', {
+      token,
+      json: { value: { level: 3, name: '小明' } },
+    });
     assert.equal(put.status, 200);
     assert.deepEqual(put.body.value, { level: 3, name: '小明' });
     assert.equal(put.body.key, 'profile');
@@ -115,7 +123,7 @@ describe('per-user data', () => {
     assert.equal((await call(a, 'DELETE', '/v1/me/kv/profile', { token })).status, 404);
   });
 
-  it('one user cannot see another user\'s keys', async () => {
+  it("one user cannot see another user's keys", async () => {
     const frank = await login(a, 'frank');
     const gina = await login(a, 'gina');
     await call(a, 'PUT', '/v1/me/kv/secret', { token: frank.token, json: { value: 'frank only' } });
@@ -124,19 +132,35 @@ describe('per-user data', () => {
 
   it('If-Match makes PUT and DELETE compare-and-set (412 VERSION_CONFLICT on mismatch), If-None-Match: * creates only', async () => {
     const { token } = await login(a, 'hank');
-    const created = await call<{ version: number }>(a, 'PUT', '/v1/me/kv/doc', { token, json: { value: 1 }, headers: { 'if-none-match': '*' } });
+    const created = await call<{ version: number }>(a, 'PUT', '/v1/me/kv/doc', {
+      token,
+      json: { value: 1 },
+      headers: { 'if-none-match': '*' },
+    });
     assert.equal(created.status, 200);
     const again = await call(b, 'PUT', '/v1/me/kv/doc', { token, json: { value: 2 }, headers: { 'if-none-match': '*' } });
     assert.equal(again.status, 412);
     assert.equal((again.body as { error: { code: string } }).error.code, 'VERSION_CONFLICT');
-    const updated = await call<{ version: number }>(b, 'PUT', '/v1/me/kv/doc', { token, json: { value: 3 }, headers: { 'if-match': `"${created.body.version}"` } });
+    const updated = await call<{ version: number }>(b, 'PUT', '/v1/me/kv/doc', {
+      token,
+      json: { value: 3 },
+      headers: { 'if-match': `"${created.body.version}"` },
+    });
     assert.equal(updated.status, 200);
-    const stale = await call(a, 'PUT', '/v1/me/kv/doc', { token, json: { value: 4 }, headers: { 'if-match': `"${created.body.version}"` } });
+    const stale = await call(a, 'PUT', '/v1/me/kv/doc', {
+      token,
+      json: { value: 4 },
+      headers: { 'if-match': `"${created.body.version}"` },
+    });
     assert.equal(stale.status, 412);
     assert.equal((await call(a, 'DELETE', '/v1/me/kv/doc', { token, headers: { 'if-match': `"${created.body.version}"` } })).status, 412);
     assert.equal((await call<{ value: number }>(a, 'GET', '/v1/me/kv/doc', { token })).body.value, 3);
     assert.equal((await call(a, 'DELETE', '/v1/me/kv/doc', { token, headers: { 'if-match': `"${updated.body.version}"` } })).status, 204);
-    assert.equal((await call(a, 'PUT', '/v1/me/kv/doc', { token, json: { value: 5 }, headers: { 'if-match': '*' } })).status, 412, 'If-Match: * needs an existing value');
+    assert.equal(
+      (await call(a, 'PUT', '/v1/me/kv/doc', { token, json: { value: 5 }, headers: { 'if-match': '*' } })).status,
+      412,
+      'If-Match: * needs an existing value',
+    );
   });
 
   it('GET with If-None-Match of the current ETag answers 304 without a body', async () => {
@@ -164,7 +188,11 @@ describe('per-user data', () => {
     const worker = async (base: string, times: number) => {
       for (let done = 0; done < times;) {
         const cur = await call<{ value: number; version: number }>(base, 'GET', '/v1/me/kv/tally', { token });
-        const res = await call(base, 'PUT', '/v1/me/kv/tally', { token, json: { value: cur.body.value + 1 }, headers: { 'if-match': `"${cur.body.version}"` } });
+        const res = await call(base, 'PUT', '/v1/me/kv/tally', {
+          token,
+          json: { value: cur.body.value + 1 },
+          headers: { 'if-match': `"${cur.body.version}"` },
+        });
         if (res.status === 200) done++;
         else assert.equal(res.status, 412);
       }
@@ -188,7 +216,9 @@ describe('public data', () => {
 
   it('admin routes refuse users and wrong keys with 403 FORBIDDEN', async () => {
     const { token } = await login(a, 'mia');
-    for (const headers of [{ authorization: `Bearer ${token}` }, { authorization: 'Bearer wrong-admin-key-000000' }, {}] as Array<Record<string, string>>) {
+    for (const headers of [{ authorization: `Bearer ${token}` }, { authorization: 'Bearer wrong-admin-key-000000' }, {}] as Array<
+      Record<string, string>
+    >) {
       const res = await call(a, 'PUT', '/v1/admin/kv/motd', { headers, json: { value: 1 } });
       assert.equal(res.status, 403);
       assert.equal((res.body as { error: { code: string } }).error.code, 'FORBIDDEN');
@@ -209,7 +239,9 @@ describe('counters', () => {
   it('400 concurrent increments spread over both nodes give the exact total', async () => {
     const { token } = await login(a, 'olga');
     const name = `race-${Date.now()}`;
-    const results = await Promise.all(Array.from({ length: 400 }, (_, i) => call(i % 2 ? a : b, 'POST', `/v1/counters/${name}`, { token })));
+    const results = await Promise.all(
+      Array.from({ length: 400 }, (_, i) => call(i % 2 ? a : b, 'POST', `/v1/counters/${name}`, { token })),
+    );
     assert.ok(results.every((r) => r.status === 200));
     const values = new Set(results.map((r) => (r.body as { value: number }).value));
     assert.equal(values.size, 400, 'every increment saw a distinct value');
@@ -221,7 +253,7 @@ describe('leaderboards', () => {
   it('ranks highest first, keeps the best score by default, and lists the top N', async () => {
     const board = `b-${Date.now()}`;
     const users = await Promise.all(['p1', 'p2', 'p3'].map((n) => login(a, n)));
-    const [u1, u2, u3] = users as [typeof users[0], typeof users[0], typeof users[0]];
+    const [u1, u2, u3] = users as [(typeof users)[0], (typeof users)[0], (typeof users)[0]];
     await call(a, 'PUT', `/v1/leaderboards/${board}/me`, { token: u1.token, json: { score: 10 } });
     await call(b, 'PUT', `/v1/leaderboards/${board}/me`, { token: u2.token, json: { score: 30 } });
     const third = await call(a, 'PUT', `/v1/leaderboards/${board}/me`, { token: u3.token, json: { score: 20 } });
@@ -231,8 +263,19 @@ describe('leaderboards', () => {
     const set = await call(b, 'PUT', `/v1/leaderboards/${board}/me`, { token: u2.token, json: { score: 5, mode: 'set' } });
     assert.deepEqual(set.body, { board, openid: u2.openid, score: 5, rank: 3 });
     const top = await call(a, 'GET', `/v1/leaderboards/${board}?limit=2`, { token: u1.token });
-    assert.deepEqual(top.body, { board, entries: [{ rank: 1, openid: u3.openid, score: 20 }, { rank: 2, openid: u1.openid, score: 10 }] });
-    assert.deepEqual((await call(b, 'GET', `/v1/leaderboards/${board}/me`, { token: u1.token })).body, { board, openid: u1.openid, score: 10, rank: 2 });
+    assert.deepEqual(top.body, {
+      board,
+      entries: [
+        { rank: 1, openid: u3.openid, score: 20 },
+        { rank: 2, openid: u1.openid, score: 10 },
+      ],
+    });
+    assert.deepEqual((await call(b, 'GET', `/v1/leaderboards/${board}/me`, { token: u1.token })).body, {
+      board,
+      openid: u1.openid,
+      score: 10,
+      rank: 2,
+    });
   });
 
   it('my standing on a board without my score is 404; limit outside 1-100 is 400', async () => {

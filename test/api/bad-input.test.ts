@@ -51,28 +51,70 @@ describe('bad input', () => {
       ['', 'empty body'],
     ];
     for (const [body, what] of cases) {
-      assertRefused(await call(base, 'PUT', '/v1/me/kv/kept', { token, body, headers: { 'content-type': 'application/json' } }), 400, 'VALIDATION_FAILED', what);
+      assertRefused(
+        await call(base, 'PUT', '/v1/me/kv/kept', { token, body, headers: { 'content-type': 'application/json' } }),
+        400,
+        'VALIDATION_FAILED',
+        what,
+      );
     }
     assertRefused(await call(base, 'POST', '/v1/auth/login', { json: {} }), 400, 'VALIDATION_FAILED', 'login without code');
     assertRefused(await call(base, 'POST', '/v1/auth/login', { json: { code: 42 } }), 400, 'VALIDATION_FAILED', 'numeric code');
     assertRefused(await call(base, 'POST', '/v1/counters/c', { token, json: { by: 1.5 } }), 400, 'VALIDATION_FAILED', 'fractional by');
-    assertRefused(await call(base, 'PUT', '/v1/leaderboards/b/me', { token, json: { score: '10' } }), 400, 'VALIDATION_FAILED', 'score as string');
-    assertRefused(await call(base, 'PUT', '/v1/leaderboards/b/me', { token, json: { score: 1, mode: 'max' } }), 400, 'VALIDATION_FAILED', 'unknown mode');
+    assertRefused(
+      await call(base, 'PUT', '/v1/leaderboards/b/me', { token, json: { score: '10' } }),
+      400,
+      'VALIDATION_FAILED',
+      'score as string',
+    );
+    assertRefused(
+      await call(base, 'PUT', '/v1/leaderboards/b/me', { token, json: { score: 1, mode: 'max' } }),
+      400,
+      'VALIDATION_FAILED',
+      'unknown mode',
+    );
     await stillIntact();
   });
 
   it('1e309 (Infinity once parsed) is refused as a value and as a score', async () => {
     const body = '{"value": 1e309}';
-    assertRefused(await call(base, 'PUT', '/v1/me/kv/kept', { token, body, headers: { 'content-type': 'application/json' } }), 400, 'VALIDATION_FAILED', 'value 1e309');
-    assertRefused(await call(base, 'PUT', '/v1/leaderboards/b/me', { token, body: '{"score": 1e309}', headers: { 'content-type': 'application/json' } }), 400, 'VALIDATION_FAILED', 'score 1e309');
+    assertRefused(
+      await call(base, 'PUT', '/v1/me/kv/kept', { token, body, headers: { 'content-type': 'application/json' } }),
+      400,
+      'VALIDATION_FAILED',
+      'value 1e309',
+    );
+    assertRefused(
+      await call(base, 'PUT', '/v1/leaderboards/b/me', {
+        token,
+        body: '{"score": 1e309}',
+        headers: { 'content-type': 'application/json' },
+      }),
+      400,
+      'VALIDATION_FAILED',
+      'score 1e309',
+    );
     await stillIntact();
   });
 
   it('a value over 64 KiB is 413, a 1 MB and a 10 MB body are 413 before they are parsed', async () => {
-    assertRefused(await call(base, 'PUT', '/v1/me/kv/kept', { token, json: { value: 'x'.repeat(64 * 1024) } }), 413, 'PAYLOAD_TOO_LARGE', 'value just over 64 KiB');
-    assert.equal((await call(base, 'PUT', '/v1/me/kv/big', { token, json: { value: 'x'.repeat(64 * 1024 - 2) } })).status, 200, 'exactly 64 KiB is allowed');
+    assertRefused(
+      await call(base, 'PUT', '/v1/me/kv/kept', { token, json: { value: 'x'.repeat(64 * 1024) } }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+      'value just over 64 KiB',
+    );
+    assert.equal(
+      (await call(base, 'PUT', '/v1/me/kv/big', { token, json: { value: 'x'.repeat(64 * 1024 - 2) } })).status,
+      200,
+      'exactly 64 KiB is allowed',
+    );
     for (const size of [1_000_000, 10_000_000]) {
-      const res = await call(base, 'PUT', '/v1/me/kv/kept', { token, body: `{"value":"${'x'.repeat(size)}"}`, headers: { 'content-type': 'application/json' } }).catch((err: Error) => err);
+      const res = await call(base, 'PUT', '/v1/me/kv/kept', {
+        token,
+        body: `{"value":"${'x'.repeat(size)}"}`,
+        headers: { 'content-type': 'application/json' },
+      }).catch((err: Error) => err);
       // The node may answer 413 and close before reading everything; either way it must not accept it.
       if (res instanceof Error) assert.match(res.message, /EPIPE|ECONNRESET|other side closed|socket/i);
       else assertRefused(res, 413, 'PAYLOAD_TOO_LARGE', `${size}-byte body`);
@@ -82,7 +124,12 @@ describe('bad input', () => {
 
   it('content types other than JSON are 415 UNSUPPORTED_MEDIA_TYPE', async () => {
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml']) {
-      assertRefused(await call(base, 'PUT', '/v1/me/kv/kept', { token, body: 'value=1', headers: { 'content-type': type } }), 415, 'UNSUPPORTED_MEDIA_TYPE', type);
+      assertRefused(
+        await call(base, 'PUT', '/v1/me/kv/kept', { token, body: 'value=1', headers: { 'content-type': type } }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        type,
+      );
     }
     await stillIntact();
   });
@@ -101,7 +148,11 @@ describe('bad input', () => {
     for (const [key, status, code] of bad) {
       assertRefused(await rawPut(`/v1/me/kv/${key}`, '{"value":1}'), status, code, `key ${key}`);
     }
-    assert.equal((await call(base, 'PUT', `/v1/me/kv/${'x'.repeat(128)}`, { token, json: { value: 1 } })).status, 200, '128 characters is allowed');
+    assert.equal(
+      (await call(base, 'PUT', `/v1/me/kv/${'x'.repeat(128)}`, { token, json: { value: 1 } })).status,
+      200,
+      '128 characters is allowed',
+    );
     await stillIntact();
   });
 
@@ -121,40 +172,75 @@ describe('bad input', () => {
 
   it('10,000 levels of nesting are refused with 400 and the node keeps serving', async () => {
     const deep = `{"value":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
-    assertRefused(await call(base, 'PUT', '/v1/me/kv/kept', { token, body: deep, headers: { 'content-type': 'application/json' } }), 400, 'VALIDATION_FAILED', '10k levels');
+    assertRefused(
+      await call(base, 'PUT', '/v1/me/kv/kept', { token, body: deep, headers: { 'content-type': 'application/json' } }),
+      400,
+      'VALIDATION_FAILED',
+      '10k levels',
+    );
     const nested = (levels: number) => `{"value":${'['.repeat(levels)}${']'.repeat(levels)}}`;
-    assert.equal((await call(base, 'PUT', '/v1/me/kv/deep', { token, body: nested(64), headers: { 'content-type': 'application/json' } })).status, 200, '64 levels are allowed');
-    assertRefused(await call(base, 'PUT', '/v1/me/kv/deep', { token, body: nested(65), headers: { 'content-type': 'application/json' } }), 400, 'VALIDATION_FAILED', '65 levels');
+    assert.equal(
+      (await call(base, 'PUT', '/v1/me/kv/deep', { token, body: nested(64), headers: { 'content-type': 'application/json' } })).status,
+      200,
+      '64 levels are allowed',
+    );
+    assertRefused(
+      await call(base, 'PUT', '/v1/me/kv/deep', { token, body: nested(65), headers: { 'content-type': 'application/json' } }),
+      400,
+      'VALIDATION_FAILED',
+      '65 levels',
+    );
     await stillIntact();
   });
 
   it('malformed conditional headers are 400', async () => {
     for (const value of ['17', 'W/"17"x', '"abc"']) {
-      assertRefused(await call(base, 'PUT', '/v1/me/kv/kept', { token, json: { value: 0 }, headers: { 'if-match': value } }), 400, 'VALIDATION_FAILED', `If-Match ${value}`);
+      assertRefused(
+        await call(base, 'PUT', '/v1/me/kv/kept', { token, json: { value: 0 }, headers: { 'if-match': value } }),
+        400,
+        'VALIDATION_FAILED',
+        `If-Match ${value}`,
+      );
     }
-    assertRefused(await call(base, 'PUT', '/v1/me/kv/kept', { token, json: { value: 0 }, headers: { 'if-none-match': '"1"' } }), 400, 'VALIDATION_FAILED', 'If-None-Match with a tag on PUT');
+    assertRefused(
+      await call(base, 'PUT', '/v1/me/kv/kept', { token, json: { value: 0 }, headers: { 'if-none-match': '"1"' } }),
+      400,
+      'VALIDATION_FAILED',
+      'If-None-Match with a tag on PUT',
+    );
     await stillIntact();
   });
 
   it('random JSON values round-trip exactly through PUT and GET (property-based)', async () => {
-    await fc.assert(fc.asyncProperty(fc.jsonValue({ maxDepth: 6 }), async (value) => {
-      const text = JSON.stringify({ value });
-      const put = await call(base, 'PUT', '/v1/me/kv/prop', { token, body: text, headers: { 'content-type': 'application/json' } });
-      assert.equal(put.status, 200, put.text);
-      const got = await call(base, 'GET', '/v1/me/kv/prop', { token });
-      assert.equal(JSON.stringify((got.body as { value: unknown }).value), JSON.stringify(JSON.parse(text).value));
-    }), { numRuns: 60 });
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 6 }), async (value) => {
+        const text = JSON.stringify({ value });
+        const put = await call(base, 'PUT', '/v1/me/kv/prop', { token, body: text, headers: { 'content-type': 'application/json' } });
+        assert.equal(put.status, 200, put.text);
+        const got = await call(base, 'GET', '/v1/me/kv/prop', { token });
+        assert.equal(JSON.stringify((got.body as { value: unknown }).value), JSON.stringify(JSON.parse(text).value));
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('random garbage bodies never produce a 5xx nor change stored data (property-based)', async () => {
-    await fc.assert(fc.asyncProperty(fc.string({ maxLength: 200 }), fc.constantFrom('PUT', 'POST'), async (garbage, method) => {
-      const path = method === 'PUT' ? '/v1/me/kv/kept' : '/v1/counters/garbage';
-      // Garbage must be invalid JSON (an empty body is a valid "no body" for counters).
-      let body = garbage.trim() === '' ? `${garbage}{` : garbage;
-      try { JSON.parse(body); body = `${body}}`; } catch { /* already invalid */ }
-      const res = await call(base, method, path, { token, body, headers: { 'content-type': 'application/json' } });
-      assert.ok(res.status >= 400 && res.status < 500, `${res.status} for ${JSON.stringify(body)}`);
-    }), { numRuns: 80 });
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 200 }), fc.constantFrom('PUT', 'POST'), async (garbage, method) => {
+        const path = method === 'PUT' ? '/v1/me/kv/kept' : '/v1/counters/garbage';
+        // Garbage must be invalid JSON (an empty body is a valid "no body" for counters).
+        let body = garbage.trim() === '' ? `${garbage}{` : garbage;
+        try {
+          JSON.parse(body);
+          body = `${body}}`;
+        } catch {
+          /* already invalid */
+        }
+        const res = await call(base, method, path, { token, body, headers: { 'content-type': 'application/json' } });
+        assert.ok(res.status >= 400 && res.status < 500, `${res.status} for ${JSON.stringify(body)}`);
+      }),
+      { numRuns: 80 },
+    );
     await stillIntact();
   });
 
@@ -169,15 +255,23 @@ function rawPut(path: string, body: string): Promise<{ status: number; body: unk
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), hostname);
     let data = '';
-    socket.on('data', (d) => { data += d.toString(); });
+    socket.on('data', (d) => {
+      data += d.toString();
+    });
     socket.on('error', reject);
     socket.on('end', () => {
       const [head = '', text = ''] = data.split('\r\n\r\n');
       const status = Number(head.split(' ')[1]);
       let parsed: unknown;
-      try { parsed = JSON.parse(text); } catch { parsed = text; }
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
       resolve({ status, body: parsed, text });
     });
-    socket.write(`PUT ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `PUT ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
 }

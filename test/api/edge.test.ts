@@ -61,15 +61,26 @@ after(async () => {
 });
 
 describe('oversized uploads get their 413, not a reset', () => {
-  const routes = [['POST', '/v1/auth/login'], ['PUT', '/v1/me/kv/k']] as const;
-  const targets = () => [['node', node.url], ['gateway', gw.url]] as const;
+  const routes = [
+    ['POST', '/v1/auth/login'],
+    ['PUT', '/v1/me/kv/k'],
+  ] as const;
+  const targets = () =>
+    [
+      ['node', node.url],
+      ['gateway', gw.url],
+    ] as const;
 
   it('undici reads 413 PAYLOAD_TOO_LARGE for a 1 MB and a 10 MB body, directly and through a gateway', async () => {
     for (const [where, base] of targets()) {
       for (const size of [MB, 10 * MB]) {
         for (const [method, path] of routes) {
           const what = `${where} ${method} ${path} ${size} bytes`;
-          const res = await request(`${base}${path}`, { method, body: Buffer.alloc(size, 'x'), headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
+          const res = await request(`${base}${path}`, {
+            method,
+            body: Buffer.alloc(size, 'x'),
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          });
           const body = await res.body.text();
           assert.equal(res.statusCode, 413, `${what}: ${body}`);
           assert.equal(errorCode(body), 'PAYLOAD_TOO_LARGE', what);
@@ -108,8 +119,16 @@ describe('oversized uploads get their 413, not a reset', () => {
     for (const [where, base] of targets()) {
       const what = `${where} chunked`;
       const piece = Buffer.alloc(64 * 1024, 'x');
-      const body = Readable.from((function* () { for (let i = 0; i < 160; i++) yield piece; })());
-      const res = await request(`${base}/v1/me/kv/k`, { method: 'PUT', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
+      const body = Readable.from(
+        (function* () {
+          for (let i = 0; i < 160; i++) yield piece;
+        })(),
+      );
+      const res = await request(`${base}/v1/me/kv/k`, {
+        method: 'PUT',
+        body,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      });
       const text = await res.body.text();
       assert.equal(res.statusCode, 413, `${what}: ${text}`);
       assert.equal(errorCode(text), 'PAYLOAD_TOO_LARGE', what);
@@ -126,12 +145,20 @@ describe('oversized uploads get their 413, not a reset', () => {
       ['fast: the byte bound', { bytes: Infinity, chunked: true }, 3_000],
       ['slow but never idle: the time bound', { bytes: Infinity, chunked: true, intervalMs: 100 }, 6_500],
       // Quiet for 2 s, then one more chunk: the node must have closed by then.
-      ['stops sending but keeps the connection: the idle bound', { bytes: 200 * 1024, chunked: true, finish: false, probeAfterMs: 2_000 }, 3_500],
+      [
+        'stops sending but keeps the connection: the idle bound',
+        { bytes: 200 * 1024, chunked: true, finish: false, probeAfterMs: 2_000 },
+        3_500,
+      ],
     ] as const;
-    const results = await Promise.all(targets().flatMap(([where, base]) => cases.map(async ([name, o, withinMs]) => {
-      const r = await rawUpload(portOf(base), head, { ...o, timeoutMs: 15_000 });
-      return { where, name, withinMs, r };
-    })));
+    const results = await Promise.all(
+      targets().flatMap(([where, base]) =>
+        cases.map(async ([name, o, withinMs]) => {
+          const r = await rawUpload(portOf(base), head, { ...o, timeoutMs: 15_000 });
+          return { where, name, withinMs, r };
+        }),
+      ),
+    );
     for (const { where, name, withinMs, r } of results) {
       const what = `${where}, ${name}`;
       assertAnswer(r.answer, 413, 'PAYLOAD_TOO_LARGE', what);
@@ -167,9 +194,15 @@ describe('limits and hostile input over raw sockets, answered as the gateway ans
 
   const urls: Array<[string, string]> = [
     ['a 9 KiB URL', `GET /${'u'.repeat(9 * 1024)} HTTP/1.1\r\nHost: t\r\n\r\n`],
-    ['a 15 KiB URL with 2 KB of headers (over 16 KiB together)', `GET /${'u'.repeat(15 * 1024)} HTTP/1.1\r\nHost: t\r\nUser-Agent: ${'a'.repeat(2000)}\r\n\r\n`],
-    ['a 100 KB URL (Node\'s parser calls it a header overflow)', `GET /${'u'.repeat(100_000)} HTTP/1.1\r\nHost: t\r\n\r\n`],
-    ['a 100 KB URL after a kept-alive request on the same connection', `GET /healthz HTTP/1.1\r\nHost: t\r\n\r\nGET /${'u'.repeat(100_000)} HTTP/1.1\r\nHost: t\r\n\r\n`],
+    [
+      'a 15 KiB URL with 2 KB of headers (over 16 KiB together)',
+      `GET /${'u'.repeat(15 * 1024)} HTTP/1.1\r\nHost: t\r\nUser-Agent: ${'a'.repeat(2000)}\r\n\r\n`,
+    ],
+    ["a 100 KB URL (Node's parser calls it a header overflow)", `GET /${'u'.repeat(100_000)} HTTP/1.1\r\nHost: t\r\n\r\n`],
+    [
+      'a 100 KB URL after a kept-alive request on the same connection',
+      `GET /healthz HTTP/1.1\r\nHost: t\r\n\r\nGET /${'u'.repeat(100_000)} HTTP/1.1\r\nHost: t\r\n\r\n`,
+    ],
   ];
   for (const [name, raw] of urls) {
     it(`answers 414 URI_TOO_LONG to ${name} and closes`, async () => {
@@ -193,7 +226,10 @@ describe('limits and hostile input over raw sockets, answered as the gateway ans
   });
 
   it('a Transfer-Encoding other than chunked is refused before its body is read, with no request dispatched', async () => {
-    const res = await rawExchange(portOf(node.url), `PUT /v1/me/kv/te HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\n{"value":1}`);
+    const res = await rawExchange(
+      portOf(node.url),
+      `PUT /v1/me/kv/te HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\n{"value":1}`,
+    );
     assert.deepEqual(res.statuses, [400]);
     assert.ok(res.closed);
     assert.equal((await call(node.url, 'GET', '/v1/me/kv/te', { token })).status, 404, 'nothing was written');
@@ -224,7 +260,7 @@ describe('X-Request-Id and X-Node-Id on every answer', () => {
     }
   });
 
-  it('keeps a trusted proxy\'s X-Request-Id, replaces anyone else\'s (MINISCALE_TRUST_PROXY= trusts no one)', async () => {
+  it("keeps a trusted proxy's X-Request-Id, replaces anyone else's (MINISCALE_TRUST_PROXY= trusts no one)", async () => {
     const open = await topo.startNode({ ...NO_LIMITS, MINISCALE_TRUST_PROXY: '' });
     try {
       const given = 'trace-1234.abc';
@@ -257,7 +293,10 @@ describe('X-Forwarded-For believed only from trusted proxies', () => {
       for (let i = 11; i <= 14; i++) believed.push((await call(behindProxy.url, 'GET', '/nope', { headers: forged(i) })).status);
       assert.deepEqual(believed, [404, 404, 404, 404]);
       // Over a raw socket too, with the header twice.
-      const raw = await rawExchange(portOf(open.url), 'GET /nope HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 198.51.100.1\r\nX-Forwarded-For: 198.51.100.2\r\nConnection: close\r\n\r\n');
+      const raw = await rawExchange(
+        portOf(open.url),
+        'GET /nope HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 198.51.100.1\r\nX-Forwarded-For: 198.51.100.2\r\nConnection: close\r\n\r\n',
+      );
       assert.deepEqual(raw.statuses, [429]);
     } finally {
       await Promise.all([open.terminate(), behindProxy.terminate()]);
@@ -268,7 +307,12 @@ describe('X-Forwarded-For believed only from trusted proxies', () => {
 describe('slow clients cannot pin a node', () => {
   let slow: NodeHandle;
   before(async () => {
-    slow = await topo.startNode({ ...NO_LIMITS, MINISCALE_HEADERS_TIMEOUT_MS: '1000', MINISCALE_REQUEST_TIMEOUT_MS: '2000', MINISCALE_SOCKET_TIMEOUT_MS: '1000' });
+    slow = await topo.startNode({
+      ...NO_LIMITS,
+      MINISCALE_HEADERS_TIMEOUT_MS: '1000',
+      MINISCALE_REQUEST_TIMEOUT_MS: '2000',
+      MINISCALE_SOCKET_TIMEOUT_MS: '1000',
+    });
   });
   after(async () => {
     await slow?.terminate();
@@ -282,8 +326,12 @@ describe('slow clients cannot pin a node', () => {
       let text = '';
       let i = 0;
       socket.write(prefix);
-      const timer = setInterval(() => { if (i < dribbled.length && !socket.destroyed) socket.write(dribbled[i++]!); }, 100);
-      socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+      const timer = setInterval(() => {
+        if (i < dribbled.length && !socket.destroyed) socket.write(dribbled[i++]!);
+      }, 100);
+      socket.on('data', (d: Buffer) => {
+        text += d.toString('latin1');
+      });
       socket.on('error', () => undefined);
       socket.on('close', () => {
         clearInterval(timer);
@@ -294,7 +342,7 @@ describe('slow clients cannot pin a node', () => {
     });
   }
 
-  it('headers dribbled past headersTimeout get 408 REQUEST_TIMEOUT in the API\'s format, and the socket goes', async () => {
+  it("headers dribbled past headersTimeout get 408 REQUEST_TIMEOUT in the API's format, and the socket goes", async () => {
     const { text, ms } = await dribble('', `GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ${'s'.repeat(200)}\r\n\r\n`);
     const a = firstAnswer(text);
     assertAnswer(a, 408, 'REQUEST_TIMEOUT', 'slow headers');
@@ -312,7 +360,10 @@ describe('slow clients cannot pin a node', () => {
 
   it('a client that stops reading its answers is cut off by the socket timeout', async () => {
     assert.equal((await call(slow.url, 'PUT', '/v1/me/kv/big', { token, json: { value: 'b'.repeat(60 * 1024) } })).status, 200);
-    const requests = Array.from({ length: 400 }, () => `GET /v1/me/kv/big HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${token}\r\n\r\n`).join('');
+    const requests = Array.from(
+      { length: 400 },
+      () => `GET /v1/me/kv/big HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+    ).join('');
     const socket = net.connect(portOf(slow.url), '127.0.0.1');
     socket.on('error', () => undefined);
     await new Promise<void>((resolve) => socket.once('connect', resolve));
@@ -321,7 +372,9 @@ describe('slow clients cannot pin a node', () => {
     await new Promise((r) => setTimeout(r, 3_500));
     let received = 0;
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.on('data', (d: Buffer) => { received += d.length; });
+    socket.on('data', (d: Buffer) => {
+      received += d.length;
+    });
     socket.resume();
     const gone = await Promise.race([closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 3_000))]);
     socket.destroy();

@@ -61,7 +61,8 @@ describe('rate limits across nodes', () => {
     const t = await topology({ nodes: 1, env: { MINISCALE_RATE_LIMIT_LOGIN: '3', MINISCALE_RATE_LIMIT_IP: '0' } });
     const base = t.nodes[0]!.url;
     const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push((await call(base, 'POST', '/v1/auth/login', { json: { code: `dev:login-limit:${i}` } })).status);
+    for (let i = 0; i < 5; i++)
+      statuses.push((await call(base, 'POST', '/v1/auth/login', { json: { code: `dev:login-limit:${i}` } })).status);
     assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
   });
 });
@@ -77,8 +78,14 @@ describe('WeChat access_token', () => {
     assert.equal(stats.stable_token, 1, `fetched ${stats.stable_token} times at start-up`);
     assert.equal(stats.token, 0, 'nodes use stable_token, never /cgi-bin/token');
 
-    const checks = await Promise.all([call(a, 'GET', '/v1/admin/wechat/check', { headers: admin }), call(b, 'GET', '/v1/admin/wechat/check', { headers: admin })]);
-    assert.deepEqual(checks.map((c) => c.status), [200, 200]);
+    const checks = await Promise.all([
+      call(a, 'GET', '/v1/admin/wechat/check', { headers: admin }),
+      call(b, 'GET', '/v1/admin/wechat/check', { headers: admin }),
+    ]);
+    assert.deepEqual(
+      checks.map((c) => c.status),
+      [200, 200],
+    );
     assert.equal((await emulatorStats(t)).stable_token, 1, 'using the token does not fetch it again');
 
     await sleep(6_500);
@@ -87,8 +94,15 @@ describe('WeChat access_token', () => {
 
     // WeChat rejects every token now (42001): both nodes hit it at once; one refresh follows.
     await call(t.emulatorUrl, 'POST', '/_emulator/expire-tokens');
-    const after = await Promise.all([call(a, 'GET', '/v1/admin/wechat/check', { headers: admin }), call(b, 'GET', '/v1/admin/wechat/check', { headers: admin })]);
-    assert.deepEqual(after.map((c) => c.status), [200, 200], after.map((c) => c.text).join(' | '));
+    const after = await Promise.all([
+      call(a, 'GET', '/v1/admin/wechat/check', { headers: admin }),
+      call(b, 'GET', '/v1/admin/wechat/check', { headers: admin }),
+    ]);
+    assert.deepEqual(
+      after.map((c) => c.status),
+      [200, 200],
+      after.map((c) => c.text).join(' | '),
+    );
     assert.equal((await emulatorStats(t)).stable_token, 3, 'a rejected token is replaced once, not once per node');
   });
 });
@@ -105,9 +119,16 @@ describe('graceful drain', () => {
       await sleep(200);
       const ready = await call(node.url, 'GET', '/readyz');
       assert.equal(ready.status, 503);
-      assert.equal((await call(node.url, 'PUT', '/v1/me/kv/last', { token, json: { value: 'during drain' } })).status, 200, 'still serving while the gateway notices');
+      assert.equal(
+        (await call(node.url, 'PUT', '/v1/me/kv/last', { token, json: { value: 'during drain' } })).status,
+        200,
+        'still serving while the gateway notices',
+      );
       assert.equal(await exited, 0);
-      assert.equal((await store.list()).some((n) => n.nodeId === node.nodeId), false);
+      assert.equal(
+        (await store.list()).some((n) => n.nodeId === node.nodeId),
+        false,
+      );
     } finally {
       await store.close();
     }

@@ -9,8 +9,19 @@ const DURATION = 'miniscale_http_request_duration_seconds';
 /** What the node recorded before: prom-client's own Counter and Histogram, fed per request. */
 function reference(nodeId: string) {
   const registry = new Registry();
-  const requests = new Counter({ name: REQUESTS, help: 'HTTP requests answered, by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
-  const duration = new Histogram({ name: DURATION, help: 'Time to answer, by route', labelNames: ['method', 'route'], registers: [registry], buckets: [...DURATION_BUCKETS] });
+  const requests = new Counter({
+    name: REQUESTS,
+    help: 'HTTP requests answered, by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: DURATION,
+    help: 'Time to answer, by route',
+    labelNames: ['method', 'route'],
+    registers: [registry],
+    buckets: [...DURATION_BUCKETS],
+  });
   registry.setDefaultLabels({ node: nodeId });
   return {
     registry,
@@ -54,7 +65,10 @@ describe('node request metrics', () => {
     }
     assert.equal(await requestMetricsText(node.registry), await requestMetricsText(ref.registry));
     assert.deepEqual(await requestMetricsJson(node.registry), await requestMetricsJson(ref.registry));
-    assert.match(await node.registry.metrics(), /miniscale_http_requests_total\{method="GET",route="\/v1\/me\/kv\/:key",status="200",node="n1"\} 4/);
+    assert.match(
+      await node.registry.metrics(),
+      /miniscale_http_requests_total\{method="GET",route="\/v1\/me\/kv\/:key",status="200",node="n1"\} 4/,
+    );
   });
 
   it('the request counter read directly (as a worker reports it) includes every request recorded', async () => {
@@ -62,11 +76,20 @@ describe('node request metrics', () => {
     for (const [method, route, status, ms] of REQUESTS_SEEN) node.observeRequest(method, route, status, ms);
     const metric = node.registry.getSingleMetric(REQUESTS)!;
     const values = (await metric.get()).values;
-    assert.equal(values.reduce((n, v) => n + v.value, 0), REQUESTS_SEEN.length);
+    assert.equal(
+      values.reduce((n, v) => n + v.value, 0),
+      REQUESTS_SEEN.length,
+    );
   });
 
-  it('durations observed through prom-client\'s observe(labels, seconds) are exported the same way', async () => {
-    const ref = new Histogram({ name: DURATION, help: 'Time to answer, by route', labelNames: ['method', 'route'], registers: [], buckets: [...DURATION_BUCKETS] });
+  it("durations observed through prom-client's observe(labels, seconds) are exported the same way", async () => {
+    const ref = new Histogram({
+      name: DURATION,
+      help: 'Time to answer, by route',
+      labelNames: ['method', 'route'],
+      registers: [],
+      buckets: [...DURATION_BUCKETS],
+    });
     const node = new NodeMetrics('n1');
     for (const [method, route, , ms] of REQUESTS_SEEN) {
       ref.observe({ method, route }, ms / 1000);

@@ -41,12 +41,23 @@ const OPENAPI_31 = {
       properties: {
         schemas: { type: 'object', additionalProperties: { type: ['object', 'boolean'] } },
         responses: { type: 'object', additionalProperties: { $ref: '#/$defs/response' } },
-        securitySchemes: { type: 'object', additionalProperties: { type: 'object', required: ['type'], properties: { type: { enum: ['apiKey', 'http', 'mutualTLS', 'oauth2', 'openIdConnect'] } } } },
+        securitySchemes: {
+          type: 'object',
+          additionalProperties: {
+            type: 'object',
+            required: ['type'],
+            properties: { type: { enum: ['apiKey', 'http', 'mutualTLS', 'oauth2', 'openIdConnect'] } },
+          },
+        },
       },
     },
   },
   $defs: {
-    pathItem: { type: 'object', propertyNames: { enum: [...METHODS, 'parameters', 'summary', 'description', 'servers', '$ref'] }, patternProperties: { [`^(${METHODS.join('|')})$`]: { $ref: '#/$defs/operation' } } },
+    pathItem: {
+      type: 'object',
+      propertyNames: { enum: [...METHODS, 'parameters', 'summary', 'description', 'servers', '$ref'] },
+      patternProperties: { [`^(${METHODS.join('|')})$`]: { $ref: '#/$defs/operation' } },
+    },
     operation: {
       type: 'object',
       required: ['responses'],
@@ -57,7 +68,9 @@ const OPENAPI_31 = {
           type: 'object',
           minProperties: 1,
           propertyNames: { pattern: '^([1-5](\\d\\d|XX)|default)$' },
-          additionalProperties: { oneOf: [{ $ref: '#/$defs/response' }, { type: 'object', required: ['$ref'], properties: { $ref: { type: 'string' } } }] },
+          additionalProperties: {
+            oneOf: [{ $ref: '#/$defs/response' }, { type: 'object', required: ['$ref'], properties: { $ref: { type: 'string' } } }],
+          },
         },
         security: { type: 'array', items: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } } },
       },
@@ -69,7 +82,12 @@ const OPENAPI_31 = {
       if: { properties: { in: { const: 'path' } } },
       then: { required: ['required'], properties: { required: { const: true } } },
     },
-    response: { type: 'object', required: ['description'], not: { required: ['$ref'] }, properties: { description: { type: 'string' }, content: { type: 'object' } } },
+    response: {
+      type: 'object',
+      required: ['description'],
+      not: { required: ['$ref'] },
+      properties: { description: { type: 'string' }, content: { type: 'object' } },
+    },
   },
 };
 
@@ -96,19 +114,33 @@ describe('GET /v1/openapi.json', { timeout: 120_000 }, () => {
     dir?.cleanup();
   });
 
-  const operations = () => Object.entries(doc.paths).flatMap(([url, item]) =>
-    Object.entries(item).filter(([m]) => METHODS.includes(m)).map(([method, op]) => ({ url, method: method.toUpperCase(), op })));
+  const operations = () =>
+    Object.entries(doc.paths).flatMap(([url, item]) =>
+      Object.entries(item)
+        .filter(([m]) => METHODS.includes(m))
+        .map(([method, op]) => ({ url, method: method.toUpperCase(), op })),
+    );
 
-  it('is an OpenAPI 3.1 document: the specification\'s required structure, every $ref resolving, every path parameter declared', () => {
+  it("is an OpenAPI 3.1 document: the specification's required structure, every $ref resolving, every path parameter declared", () => {
     const validate = ajv.compile(OPENAPI_31);
     assert.ok(validate(doc), JSON.stringify(validate.errors, null, 2));
     // The check can fail: each of these breaks the specification.
     const broken: Array<(d: Document) => void> = [
-      (d) => { d.openapi = '3.0.3'; },
-      (d) => { delete d.info; },
-      (d) => { d.paths['/v1/me/kv/{key}']!.get!.responses = {}; },
-      (d) => { d.paths['/v1/me/kv/{key}']!.get!.parameters![0]!.required = false; },
-      (d) => { d.paths['/v1/counters/{name}']!.post!.responses['200'] = {}; },
+      (d) => {
+        d.openapi = '3.0.3';
+      },
+      (d) => {
+        delete d.info;
+      },
+      (d) => {
+        d.paths['/v1/me/kv/{key}']!.get!.responses = {};
+      },
+      (d) => {
+        d.paths['/v1/me/kv/{key}']!.get!.parameters![0]!.required = false;
+      },
+      (d) => {
+        d.paths['/v1/counters/{name}']!.post!.responses['200'] = {};
+      },
     ];
     for (const breakIt of broken) {
       const copy: Document = structuredClone(doc);
@@ -122,7 +154,10 @@ describe('GET /v1/openapi.json', { timeout: 120_000 }, () => {
     }
     for (const { url, method, op } of operations()) {
       const templated = [...url.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
-      const declared = (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name).sort();
+      const declared = (op.parameters ?? [])
+        .filter((p) => p.in === 'path')
+        .map((p) => p.name)
+        .sort();
       assert.deepEqual(declared, templated, `${method} ${url}`);
     }
   });
@@ -143,13 +178,17 @@ describe('GET /v1/openapi.json', { timeout: 120_000 }, () => {
     assert.ok(compiled > 20, `${compiled} schemas`);
   });
 
-  it('gives every operation the API\'s error shape for 4XX and 5XX, and a real error answer matches it', async () => {
+  it("gives every operation the API's error shape for 4XX and 5XX, and a real error answer matches it", async () => {
     for (const { url, method, op } of operations()) {
       assert.equal(op.responses['4XX']?.$ref, '#/components/responses/Error', `${method} ${url}`);
       assert.equal(op.responses['5XX']?.$ref, '#/components/responses/Error', `${method} ${url}`);
     }
     const errorSchema = ajv.compile(resolve(doc, '#/components/schemas/Error') as Json);
-    for (const [method, url, status] of [['GET', '/v1/me/kv/x', 401], ['GET', '/v1/admin/kv/x', 403], ['GET', '/v1/nowhere', 404]] as const) {
+    for (const [method, url, status] of [
+      ['GET', '/v1/me/kv/x', 401],
+      ['GET', '/v1/admin/kv/x', 403],
+      ['GET', '/v1/nowhere', 404],
+    ] as const) {
       const res = await call(up.url, method, url);
       assert.equal(res.status, status);
       assert.ok(errorSchema(res.body), `${url}: ${res.text}`);
@@ -157,7 +196,8 @@ describe('GET /v1/openapi.json', { timeout: 120_000 }, () => {
   });
 
   it('describes what the routes really answer', async () => {
-    const success = (method: string, url: string) => ajv.compile(doc.paths[url]![method]!.responses['200']!.content!['application/json']!.schema!);
+    const success = (method: string, url: string) =>
+      ajv.compile(doc.paths[url]![method]!.responses['200']!.content!['application/json']!.schema!);
     const session = await login(up.url, 'openapi');
     assert.ok(success('post', '/v1/auth/login')(session));
     const put = await call(up.url, 'PUT', '/v1/me/kv/doc', { token: session.token, json: { value: { a: [1, 'b', null] } } });
@@ -193,13 +233,18 @@ describe('GET /v1/openapi.json', { timeout: 120_000 }, () => {
     assert.deepEqual([...documented].filter((r) => !served.has(r)).sort(), [], 'routes docs/api.md describes that the document lacks');
   });
 
-  it('is what the SDK\'s committed types (sdk/src/api-types.ts) were generated from', () => {
-    assert.equal(readFileSync(API_TYPES_FILE, 'utf8'), renderApiTypes(doc),
-      'sdk/src/api-types.ts is stale: regenerate it with `node --import tsx sdk/scripts/api-types.mts URL` against a running server');
+  it("is what the SDK's committed types (sdk/src/api-types.ts) were generated from", () => {
+    assert.equal(
+      readFileSync(API_TYPES_FILE, 'utf8'),
+      renderApiTypes(doc),
+      'sdk/src/api-types.ts is stale: regenerate it with `node --import tsx sdk/scripts/api-types.mts URL` against a running server',
+    );
   });
 });
 
 function resolve(doc: unknown, pointer: string): unknown {
-  return pointer.slice(2).split('/').reduce<unknown>((node, part) =>
-    (node as Json | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+  return pointer
+    .slice(2)
+    .split('/')
+    .reduce<unknown>((node, part) => (node as Json | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
 }

@@ -15,7 +15,10 @@ let b: string;
 
 before(async () => {
   redis = await startTestRedis();
-  topo = await startApiTopology({ storeArgs: ['--store', 'redis', '--store-url', redis.url], env: { MINISCALE_RATE_LIMIT_USER: '25', MINISCALE_RATE_LIMIT_IP: '0' } });
+  topo = await startApiTopology({
+    storeArgs: ['--store', 'redis', '--store-url', redis.url],
+    env: { MINISCALE_RATE_LIMIT_USER: '25', MINISCALE_RATE_LIMIT_IP: '0' },
+  });
   [a, b] = topo.nodes.map((n) => n.url) as [string, string];
 });
 after(async () => {
@@ -43,11 +46,20 @@ describe('API nodes on the redis store', () => {
     const users = await Promise.all(Array.from({ length: 8 }, (_, i) => login(i % 2 ? a : b, `counter-user-${i}`)));
     const name = `redis-race-${Date.now()}`;
     // 8 users × 20 increments stays under each user's limit of 25 per minute.
-    const results = await Promise.all(users.flatMap((u, i) => Array.from({ length: 20 }, (_, j) => call((i + j) % 2 ? a : b, 'POST', `/v1/counters/${name}`, { token: u.token }))));
-    assert.ok(results.every((r) => r.status === 200), results.find((r) => r.status !== 200)?.text);
+    const results = await Promise.all(
+      users.flatMap((u, i) =>
+        Array.from({ length: 20 }, (_, j) => call((i + j) % 2 ? a : b, 'POST', `/v1/counters/${name}`, { token: u.token })),
+      ),
+    );
+    assert.ok(
+      results.every((r) => r.status === 200),
+      results.find((r) => r.status !== 200)?.text,
+    );
     assert.equal((await call<{ value: number }>(a, 'GET', `/v1/counters/${name}`, { token: users[0]!.token })).body.value, 160);
     // users[0] has used 21 of 25 (login does not count; the GET above does): 4 more pass.
-    const more = await Promise.all(Array.from({ length: 10 }, (_, i) => call(i % 2 ? a : b, 'GET', `/v1/counters/${name}`, { token: users[0]!.token })));
+    const more = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => call(i % 2 ? a : b, 'GET', `/v1/counters/${name}`, { token: users[0]!.token })),
+    );
     assert.equal(more.filter((r) => r.status === 200).length, 4);
     assert.equal(more.filter((r) => r.status === 429).length, 6);
   });

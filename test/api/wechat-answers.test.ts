@@ -21,14 +21,33 @@ describe('msgidOf', () => {
 
   it('is not fooled by "msgid" inside a string, and refuses what is not one unsigned 64-bit integer', () => {
     assert.equal(msgidOf(json('{"errmsg":"x \\"msgid\\":1,","msgid":9007199254740993}')), '9007199254740993');
-    for (const text of ['{"msgid":"123"}', '{"msgid":-5}', '{"msgid":18446744073709551616}', '{"msgid":1.5}', '{"errcode":0}', '{"msgid":1,"x":{"msgid":2}}']) {
+    for (const text of [
+      '{"msgid":"123"}',
+      '{"msgid":-5}',
+      '{"msgid":18446744073709551616}',
+      '{"msgid":1.5}',
+      '{"errcode":0}',
+      '{"msgid":1,"x":{"msgid":2}}',
+    ]) {
       assert.throws(() => msgidOf(json(text)), upstream, text);
     }
   });
 });
 
 describe('phoneNumberOf / textCheckOf / wxacodeImageOf', () => {
-  const info = (over: Record<string, unknown>) => json(JSON.stringify({ errcode: 0, phone_info: { phoneNumber: '13800138000', purePhoneNumber: '13800138000', countryCode: 86, watermark: { appid: 'wxA', timestamp: 1 }, ...over } }));
+  const info = (over: Record<string, unknown>) =>
+    json(
+      JSON.stringify({
+        errcode: 0,
+        phone_info: {
+          phoneNumber: '13800138000',
+          purePhoneNumber: '13800138000',
+          countryCode: 86,
+          watermark: { appid: 'wxA', timestamp: 1 },
+          ...over,
+        },
+      }),
+    );
 
   it('takes a phone_info whose watermark names this app; countryCode as a string', () => {
     assert.deepEqual(phoneNumberOf(info({}), 'wxA'), { phoneNumber: '13800138000', purePhoneNumber: '13800138000', countryCode: '86' });
@@ -78,9 +97,11 @@ describe('decryptUserData / checkSignature', () => {
     const sk = key.toString('base64');
     const sig = '4ad8cfbc6e0ebd4b5bcf1d1a7a3d5e26e2c0f5d2';
     assert.throws(() => checkSignature('{}', sig, sk), { code: 'SIGNATURE_INVALID' });
-    const right = (raw: string) => createHash('sha1').update(raw + sk, 'utf8').digest('hex');
+    const right = (raw: string) =>
+      createHash('sha1')
+        .update(raw + sk, 'utf8')
+        .digest('hex');
     assert.doesNotThrow(() => checkSignature('{"x":1}', right('{"x":1}'), sk));
     assert.doesNotThrow(() => checkSignature('{"x":1}', right('{"x":1}').toUpperCase(), sk));
   });
 });
-

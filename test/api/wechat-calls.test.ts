@@ -10,7 +10,16 @@ import { request } from 'undici';
 import { call as rawCall, login, startApiTopology, TEST_ADMIN_KEY, type ApiTopology, type Reply } from '../support/api-nodes.js';
 import { killAll } from '../support/processes.js';
 import {
-  emulatorStats, encryptForUser, expireTokens, injectErrcode, resetEmulator, sentMessages, sessionKeyOf, setFaults, subscribe, tokenFetched,
+  emulatorStats,
+  encryptForUser,
+  expireTokens,
+  injectErrcode,
+  resetEmulator,
+  sentMessages,
+  sessionKeyOf,
+  setFaults,
+  subscribe,
+  tokenFetched,
 } from '../support/wechat.js';
 
 type ErrorReply = { error: { code: string; message: string } };
@@ -50,7 +59,15 @@ async function wxacode(base: string, token: string, query: string, headers: Reco
 }
 
 before(async () => {
-  t = await startApiTopology({ nodes: 2, env: { MINISCALE_RATE_LIMIT_USER: '0', MINISCALE_RATE_LIMIT_IP: '0', MINISCALE_RATE_LIMIT_LOGIN: '0', MINISCALE_WECHAT_TIMEOUT_MS: '800' } });
+  t = await startApiTopology({
+    nodes: 2,
+    env: {
+      MINISCALE_RATE_LIMIT_USER: '0',
+      MINISCALE_RATE_LIMIT_IP: '0',
+      MINISCALE_RATE_LIMIT_LOGIN: '0',
+      MINISCALE_WECHAT_TIMEOUT_MS: '800',
+    },
+  });
   [a, b] = t.nodes.map((n) => n.url) as [string, string];
   emu = t.emulatorUrl;
   await tokenFetched(emu);
@@ -74,7 +91,11 @@ describe('POST /v1/me/phone', { timeout: 60_000 }, () => {
     const { token } = await user('phone-errors');
     assert.equal((await call(a, 'POST', '/v1/me/phone', { token, json: { code: 'devphone:86-13900139000:x' } })).status, 200);
     assertError(await call(b, 'POST', '/v1/me/phone', { token, json: { code: 'devphone:86-13900139000:x' } }), 400, 'WECHAT_CODE_INVALID');
-    assertError(await call(a, 'POST', '/v1/me/phone', { token, json: { code: 'e31968a7f94cc5ee25fafc2aef2773f0' } }), 400, 'WECHAT_CODE_INVALID');
+    assertError(
+      await call(a, 'POST', '/v1/me/phone', { token, json: { code: 'e31968a7f94cc5ee25fafc2aef2773f0' } }),
+      400,
+      'WECHAT_CODE_INVALID',
+    );
     for (const json of [{}, { code: '' }, { code: 'has space' }, { code: 'x'.repeat(257) }, { code: 5 }, { code: 'ok', extra: 1 }]) {
       assertError(await call(a, 'POST', '/v1/me/phone', { token, json }), 400, 'VALIDATION_FAILED');
     }
@@ -83,18 +104,25 @@ describe('POST /v1/me/phone', { timeout: 60_000 }, () => {
 });
 
 describe('POST /v1/me/decrypt', { timeout: 60_000 }, () => {
-  it('opens encryptedData with the caller\'s session_key and answers it without its watermark; checks rawData+signature', async () => {
+  it("opens encryptedData with the caller's session_key and answers it without its watermark; checks rawData+signature", async () => {
     const { token, openid } = await user('decrypter');
     const data = { nickName: '小明', stepInfoList: [{ timestamp: 1_700_000_000, step: 4321 }] };
     const sealed = await encryptForUser(emu, openid, data);
-    const opened = await call<{ data: unknown }>(b, 'POST', '/v1/me/decrypt', { token, json: { encryptedData: sealed.encryptedData, iv: sealed.iv } });
+    const opened = await call<{ data: unknown }>(b, 'POST', '/v1/me/decrypt', {
+      token,
+      json: { encryptedData: sealed.encryptedData, iv: sealed.iv },
+    });
     assert.equal(opened.status, 200, opened.text);
     assert.deepEqual(opened.body, { data });
     const signed = await call(a, 'POST', '/v1/me/decrypt', { token, json: sealed });
     assert.deepEqual(signed.body, { data });
     const forged = { ...sealed, rawData: JSON.stringify({ nickName: 'mallory' }) };
     assertError(await call(a, 'POST', '/v1/me/decrypt', { token, json: forged }), 400, 'SIGNATURE_INVALID');
-    assertError(await call(a, 'POST', '/v1/me/decrypt', { token, json: { ...sealed, signature: 'f'.repeat(40) } }), 400, 'SIGNATURE_INVALID');
+    assertError(
+      await call(a, 'POST', '/v1/me/decrypt', { token, json: { ...sealed, signature: 'f'.repeat(40) } }),
+      400,
+      'SIGNATURE_INVALID',
+    );
     const { signature: _s, ...withoutSignature } = sealed;
     assertError(await call(a, 'POST', '/v1/me/decrypt', { token, json: withoutSignature }), 400, 'VALIDATION_FAILED');
   });
@@ -103,13 +131,29 @@ describe('POST /v1/me/decrypt', { timeout: 60_000 }, () => {
     const first = await user('two-logins');
     const second = await user('two-logins'); // WeChat gives the user a new session_key
     const sealed = await encryptForUser(emu, second.openid, { a: 1 });
-    assert.equal((await call(a, 'POST', '/v1/me/decrypt', { token: second.token, json: { encryptedData: sealed.encryptedData, iv: sealed.iv } })).status, 200);
-    assertError(await call(a, 'POST', '/v1/me/decrypt', { token: first.token, json: { encryptedData: sealed.encryptedData, iv: sealed.iv } }), 400, 'DECRYPT_FAILED');
+    assert.equal(
+      (await call(a, 'POST', '/v1/me/decrypt', { token: second.token, json: { encryptedData: sealed.encryptedData, iv: sealed.iv } }))
+        .status,
+      200,
+    );
+    assertError(
+      await call(a, 'POST', '/v1/me/decrypt', { token: first.token, json: { encryptedData: sealed.encryptedData, iv: sealed.iv } }),
+      400,
+      'DECRYPT_FAILED',
+    );
     const otherApp = await encryptForUser(emu, second.openid, { a: 1 }, 'wxsomeoneelse0001');
-    assertError(await call(a, 'POST', '/v1/me/decrypt', { token: second.token, json: { encryptedData: otherApp.encryptedData, iv: otherApp.iv } }), 400, 'DECRYPT_FAILED');
+    assertError(
+      await call(a, 'POST', '/v1/me/decrypt', { token: second.token, json: { encryptedData: otherApp.encryptedData, iv: otherApp.iv } }),
+      400,
+      'DECRYPT_FAILED',
+    );
     const damaged = Buffer.from(sealed.encryptedData, 'base64');
     damaged[damaged.length - 1]! ^= 0xff;
-    assertError(await call(a, 'POST', '/v1/me/decrypt', { token: second.token, json: { encryptedData: damaged.toString('base64'), iv: sealed.iv } }), 400, 'DECRYPT_FAILED');
+    assertError(
+      await call(a, 'POST', '/v1/me/decrypt', { token: second.token, json: { encryptedData: damaged.toString('base64'), iv: sealed.iv } }),
+      400,
+      'DECRYPT_FAILED',
+    );
   });
 
   it('refuses what is not base64 of a sane length with 400 VALIDATION_FAILED', async () => {
@@ -117,8 +161,13 @@ describe('POST /v1/me/decrypt', { timeout: 60_000 }, () => {
     const iv = Buffer.alloc(16).toString('base64');
     const block = Buffer.alloc(32).toString('base64');
     for (const json of [
-      { encryptedData: 'not base64!', iv }, { encryptedData: block, iv: 'AAAA' }, { encryptedData: block, iv: `${iv}AAAA` },
-      { encryptedData: 'A'.repeat(40_000), iv }, { encryptedData: '', iv }, { encryptedData: block }, { encryptedData: block, iv, extra: true },
+      { encryptedData: 'not base64!', iv },
+      { encryptedData: block, iv: 'AAAA' },
+      { encryptedData: block, iv: `${iv}AAAA` },
+      { encryptedData: 'A'.repeat(40_000), iv },
+      { encryptedData: '', iv },
+      { encryptedData: block },
+      { encryptedData: block, iv, extra: true },
       { encryptedData: block, iv, rawData: 'x', signature: 'not-hex' },
     ]) {
       assertError(await call(a, 'POST', '/v1/me/decrypt', { token, json }), 400, 'VALIDATION_FAILED');
@@ -127,20 +176,36 @@ describe('POST /v1/me/decrypt', { timeout: 60_000 }, () => {
 });
 
 describe('POST /v1/security/text', { timeout: 60_000 }, () => {
-  it('answers WeChat\'s suggestion and label for the caller\'s text (msg_sec_check version 2, scene sent)', async () => {
+  it("answers WeChat's suggestion and label for the caller's text (msg_sec_check version 2, scene sent)", async () => {
     const { token } = await user('writer');
-    assert.deepEqual((await call(a, 'POST', '/v1/security/text', { token, json: { content: 'hello, world' } })).body, { suggest: 'pass', label: 100 });
-    assert.deepEqual((await call(b, 'POST', '/v1/security/text', { token, json: { content: 'x [risky] y', scene: 3 } })).body, { suggest: 'risky', label: 20001 });
-    assert.deepEqual((await call(a, 'POST', '/v1/security/text', { token, json: { content: '[review]', scene: 1 } })).body, { suggest: 'review', label: 21000 });
+    assert.deepEqual((await call(a, 'POST', '/v1/security/text', { token, json: { content: 'hello, world' } })).body, {
+      suggest: 'pass',
+      label: 100,
+    });
+    assert.deepEqual((await call(b, 'POST', '/v1/security/text', { token, json: { content: 'x [risky] y', scene: 3 } })).body, {
+      suggest: 'risky',
+      label: 20001,
+    });
+    assert.deepEqual((await call(a, 'POST', '/v1/security/text', { token, json: { content: '[review]', scene: 1 } })).body, {
+      suggest: 'review',
+      label: 21000,
+    });
     // WeChat's limit is 2500 characters, not bytes: 2500 CJK characters pass.
     assert.equal((await call(a, 'POST', '/v1/security/text', { token, json: { content: '字'.repeat(2500) } })).status, 200);
   });
 
-  it('WeChat\'s 40003 (not an active user) is 409 WECHAT_USER_INACTIVE; bad input is 400', async () => {
+  it("WeChat's 40003 (not an active user) is 409 WECHAT_USER_INACTIVE; bad input is 400", async () => {
     const { token } = await user('inactive');
     await injectErrcode(emu, 'msg_sec_check', 40003);
     assertError(await call(a, 'POST', '/v1/security/text', { token, json: { content: 'hi' } }), 409, 'WECHAT_USER_INACTIVE');
-    for (const json of [{}, { content: '' }, { content: '字'.repeat(2501) }, { content: 'x', scene: 5 }, { content: 'x', scene: '2' }, { content: 1 }]) {
+    for (const json of [
+      {},
+      { content: '' },
+      { content: '字'.repeat(2501) },
+      { content: 'x', scene: 5 },
+      { content: 'x', scene: '2' },
+      { content: 1 },
+    ]) {
       assertError(await call(a, 'POST', '/v1/security/text', { token, json }), 400, 'VALIDATION_FAILED');
     }
   });
@@ -154,7 +219,10 @@ describe('GET /v1/wxacode', { timeout: 60_000 }, () => {
     assert.equal(first.status, 200);
     assert.equal(first.headers['content-type'], 'image/jpeg');
     assert.deepEqual([...first.bytes.subarray(0, 3)], [0xff, 0xd8, 0xff]);
-    assert.ok(first.bytes.includes(Buffer.from('scene=id=42;page=pages/item/detail;width=300')), 'the bytes WeChat made for these parameters');
+    assert.ok(
+      first.bytes.includes(Buffer.from('scene=id=42;page=pages/item/detail;width=300')),
+      'the bytes WeChat made for these parameters',
+    );
     const etag = String(first.headers.etag);
     assert.match(etag, /^"[A-Za-z0-9_-]+"$/);
     const again = await wxacode(b, token, 'scene=id%3D42&page=pages/item/detail&width=300');
@@ -165,7 +233,7 @@ describe('GET /v1/wxacode', { timeout: 60_000 }, () => {
     assert.equal(notModified.status, 304);
     assert.equal(notModified.bytes.length, 0);
     const other = await wxacode(a, token, 'scene=id%3D42&page=pages/item/detail');
-    assert.ok(other.bytes.includes(Buffer.from('width=430')), 'width defaults to WeChat\'s 430');
+    assert.ok(other.bytes.includes(Buffer.from('width=430')), "width defaults to WeChat's 430");
     assert.notEqual(other.headers.etag, etag);
     assert.equal((await emulatorStats(emu)).getwxacodeunlimit - before, 2);
   });
@@ -174,12 +242,15 @@ describe('GET /v1/wxacode', { timeout: 60_000 }, () => {
     const { token } = await user('sharer-burst');
     const before = (await emulatorStats(emu)).getwxacodeunlimit;
     const all = await Promise.all(Array.from({ length: 8 }, (_, i) => wxacode(i % 2 ? a : b, token, 'scene=burst&width=500')));
-    assert.deepEqual(all.map((r) => r.status), Array(8).fill(200));
+    assert.deepEqual(
+      all.map((r) => r.status),
+      Array(8).fill(200),
+    );
     assert.ok(all.every((r) => r.bytes.equals(all[0]!.bytes) && r.headers.etag === all[0]!.headers.etag));
     assert.equal((await emulatorStats(emu)).getwxacodeunlimit - before, 1);
   });
 
-  it('WeChat\'s 45009 is 429 WECHAT_RATE_LIMITED with Retry-After; an unpublished page is 400; bad parameters are 400', async () => {
+  it("WeChat's 45009 is 429 WECHAT_RATE_LIMITED with Retry-After; an unpublished page is 400; bad parameters are 400", async () => {
     const { token } = await user('sharer-errors');
     await injectErrcode(emu, 'getwxacodeunlimit', 45009);
     const limited = await call(a, 'GET', '/v1/wxacode?scene=limited', { token });
@@ -188,8 +259,18 @@ describe('GET /v1/wxacode', { timeout: 60_000 }, () => {
     assert.equal((await wxacode(a, token, 'scene=limited')).status, 200, 'a refusal is not cached');
     assertError(await call(a, 'GET', '/v1/wxacode?scene=x&page=unpublished/page', { token }), 400, 'VALIDATION_FAILED');
     for (const query of [
-      '', 'scene=', `scene=${'a'.repeat(33)}`, 'scene=%E4%B8%AD', 'scene=a%25b', 'scene=a%20b', 'scene=a&page=/pages/index', 'scene=a&page=pages/index?x=1',
-      'scene=a&width=279', 'scene=a&width=1281', 'scene=a&width=big', 'scene=a&other=1',
+      '',
+      'scene=',
+      `scene=${'a'.repeat(33)}`,
+      'scene=%E4%B8%AD',
+      'scene=a%25b',
+      'scene=a%20b',
+      'scene=a&page=/pages/index',
+      'scene=a&page=pages/index?x=1',
+      'scene=a&width=279',
+      'scene=a&width=1281',
+      'scene=a&width=big',
+      'scene=a&other=1',
     ]) {
       assertError(await call(a, 'GET', `/v1/wxacode?${query}`, { token }), 400, 'VALIDATION_FAILED');
     }
@@ -201,37 +282,77 @@ describe('POST /v1/admin/wechat/subscribe-message', { timeout: 60_000 }, () => {
   const template = 'tmplOrderShipped_000000000000000000000001';
   const data = { thing1: { value: 'Your order shipped' }, time2: { value: '2026-12-05 10:00' } };
 
-  it('sends to a user who subscribed and answers WeChat\'s 64-bit msgid with every digit', async () => {
+  it("sends to a user who subscribed and answers WeChat's 64-bit msgid with every digit", async () => {
     const { openid } = await user('subscriber');
     await subscribe(emu, openid, template);
-    const sent = await call<{ msgid: string }>(a, 'POST', '/v1/admin/wechat/subscribe-message', { headers: admin, json: { touser: openid, template_id: template, page: 'pages/order/detail?id=7', data } });
+    const sent = await call<{ msgid: string }>(a, 'POST', '/v1/admin/wechat/subscribe-message', {
+      headers: admin,
+      json: { touser: openid, template_id: template, page: 'pages/order/detail?id=7', data },
+    });
     assert.equal(sent.status, 200, sent.text);
     const msgid = sent.body.msgid;
     assert.match(msgid, /^\d+$/);
     assert.ok(BigInt(msgid) > 2n ** 53n, `${msgid} is above 2^53`);
     const [record] = (await sentMessages(emu)).slice(-1);
     assert.equal(msgid, record!.msgid, 'exactly the digits WeChat sent');
-    assert.deepEqual({ ...record, msgid: undefined }, {
-      msgid: undefined, touser: openid, template_id: template, page: 'pages/order/detail?id=7', data, miniprogram_state: 'formal',
-    });
+    assert.deepEqual(
+      { ...record, msgid: undefined },
+      {
+        msgid: undefined,
+        touser: openid,
+        template_id: template,
+        page: 'pages/order/detail?id=7',
+        data,
+        miniprogram_state: 'formal',
+      },
+    );
   });
 
-  it('43101 (no subscription left) is 409 SUBSCRIPTION_REFUSED; WeChat\'s refusals of the request are 400; no admin key is 403', async () => {
+  it("43101 (no subscription left) is 409 SUBSCRIPTION_REFUSED; WeChat's refusals of the request are 400; no admin key is 403", async () => {
     const { openid } = await user('unsubscribed');
     const other = await user('template-owner');
     await subscribe(emu, other.openid, template);
-    assertError(await call(b, 'POST', '/v1/admin/wechat/subscribe-message', { headers: admin, json: { touser: openid, template_id: template, data } }), 409, 'SUBSCRIPTION_REFUSED');
-    assertError(await call(b, 'POST', '/v1/admin/wechat/subscribe-message', { headers: admin, json: { touser: 'oUnknownUser000000000000000', template_id: template, data } }), 400, 'VALIDATION_FAILED');
-    assertError(await call(b, 'POST', '/v1/admin/wechat/subscribe-message', { headers: admin, json: { touser: openid, template_id: 'noSuchTemplate', data } }), 400, 'VALIDATION_FAILED');
+    assertError(
+      await call(b, 'POST', '/v1/admin/wechat/subscribe-message', {
+        headers: admin,
+        json: { touser: openid, template_id: template, data },
+      }),
+      409,
+      'SUBSCRIPTION_REFUSED',
+    );
+    assertError(
+      await call(b, 'POST', '/v1/admin/wechat/subscribe-message', {
+        headers: admin,
+        json: { touser: 'oUnknownUser000000000000000', template_id: template, data },
+      }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    assertError(
+      await call(b, 'POST', '/v1/admin/wechat/subscribe-message', {
+        headers: admin,
+        json: { touser: openid, template_id: 'noSuchTemplate', data },
+      }),
+      400,
+      'VALIDATION_FAILED',
+    );
     for (const json of [
-      { touser: openid, template_id: template }, { touser: openid, template_id: template, data: {} },
-      { touser: openid, template_id: template, data: { 'no-digits': { value: 'x' } } }, { touser: openid, template_id: template, data: { thing1: 'x' } },
-      { touser: openid, template_id: template, data, miniprogram_state: 'beta' }, { touser: 'has space', template_id: template, data },
-      { touser: openid, template_id: template, data, page: '/leading/slash' }, { touser: openid, template_id: template, data, lang: 'en_US' },
+      { touser: openid, template_id: template },
+      { touser: openid, template_id: template, data: {} },
+      { touser: openid, template_id: template, data: { 'no-digits': { value: 'x' } } },
+      { touser: openid, template_id: template, data: { thing1: 'x' } },
+      { touser: openid, template_id: template, data, miniprogram_state: 'beta' },
+      { touser: 'has space', template_id: template, data },
+      { touser: openid, template_id: template, data, page: '/leading/slash' },
+      { touser: openid, template_id: template, data, lang: 'en_US' },
     ]) {
       assertError(await call(a, 'POST', '/v1/admin/wechat/subscribe-message', { headers: admin, json }), 400, 'VALIDATION_FAILED');
     }
-    assertError(await call(a, 'POST', '/v1/admin/wechat/subscribe-message', { json: { touser: openid, template_id: template, data } }), 403, 'FORBIDDEN');
+    assertError(
+      await call(a, 'POST', '/v1/admin/wechat/subscribe-message', { json: { touser: openid, template_id: template, data } }),
+      403,
+      'FORBIDDEN',
+    );
   });
 });
 
@@ -246,7 +367,7 @@ describe('one WeChat client for every call on the access_token', { timeout: 60_0
     await injectErrcode(emu, 'msg_sec_check', -1, 2);
     const failed = await call(a, 'POST', '/v1/security/text', { token, json: { content: 'hi' } });
     assertError(failed, 502, 'UPSTREAM_UNAVAILABLE');
-    assert.doesNotMatch(failed.text, /errcode|system error|127\.0\.0\.1/, 'nothing of WeChat\'s answer reaches the client');
+    assert.doesNotMatch(failed.text, /errcode|system error|127\.0\.0\.1/, "nothing of WeChat's answer reaches the client");
     assert.equal((await emulatorStats(emu)).msg_sec_check - before, 2, 'one retry, not more');
   });
 
@@ -290,9 +411,9 @@ describe('metrics', () => {
   }
 
   it('count WeChat calls by call and outcome, and token fetches by reason and force', async () => {
-    assert.ok(await metric('miniscale_wechat_calls_total{call="/wxa/msg_sec_check",outcome="ok"') >= 5);
-    assert.ok(await metric('miniscale_wechat_calls_total{call="/wxa/msg_sec_check",outcome="UPSTREAM_UNAVAILABLE"') >= 1);
-    assert.ok(await metric('miniscale_wechat_calls_total{call="/wxa/getwxacodeunlimit",outcome="WECHAT_RATE_LIMITED"') >= 1);
+    assert.ok((await metric('miniscale_wechat_calls_total{call="/wxa/msg_sec_check",outcome="ok"')) >= 5);
+    assert.ok((await metric('miniscale_wechat_calls_total{call="/wxa/msg_sec_check",outcome="UPSTREAM_UNAVAILABLE"')) >= 1);
+    assert.ok((await metric('miniscale_wechat_calls_total{call="/wxa/getwxacodeunlimit",outcome="WECHAT_RATE_LIMITED"')) >= 1);
     assert.equal(await metric('miniscale_wechat_token_fetches_total{reason="rejected",forced="false"'), 1, 'the one refresh after 42001');
     assert.equal(await metric('miniscale_wechat_token_fetches_total{reason="due",forced="false"'), 1, 'the first fetch at start-up');
   });

@@ -27,8 +27,9 @@ after(async () => {
 
 /** BURST calls that need the token, round-robin over the nodes, all at once. */
 async function burst(t: ApiTopology): Promise<Array<{ status: number; text: string }>> {
-  return Promise.all(Array.from({ length: BURST }, (_, i) =>
-    call(t.nodes[i % t.nodes.length]!.url, 'GET', '/v1/admin/wechat/check', { headers: admin })));
+  return Promise.all(
+    Array.from({ length: BURST }, (_, i) => call(t.nodes[i % t.nodes.length]!.url, 'GET', '/v1/admin/wechat/check', { headers: admin })),
+  );
 }
 
 async function threeNodes(storeArgs?: string[]): Promise<ApiTopology> {
@@ -48,40 +49,66 @@ function refreshOncePerRefusedToken(open: () => Promise<ApiTopology>) {
       const before = await emulatorStats(t.emulatorUrl);
       await expireTokens(t.emulatorUrl); // every call with the current token now gets 42001
       const answers = await burst(t);
-      assert.deepEqual(answers.map((a) => a.status), Array(BURST).fill(200), answers.map((a) => a.text).join(' | '));
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        Array(BURST).fill(200),
+        answers.map((a) => a.text).join(' | '),
+      );
       const now = await emulatorStats(t.emulatorUrl);
-      assert.equal(now.stable_token - before.stable_token, 1, `burst ${n}: ${now.stable_token - before.stable_token} token fetches for one refused token`);
-      assert.equal(now.stable_token_force - before.stable_token_force, 0, `burst ${n}: force_refresh used though normal mode gave a new token`);
+      assert.equal(
+        now.stable_token - before.stable_token,
+        1,
+        `burst ${n}: ${now.stable_token - before.stable_token} token fetches for one refused token`,
+      );
+      assert.equal(
+        now.stable_token_force - before.stable_token_force,
+        0,
+        `burst ${n}: force_refresh used though normal mode gave a new token`,
+      );
       assert.ok(now.getcallbackip - before.getcallbackip <= 2 * BURST, `burst ${n}: a call is retried at most once`);
     }
   };
 }
 
 describe('one access_token refresh per refused token, system-wide', { timeout: 120_000 }, () => {
-  it('3 nodes on the embedded store, bursts of 12 calls after 42001: one stable_token call per burst',
-    refreshOncePerRefusedToken(() => threeNodes()));
+  it(
+    '3 nodes on the embedded store, bursts of 12 calls after 42001: one stable_token call per burst',
+    refreshOncePerRefusedToken(() => threeNodes()),
+  );
 
-  it('3 nodes on one redis-server, bursts of 12 calls after 42001: one stable_token call per burst',
+  it(
+    '3 nodes on one redis-server, bursts of 12 calls after 42001: one stable_token call per burst',
     refreshOncePerRefusedToken(async () => {
       redis = await startTestRedis();
       return threeNodes(['--store', 'redis', '--store-url', redis.url]);
-    }));
+    }),
+  );
 
   it('a burst mixing every kind of WeChat call (check, phone, text, code image) shares the one refresh', async () => {
     const t = await threeNodes();
     const { token } = await login(t.nodes[0]!.url, 'mixed-burst');
     const before = await emulatorStats(t.emulatorUrl);
     await expireTokens(t.emulatorUrl);
-    const answers = await Promise.all(Array.from({ length: BURST }, (_, i) => {
-      const node = t.nodes[i % t.nodes.length]!.url;
-      switch (i % 4) {
-        case 0: return call(node, 'GET', '/v1/admin/wechat/check', { headers: admin });
-        case 1: return call(node, 'POST', '/v1/me/phone', { token, json: { code: `devphone:86-1380013800${i % 10}:${i}` } });
-        case 2: return call(node, 'POST', '/v1/security/text', { token, json: { content: `burst ${i}` } });
-        default: return call(node, 'GET', `/v1/wxacode?scene=burst${i}`, { token });
-      }
-    }));
-    assert.deepEqual(answers.map((a) => a.status), Array(BURST).fill(200), answers.map((a) => a.text.slice(0, 200)).join(' | '));
+    const answers = await Promise.all(
+      Array.from({ length: BURST }, (_, i) => {
+        const node = t.nodes[i % t.nodes.length]!.url;
+        switch (i % 4) {
+          case 0:
+            return call(node, 'GET', '/v1/admin/wechat/check', { headers: admin });
+          case 1:
+            return call(node, 'POST', '/v1/me/phone', { token, json: { code: `devphone:86-1380013800${i % 10}:${i}` } });
+          case 2:
+            return call(node, 'POST', '/v1/security/text', { token, json: { content: `burst ${i}` } });
+          default:
+            return call(node, 'GET', `/v1/wxacode?scene=burst${i}`, { token });
+        }
+      }),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      Array(BURST).fill(200),
+      answers.map((a) => a.text.slice(0, 200)).join(' | '),
+    );
     const now = await emulatorStats(t.emulatorUrl);
     assert.equal(now.stable_token - before.stable_token, 1);
     assert.equal(now.stable_token_force - before.stable_token_force, 0);
@@ -94,7 +121,11 @@ describe('one access_token refresh per refused token, system-wide', { timeout: 1
     // only force_refresh gets another, and it invalidates the old one for the calls in flight.
     await injectErrcode(t.emulatorUrl, 'getcallbackip', 40001, 1);
     const answers = await burst(t);
-    assert.deepEqual(answers.map((a) => a.status), Array(BURST).fill(200), answers.map((a) => a.text).join(' | '));
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      Array(BURST).fill(200),
+      answers.map((a) => a.text).join(' | '),
+    );
     const now = await emulatorStats(t.emulatorUrl);
     assert.equal(now.stable_token - before.stable_token, 2, 'one normal-mode call that gave the refused token back, then one forced');
     assert.equal(now.stable_token_force - before.stable_token_force, 1, 'exactly one force_refresh');

@@ -8,17 +8,37 @@ import { EMBEDDED, PEER, REDIS, verdict, type Row, type Subject } from '../../be
 
 function row(subject: Subject, round: number, rps: number, serverCores: number | null, non2xx = 0): Row {
   return {
-    round, subject, op: 'read', requests: rps * 10, rps, p50Ms: 1, p99Ms: 3, p999Ms: 5, badStatus: non2xx, socketErrors: 0,
-    serverCores, redisCores: null, foreignCpu: 0,
+    round,
+    subject,
+    op: 'read',
+    requests: rps * 10,
+    rps,
+    p50Ms: 1,
+    p99Ms: 3,
+    p999Ms: 5,
+    badStatus: non2xx,
+    socketErrors: 0,
+    serverCores,
+    redisCores: null,
+    foreignCpu: 0,
   };
 }
 
 test('req/s and CPU per request are paired within each round', () => {
   // Round 2 ran on a slower machine: both sides slowed, the ratios did not.
-  const rows = [row(PEER, 1, 40_000, 1), row(EMBEDDED, 1, 36_000, 0.99), row(PEER, 2, 20_000, 1), row(EMBEDDED, 2, 18_000, 0.99), row(REDIS, 1, 1, 1)];
+  const rows = [
+    row(PEER, 1, 40_000, 1),
+    row(EMBEDDED, 1, 36_000, 0.99),
+    row(PEER, 2, 20_000, 1),
+    row(EMBEDDED, 2, 18_000, 0.99),
+    row(REDIS, 1, 1, 1),
+  ];
   const v = verdict(rows)!;
   assert.deepEqual(v.perRound, [0.9, 0.9]);
-  assert.deepEqual(v.cpuPerRound.map((x) => Number(x.toFixed(3))), [1.1, 1.1]);
+  assert.deepEqual(
+    v.cpuPerRound.map((x) => Number(x.toFixed(3))),
+    [1.1, 1.1],
+  );
   assert.equal(v.pass, true);
 });
 

@@ -12,8 +12,22 @@ import { cpuContext, errorsCell, machineLoad, scalingRow, summarize, targets, ty
 
 function row(system: SystemName, scenario: Scenario, rps: number, p99Ms: number, extra: Partial<RunRow> = {}): RunRow {
   return {
-    system, scenario, reqPerSec: rps, p50Ms: p99Ms / 4, p99Ms, errors: 0, run: 1, p999Ms: p99Ms * 2, requests: rps * 10,
-    badStatus: 0, socketErrors: 0, cpuSec: { nodes: 10, wrk: 2 }, wallSec: 10, foreignCpu: 0, nodes: 2, ...extra,
+    system,
+    scenario,
+    reqPerSec: rps,
+    p50Ms: p99Ms / 4,
+    p99Ms,
+    errors: 0,
+    run: 1,
+    p999Ms: p99Ms * 2,
+    requests: rps * 10,
+    badStatus: 0,
+    socketErrors: 0,
+    cpuSec: { nodes: 10, wrk: 2 },
+    wallSec: 10,
+    foreignCpu: 0,
+    nodes: 2,
+    ...extra,
   };
 }
 
@@ -21,16 +35,20 @@ const byWhat = (list: Target[]) => Object.fromEntries(list.map((t) => [t.what, t
 
 test('the throughput targets compare the one-hop default with the peers measured in the same run', () => {
   const rows = [
-    row('miniscale', 'read', 13_000, 20), row('seed-php', 'read', 3_000, 50), row('node-naive', 'read', 10_500, 40),
+    row('miniscale', 'read', 13_000, 20),
+    row('seed-php', 'read', 3_000, 50),
+    row('node-naive', 'read', 10_500, 40),
     row('miniscale-gateway', 'read', 100_000, 1), // another system: never decides a one-hop target
-    row('miniscale', 'write', 5_000, 30), row('seed-php', 'write', 3_000, 50),
-    row('miniscale', 'mixed', 9_000, 30), row('seed-php', 'mixed', 3_000, 50),
+    row('miniscale', 'write', 5_000, 30),
+    row('seed-php', 'write', 3_000, 50),
+    row('miniscale', 'mixed', 9_000, 30),
+    row('seed-php', 'mixed', 3_000, 50),
   ];
   const t = byWhat(targets(summarize(rows)));
   assert.equal(t['read: req/s ≥ 4× seed-php']!.met, true);
   assert.equal(t['read: req/s ≥ 4× seed-php']!.measured, '4.33× (13,000 vs 3,000 req/s)');
   assert.equal(t['read: req/s ≥ 1.3× node-naive']!.met, false); // 1.24×
-  assert.equal(t['read: p99 ≤ ½ seed-php\'s']!.met, true); // 20 ≤ 25
+  assert.equal(t["read: p99 ≤ ½ seed-php's"]!.met, true); // 20 ≤ 25
   assert.equal(t['write (embedded, fsync before the answer): req/s ≥ 2× seed-php']!.met, false); // 1.67×
   assert.equal(t['mixed: req/s ≥ 3× seed-php']!.met, true); // exactly 3×
 });
@@ -60,10 +78,12 @@ test('kill node: the one-hop failures are held against the connections the kille
 });
 
 test('kill node: one failure more than the held connections, a recovery over 3 s, or none at all, is missed', () => {
-  const late = targets(summarize([
-    row('miniscale', 'kill-node', 9_000, 30, { errors: 33, heldConnections: 32, recoveryMs: 3_100 }),
-    row('miniscale-gateway', 'kill-node', 5_000, 30, { errors: 1, recoveryMs: 2_000 }),
-  ]));
+  const late = targets(
+    summarize([
+      row('miniscale', 'kill-node', 9_000, 30, { errors: 33, heldConnections: 32, recoveryMs: 3_100 }),
+      row('miniscale-gateway', 'kill-node', 5_000, 30, { errors: 1, recoveryMs: 2_000 }),
+    ]),
+  );
   const t = byWhat(late);
   assert.equal(t['kill node: failed requests ≤ the connections the killed worker held']!.met, false);
   assert.equal(t['kill node: back at full strength ≤ 3 s']!.met, false);
@@ -75,14 +95,21 @@ test('kill node: one failure more than the held connections, a recovery over 3 s
   assert.equal(byWhat(targets(never))['kill node: back at full strength ≤ 3 s']!.met, false);
 });
 
-test('slow node: the gateway\'s p99 against each nginx round-robin', () => {
-  const t = targets(summarize([
-    row('miniscale-gateway', 'slow-node', 7_000, 30), row('seed-php', 'slow-node', 1_700, 120), row('node-naive', 'slow-node', 1_800, 80),
-  ]));
-  assert.deepEqual(t.map((x) => [x.what, x.met]), [
-    ['slow node: gateway p99 ≤ ⅓ of nginx round-robin\'s (seed-php)', true],
-    ['slow node: gateway p99 ≤ ⅓ of nginx round-robin\'s (node-naive)', false],
-  ]);
+test("slow node: the gateway's p99 against each nginx round-robin", () => {
+  const t = targets(
+    summarize([
+      row('miniscale-gateway', 'slow-node', 7_000, 30),
+      row('seed-php', 'slow-node', 1_700, 120),
+      row('node-naive', 'slow-node', 1_800, 80),
+    ]),
+  );
+  assert.deepEqual(
+    t.map((x) => [x.what, x.met]),
+    [
+      ["slow node: gateway p99 ≤ ⅓ of nginx round-robin's (seed-php)", true],
+      ["slow node: gateway p99 ≤ ⅓ of nginx round-robin's (node-naive)", false],
+    ],
+  );
 });
 
 test('CPU per request counts every group of the system but wrk and the delay proxy', () => {
@@ -107,10 +134,16 @@ test('scaling takes the medians of its runs, and splits the CPU between up (prim
   assert.equal(two.reqPerSec, 10_500);
 });
 
-const worker = (pid: number, nodeId: string, connections: number, state = 'healthy'): UpstreamView =>
-  ({ url: 'http://127.0.0.1:8080', nodeId, pid, state, requests: 0, connections });
+const worker = (pid: number, nodeId: string, connections: number, state = 'healthy'): UpstreamView => ({
+  url: 'http://127.0.0.1:8080',
+  nodeId,
+  pid,
+  state,
+  requests: 0,
+  connections,
+});
 
-test('the victim is a worker that did not answer the question, so all it holds is the load\'s', () => {
+test("the victim is a worker that did not answer the question, so all it holds is the load's", () => {
   const ups = [worker(10, 'node-a', 33), worker(11, 'node-b', 32)];
   assert.deepEqual(pickVictim(ups, 'node-a'), { pid: 11, nodeId: 'node-b', heldConnections: 32 });
   assert.deepEqual(pickVictim(ups, 'node-b'), { pid: 10, nodeId: 'node-a', heldConnections: 33 });
@@ -132,19 +165,24 @@ test('full strength: every worker back in rotation, one of them new (one hop: by
   assert.equal(atFullStrength([node('http://127.0.0.1:1', 'healthy'), node('http://127.0.0.1:2', 'ejected')], 2, gwBefore), false);
 });
 
-test('the connections note leaves out the question\'s own connection and marks the replacement', () => {
+test("the connections note leaves out the question's own connection and marks the replacement", () => {
   const before = new Set([worker(10, 'a', 0), worker(11, 'b', 0)].map(identity));
   assert.equal(connectionsNote([worker(10, 'a', 65), worker(12, 'c', 0)], 'a', before), '64 · 0 (new)');
 });
 
 test('the machine-load line says how busy the machine was before the runs, and which rows it skews', () => {
   const rows = [0.02, 0.05, 0.6, null].map((foreignCpu) => row('miniscale', 'read', 1, 1, { foreignCpu }));
-  assert.equal(machineLoad(rows), 'machine load: other processes used 5 % of the CPU before a run (median; worst 60 %); 1 of 3 runs started with more than 25 % taken — those rows are skewed');
+  assert.equal(
+    machineLoad(rows),
+    'machine load: other processes used 5 % of the CPU before a run (median; worst 60 %); 1 of 3 runs started with more than 25 % taken — those rows are skewed',
+  );
   assert.match(machineLoad([row('miniscale', 'read', 1, 1, { foreignCpu: null })]), /not measured/);
 });
 
-test('the CPU context puts the one-hop default\'s CPU per request next to each peer\'s', () => {
+test("the CPU context puts the one-hop default's CPU per request next to each peer's", () => {
   const cpu = (system: SystemName, us: number) => row(system, 'read', 1_000, 10, { cpuSec: { nodes: us / 100, wrk: 5 }, requests: 10_000 });
-  assert.deepEqual(cpuContext(summarize([cpu('miniscale', 45), cpu('seed-php', 250), cpu('node-naive', 60), cpu('miniscale-gateway', 190)])),
-    ['read: 45 µs = 0.18× seed-php\'s (250), 0.75× node-naive\'s (60)']);
+  assert.deepEqual(
+    cpuContext(summarize([cpu('miniscale', 45), cpu('seed-php', 250), cpu('node-naive', 60), cpu('miniscale-gateway', 190)])),
+    ["read: 45 µs = 0.18× seed-php's (250), 0.75× node-naive's (60)"],
+  );
 });

@@ -8,7 +8,16 @@ import { pairedRatio, SCENARIOS, summarize, targets, type LbName, type Row } fro
 
 function row(lb: LbName, round: number, rps: number, p99Ms: number, failures = 0, scenario: Row['scenario'] = SCENARIOS.a): Row {
   return {
-    scenario, lb, round, requests: rps * 10, rps, p50Ms: p99Ms / 3, p99Ms, p999Ms: p99Ms * 2, badStatus: failures, socketErrors: 0,
+    scenario,
+    lb,
+    round,
+    requests: rps * 10,
+    rps,
+    p50Ms: p99Ms / 3,
+    p99Ms,
+    p999Ms: p99Ms * 2,
+    badStatus: failures,
+    socketErrors: 0,
     times: { p50Ms: p99Ms / 3, p90Ms: p99Ms / 2, p99Ms, p999Ms: p99Ms * 2, timed: rps * 10, untimed: 0 },
     foreignCpu: 0,
   };
@@ -30,14 +39,20 @@ test('ratios pair the runs of one round, whatever order the rows are in', () => 
 test('a round without its partner run is left out', () => {
   const rows = [row(G, 1, 10_000, 12), row(N, 1, 20_000, 8), row(G, 2, 1, 1_000)];
   assert.deepEqual(pairedRatio(rows, SCENARIOS.a, (x) => x.rps)?.rounds, [0.5]);
-  assert.equal(pairedRatio(rows, SCENARIOS.b, (x) => x.rps), undefined);
+  assert.equal(
+    pairedRatio(rows, SCENARIOS.b, (x) => x.rps),
+    undefined,
+  );
 });
 
 test('the targets take the median round: one bad round does not decide', () => {
   const rows = [
-    row(G, 1, 9_000, 15), row(N, 1, 20_000, 9),   // p99 1.67×
-    row(G, 2, 8_000, 30), row(N, 2, 20_000, 10),  // p99 3×: a noisy round
-    row(G, 3, 9_500, 14), row(N, 3, 21_000, 8),   // p99 1.75×
+    row(G, 1, 9_000, 15),
+    row(N, 1, 20_000, 9), // p99 1.67×
+    row(G, 2, 8_000, 30),
+    row(N, 2, 20_000, 10), // p99 3×: a noisy round
+    row(G, 3, 9_500, 14),
+    row(N, 3, 21_000, 8), // p99 1.75×
   ];
   const byName = Object.fromEntries(targets(rows).map((t) => [t.name, t]));
   const p99 = byName['(a) gateway p99 ≤ 2 × nginx']!;

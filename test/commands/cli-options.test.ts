@@ -44,7 +44,10 @@ describe('integerIn', () => {
   });
 
   it('appends the reason for the range when given', () => {
-    assert.equal(refusal(integerIn('--port', 1, 55530, 'room for the bus ports'), '55531'), '--port must be an integer from 1 to 55530 (room for the bus ports)');
+    assert.equal(
+      refusal(integerIn('--port', 1, 55530, 'room for the bus ports'), '55531'),
+      '--port must be an integer from 1 to 55530 (room for the bus ports)',
+    );
   });
 });
 

@@ -54,7 +54,9 @@ describe('the console page in Chromium, against `up` with traffic', { timeout: 1
     const errors: string[] = [];
     scriptErrors.set(page, errors);
     page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error' && !/403/.test(m.text())) errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/403/.test(m.text())) errors.push(m.text());
+    });
     await page.goto(url);
     return page;
   }
@@ -66,13 +68,20 @@ describe('the console page in Chromium, against `up` with traffic', { timeout: 1
 
   /** One row per worker, and no more. */
   async function allRows(page: Page): Promise<void> {
-    await page.locator('#rows tr').nth(WORKERS - 1).waitFor();
+    await page
+      .locator('#rows tr')
+      .nth(WORKERS - 1)
+      .waitFor();
     assert.equal(await page.locator('#rows tr').count(), WORKERS);
   }
 
   /** The overview chart of requests per second has drawn at least `n` points. */
   async function pointsAtLeast(page: Page, n: number): Promise<void> {
-    await waitFor(`${n} points on the chart`, async () => Number(await page.locator('#chart-rps svg').getAttribute('data-points')) >= n, 30_000);
+    await waitFor(
+      `${n} points on the chart`,
+      async () => Number(await page.locator('#chart-rps svg').getAttribute('data-points')) >= n,
+      30_000,
+    );
   }
 
   const rowState = (page: Page, nodeId: string) => page.locator(`#rows tr:has(button[data-ref="${nodeId}"])`).getAttribute('data-state');
@@ -87,18 +96,25 @@ describe('the console page in Chromium, against `up` with traffic', { timeout: 1
     for (const chart of ['#chart-rps', '#chart-p99']) {
       assert.ok(Number(await page.locator(`${chart} svg`).getAttribute('data-points')) >= WORKERS * 8, `${chart} has points`);
     }
-    const sparks = await page.locator('#rows td.spark svg').evaluateAll((svgs) => svgs.map((svg) => Number(svg.getAttribute('data-points'))));
+    const sparks = await page
+      .locator('#rows td.spark svg')
+      .evaluateAll((svgs) => svgs.map((svg) => Number(svg.getAttribute('data-points'))));
     assert.ok(sparks.length === WORKERS && sparks.every((n) => n > 0), `every row's sparkline has points: ${sparks.join(', ')}`);
     assert.match(await page.locator('#store').innerText(), /embedded · ok · ping \d/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'console.png'), fullPage: true });
 
     const target = (await readStats(up.url)).rows[1]!;
     const dialogs: string[] = [];
-    page.on('dialog', (d) => { dialogs.push(d.message()); void d.accept(); });
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.accept();
+    });
     await page.locator(`button[data-ref="${target.nodeId}"]`).click();
     await page.locator(`#rows tr[data-state="draining"]:has(button[data-ref="${target.nodeId}"])`).waitFor();
     assert.match(dialogs[0]!, /^Drain worker 2\?/);
-    const view = await (await request(`${up.url}/_gateway/upstreams`)).body.json() as { upstreams: Array<{ nodeId: string; state: string }> };
+    const view = (await (await request(`${up.url}/_gateway/upstreams`)).body.json()) as {
+      upstreams: Array<{ nodeId: string; state: string }>;
+    };
     assert.equal(view.upstreams.find((u) => u.nodeId === target.nodeId)!.state, 'draining', 'the admin API sees the drain');
 
     await page.locator(`button[data-ref="${target.nodeId}"][data-op="undrain"]`).click();
@@ -123,7 +139,7 @@ describe('the console page in Chromium, against `up` with traffic', { timeout: 1
     const base = `http://${remote.address}:${port}`;
     const direct = await request(`${base}/_gateway/stats`);
     assert.equal(direct.statusCode, 403);
-    assert.equal((await direct.body.json() as { error: { code: string } }).error.code, 'FORBIDDEN');
+    assert.equal(((await direct.body.json()) as { error: { code: string } }).error.code, 'FORBIDDEN');
     const page = await open(`${base}/_gateway/`);
     await page.waitForSelector('#auth:not([hidden])');
     assert.match(await page.locator('#auth-msg').innerText(), /^Refused: .*admin key/);

@@ -59,7 +59,7 @@ export function traffic(base: string, connections = 6): { sent(): number; stop()
 export async function readStats(base: string, headers: Record<string, string> = {}): Promise<StatsReport> {
   const res = await request(`${base}/_gateway/stats`, { headers, headersTimeout: 5_000, bodyTimeout: 5_000 });
   if (res.statusCode !== 200) throw new Error(`GET /_gateway/stats: ${res.statusCode} ${await res.body.text()}`);
-  return await res.body.json() as StatsReport;
+  return (await res.body.json()) as StatsReport;
 }
 
 /** Polls the stats until `check` holds; the report that passed. */
@@ -79,7 +79,9 @@ export async function statsUntil(base: string, what: string, check: (r: StatsRep
     }
     await sleep(250);
   }
-  const lastRead = failure ? `last read failed: ${String(failure)}` : `last stats: ${JSON.stringify(last && { t: last.t.length, rows: last.rows.map((r) => ({ id: r.id, state: r.state, now: r.now })), store: last.store && { ...last.store, series: undefined } })}`;
+  const lastRead = failure
+    ? `last read failed: ${String(failure)}`
+    : `last stats: ${JSON.stringify(last && { t: last.t.length, rows: last.rows.map((r) => ({ id: r.id, state: r.state, now: r.now })), store: last.store && { ...last.store, series: undefined } })}`;
   throw new Error(`${what}: not within ${timeoutMs} ms; ${lastRead}`);
 }
 
@@ -94,10 +96,17 @@ export const busy = (r: StatsReport) => r.rows.some((row) => row.now.rps > 0 && 
  * a non-loopback client.
  */
 export function nonLoopbackAddress(): { address: string; release(): void } {
-  const own = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+  const own = Object.values(os.networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal);
   if (own) return { address: own.address, release: () => undefined };
   // 198.18.0.0/15 is set aside for benchmarks: never routed, never someone's real address.
   const address = '198.18.21.21';
   execFileSync('ip', ['addr', 'add', `${address}/32`, 'dev', 'lo']);
-  return { address, release: () => { execFileSync('ip', ['addr', 'del', `${address}/32`, 'dev', 'lo']); } };
+  return {
+    address,
+    release: () => {
+      execFileSync('ip', ['addr', 'del', `${address}/32`, 'dev', 'lo']);
+    },
+  };
 }

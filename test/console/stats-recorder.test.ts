@@ -70,9 +70,33 @@ describe('the stats recorder', () => {
 
   it('diffs each counting process on its own, and a restarted one (new PID) from its own baseline', async () => {
     const rec = await record([
-      { rows: [row('a', [{ by: '1', counters: counters(10, [10, 0, 0, 0]) }, { by: '2', counters: counters(10, [10, 0, 0, 0]) }])], store: null },
-      { rows: [row('a', [{ by: '1', counters: counters(30, [30, 0, 0, 0]) }, { by: '2', counters: counters(15, [15, 0, 0, 0]) }])], store: null },
-      { rows: [row('a', [{ by: '1', counters: counters(40, [40, 0, 0, 0]) }, { by: '3', counters: counters(500, [500, 0, 0, 0]) }])], store: null },
+      {
+        rows: [
+          row('a', [
+            { by: '1', counters: counters(10, [10, 0, 0, 0]) },
+            { by: '2', counters: counters(10, [10, 0, 0, 0]) },
+          ]),
+        ],
+        store: null,
+      },
+      {
+        rows: [
+          row('a', [
+            { by: '1', counters: counters(30, [30, 0, 0, 0]) },
+            { by: '2', counters: counters(15, [15, 0, 0, 0]) },
+          ]),
+        ],
+        store: null,
+      },
+      {
+        rows: [
+          row('a', [
+            { by: '1', counters: counters(40, [40, 0, 0, 0]) },
+            { by: '3', counters: counters(500, [500, 0, 0, 0]) },
+          ]),
+        ],
+        store: null,
+      },
     ]);
     assert.deepEqual(rec.report().rows[0]!.series.rps, [null, 25, 10], 'process 3 is a baseline, not 500 requests in a second');
   });
@@ -86,25 +110,32 @@ describe('the stats recorder', () => {
     }
     const r = (await record(readings, 5)).report();
     assert.equal(r.t.length, 5);
-    assert.deepEqual(r.rows.map((x) => x.id), ['a']);
+    assert.deepEqual(
+      r.rows.map((x) => x.id),
+      ['a'],
+    );
     assert.deepEqual(r.rows[0]!.series.rps, [10, 10, 10, 10, 10]);
   });
 
   it('pads a row that appears later with nulls, so every series lines up with the times', async () => {
-    const r = (await record([
-      { rows: [row('a', [])], store: null },
-      { rows: [row('a', []), row('b', [{ by: '1', counters: counters(1, [1, 0, 0, 0]) }])], store: null },
-    ])).report();
+    const r = (
+      await record([
+        { rows: [row('a', [])], store: null },
+        { rows: [row('a', []), row('b', [{ by: '1', counters: counters(1, [1, 0, 0, 0]) }])], store: null },
+      ])
+    ).report();
     const b = r.rows.find((x) => x.id === 'b')!;
     assert.equal(b.series.rps.length, r.t.length);
     assert.deepEqual(b.series.inflight, [null, 1]);
   });
 
   it('keeps the store ping per second, null when the ping failed', async () => {
-    const r = (await record([
-      { rows: [], store: { driver: 'redis', seenBy: 'gateway', ok: true, pingMs: 0.4 } },
-      { rows: [], store: { driver: 'redis', seenBy: 'gateway', ok: false, pingMs: null } },
-    ])).report();
+    const r = (
+      await record([
+        { rows: [], store: { driver: 'redis', seenBy: 'gateway', ok: true, pingMs: 0.4 } },
+        { rows: [], store: { driver: 'redis', seenBy: 'gateway', ok: false, pingMs: null } },
+      ])
+    ).report();
     assert.deepEqual(r.store!.series.pingMs, [0.4, null]);
     assert.equal(r.store!.ok, false);
   });
@@ -112,7 +143,9 @@ describe('the stats recorder', () => {
   it('skips a second whose reading failed, and keeps going', async () => {
     let n = 0;
     const rec = new StatsRecorder({
-      topology: 'one-hop', algorithm: 'x', log,
+      topology: 'one-hop',
+      algorithm: 'x',
+      log,
       read: () => {
         if (n++ === 1) throw new Error('worker gone');
         return { rows: [], store: null };

@@ -22,7 +22,9 @@ import { busy, launchChromium, nonLoopbackAddress, readStats, statsUntil, traffi
 
 let browser: Browser;
 
-before(async () => { browser = await launchChromium(); });
+before(async () => {
+  browser = await launchChromium();
+});
 after(async () => {
   await browser?.close();
   killAll();
@@ -37,7 +39,10 @@ async function pageShows(base: string, rows: number, opts: { drain?: boolean } =
   const page = await browser.newPage();
   try {
     await page.goto(`${base}/_gateway/`);
-    await page.locator('#rows tr').nth(rows - 1).waitFor();
+    await page
+      .locator('#rows tr')
+      .nth(rows - 1)
+      .waitFor();
     assert.equal(await page.locator('#rows tr').count(), rows);
     await waitFor('points on the chart', async () => Number(await page.locator('#chart-rps svg').getAttribute('data-points')) > 0, 15_000);
     if (!opts.drain) return;
@@ -45,7 +50,9 @@ async function pageShows(base: string, rows: number, opts: { drain?: boolean } =
     const ref = await page.locator('#rows tr').first().locator('button').getAttribute('data-ref');
     await page.locator(`button[data-ref="${ref}"][data-op="drain"]`).click();
     await page.locator(`#rows tr[data-state="draining"]:has(button[data-ref="${ref}"])`).waitFor();
-    const view = await (await request(`${base}/_gateway/upstreams`)).body.json() as { upstreams: Array<{ url: string; nodeId?: string; state: string }> };
+    const view = (await (await request(`${base}/_gateway/upstreams`)).body.json()) as {
+      upstreams: Array<{ url: string; nodeId?: string; state: string }>;
+    };
     assert.equal(view.upstreams.find((u) => u.url === ref || u.nodeId === ref)?.state, 'draining', 'the admin API sees the drain');
     await page.locator(`button[data-ref="${ref}"][data-op="undrain"]`).click();
     await page.locator(`#rows tr:not([data-state="draining"]):has(button[data-ref="${ref}"])`).waitFor();
@@ -102,8 +109,14 @@ describe('one hop (`up`): stats, status found through --data, and the key over a
       assert.equal(row.ejections, null, 'nothing ejects in one hop');
       assert.ok(row.now.p50Ms !== null && row.now.p99Ms !== null && row.now.p99Ms >= row.now.p50Ms);
     }
-    assert.ok(r.rows.some((row) => row.now.errors4xx > 0), 'the 404s of the traffic are counted as 4xx');
-    assert.deepEqual({ ...r.store, series: undefined, pingMs: typeof r.store!.pingMs }, { driver: 'embedded', seenBy: 'nodes', ok: true, pingMs: 'number', series: undefined });
+    assert.ok(
+      r.rows.some((row) => row.now.errors4xx > 0),
+      'the 404s of the traffic are counted as 4xx',
+    );
+    assert.deepEqual(
+      { ...r.store, series: undefined, pingMs: typeof r.store!.pingMs },
+      { driver: 'embedded', seenBy: 'nodes', ok: true, pingMs: 'number', series: undefined },
+    );
   });
 
   it('miniscale status finds the running `up` through --data', async () => {
@@ -130,7 +143,9 @@ describe('one hop (`up`): stats, status found through --data, and the key over a
   it('miniscale status --watch redraws until stopped', async () => {
     const child = spawnTs('src/cli.ts', ['status', '--url', up.url, '--watch', '--interval', '0.3']);
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     await waitFor('three redraws', () => out.split('\u001b[2J').length > 3, 15_000);
     child.kill('SIGINT');
     await finished(child, 5_000);
@@ -142,12 +157,20 @@ describe('one hop (`up`): stats, status found through --data, and the key over a
   it('a worker that crashes keeps its row, with one restart and a new PID', async () => {
     const victim = (await readStats(up.url)).rows.find((row) => row.id === 'worker-2')!;
     process.kill(victim.pid!, 'SIGKILL');
-    const r = await statsUntil(up.url, 'worker 2 restarted', (s) => s.rows.some((row) => row.id === 'worker-2' && row.pid !== victim.pid && row.restarts === 1 && row.state === 'healthy'), 30_000);
-    assert.deepEqual(r.rows.map((row) => row.id), ['worker-1', 'worker-2']);
+    const r = await statsUntil(
+      up.url,
+      'worker 2 restarted',
+      (s) => s.rows.some((row) => row.id === 'worker-2' && row.pid !== victim.pid && row.restarts === 1 && row.state === 'healthy'),
+      30_000,
+    );
+    assert.deepEqual(
+      r.rows.map((row) => row.id),
+      ['worker-1', 'worker-2'],
+    );
   });
 });
 
-describe('`up --gateway`: a row per node, the store through the nodes\' /readyz', { timeout: 180_000 }, () => {
+describe("`up --gateway`: a row per node, the store through the nodes' /readyz", { timeout: 180_000 }, () => {
   let dir: string;
   let up: UpHandle;
   let load: { stop(): Promise<number> };
@@ -164,7 +187,11 @@ describe('`up --gateway`: a row per node, the store through the nodes\' /readyz'
   });
 
   it('stats, status and the page', async () => {
-    const r = await statsUntil(up.url, 'busy, with the store probed', (s) => busy(s) && s.rows.length === 2 && s.store?.driver === 'embedded');
+    const r = await statsUntil(
+      up.url,
+      'busy, with the store probed',
+      (s) => busy(s) && s.rows.length === 2 && s.store?.driver === 'embedded',
+    );
     assert.equal(r.topology, 'gateway');
     assert.equal(r.algorithm, 'p2c-ewma');
     const urls = r.rows.map((row) => row.url);
@@ -176,15 +203,24 @@ describe('`up --gateway`: a row per node, the store through the nodes\' /readyz'
     }
     assert.equal(r.store!.seenBy, 'probes');
     assert.equal(r.store!.ok, true);
-    await statusShows(up.url, urls.map((u) => u.replace('http://', '')), /store: embedded · ok · ping [\d.]+ ms \(through the nodes' \/readyz\)/);
+    await statusShows(
+      up.url,
+      urls.map((u) => u.replace('http://', '')),
+      /store: embedded · ok · ping [\d.]+ ms \(through the nodes' \/readyz\)/,
+    );
     await pageShows(up.url, 2, { drain: true });
   });
 
   it('a node that crashes comes back as a row with one restart', async () => {
     const victim = (await readStats(up.url)).rows[0]!;
-    const { nodeId } = await (await request(`${victim.url}/healthz`)).body.json() as { nodeId: string };
+    const { nodeId } = (await (await request(`${victim.url}/healthz`)).body.json()) as { nodeId: string };
     process.kill(readUpTopology(dir).workers.find((w) => w.nodeId === nodeId)!.pid, 'SIGKILL');
-    const r = await statsUntil(up.url, 'the node restarted', (s) => s.rows.length === 2 && s.rows.some((row) => row.restarts === 1 && row.url !== victim.url), 30_000);
+    const r = await statsUntil(
+      up.url,
+      'the node restarted',
+      (s) => s.rows.length === 2 && s.rows.some((row) => row.restarts === 1 && row.url !== victim.url),
+      30_000,
+    );
     assert.ok(!r.rows.some((row) => row.url === victim.url), 'the dead node left the report');
   });
 });
@@ -192,12 +228,19 @@ describe('`up --gateway`: a row per node, the store through the nodes\' /readyz'
 describe('`miniscale gateway`: static upstreams, discovered upstreams, several workers', { timeout: 180_000 }, () => {
   let api: ApiTopology;
 
-  before(async () => { api = await startApiTopology({ nodes: 2 }); });
-  after(async () => { await api?.stop(); });
+  before(async () => {
+    api = await startApiTopology({ nodes: 2 });
+  });
+  after(async () => {
+    await api?.stop();
+  });
 
   async function gateway(args: string[]): Promise<{ url: string; port: number; stop(): Promise<void> }> {
     // On every address, so that it can also be reached over a non-loopback one.
-    const child = spawnTs('src/cli.ts', ['gateway', '--port', '0', '--host', '0.0.0.0', '--health-interval', '200', ...args], { MINISCALE_LOG_LEVEL: 'warn', MINISCALE_ADMIN_KEY: TEST_ADMIN_KEY });
+    const child = spawnTs('src/cli.ts', ['gateway', '--port', '0', '--host', '0.0.0.0', '--health-interval', '200', ...args], {
+      MINISCALE_LOG_LEVEL: 'warn',
+      MINISCALE_ADMIN_KEY: TEST_ADMIN_KEY,
+    });
     const { url, port } = await listening<{ url: string; port: number }>(child, `gateway ${args.join(' ')}`, 60_000);
     return {
       url,
@@ -213,10 +256,21 @@ describe('`miniscale gateway`: static upstreams, discovered upstreams, several w
     const gw = await gateway(args);
     const load = traffic(gw.url);
     try {
-      const r = await statsUntil(gw.url, 'busy', (s) => busy(s) && s.rows.length === 2 && s.rows.every((row) => row.now.rps > 0) && s.store?.driver === store.driver);
-      assertRows(r, api.nodes.map((n) => n.url));
+      const r = await statsUntil(
+        gw.url,
+        'busy',
+        (s) => busy(s) && s.rows.length === 2 && s.rows.every((row) => row.now.rps > 0) && s.store?.driver === store.driver,
+      );
+      assertRows(
+        r,
+        api.nodes.map((n) => n.url),
+      );
       assert.deepEqual({ driver: r.store!.driver, seenBy: r.store!.seenBy, ok: r.store!.ok }, { ...store, ok: true });
-      await statusShows(gw.url, api.nodes.map((n) => n.url.replace('http://', '')), new RegExp(`store: ${store.driver} · ok`));
+      await statusShows(
+        gw.url,
+        api.nodes.map((n) => n.url.replace('http://', '')),
+        new RegExp(`store: ${store.driver} · ok`),
+      );
       await pageShows(gw.url, 2);
     } finally {
       await load.stop();
@@ -224,7 +278,11 @@ describe('`miniscale gateway`: static upstreams, discovered upstreams, several w
     }
   }
 
-  it('static upstreams', () => check(api.nodes.flatMap((n) => ['--upstream', n.url]), { driver: 'embedded', seenBy: 'probes' }));
+  it('static upstreams', () =>
+    check(
+      api.nodes.flatMap((n) => ['--upstream', n.url]),
+      { driver: 'embedded', seenBy: 'probes' },
+    ));
 
   it('over a non-loopback address: the page is served, its data only with the admin key', async () => {
     const gw = await gateway(api.nodes.flatMap((n) => ['--upstream', n.url]));
@@ -244,16 +302,17 @@ describe('`miniscale gateway`: static upstreams, discovered upstreams, several w
       assert.equal(drain.statusCode, 403);
       const keyed = await request(`${base}/_gateway/stats`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
       assert.equal(keyed.statusCode, 200);
-      assert.equal((await keyed.body.json() as StatsReport).rows.length, 2);
+      assert.equal(((await keyed.body.json()) as StatsReport).rows.length, 2);
     } finally {
       remote.release();
       await gw.stop();
     }
   });
 
-  it('upstreams discovered from the store (the gateway pings the store itself)', () => check(['--discover', '--store', 'embedded', '--data', api.dataDir], { driver: 'embedded', seenBy: 'gateway' }));
+  it('upstreams discovered from the store (the gateway pings the store itself)', () =>
+    check(['--discover', '--store', 'embedded', '--data', api.dataDir], { driver: 'embedded', seenBy: 'gateway' }));
 
-  it('two workers: the primary keeps one report from both workers\' counts', async () => {
+  it("two workers: the primary keeps one report from both workers' counts", async () => {
     const gw = await gateway(['--workers', '2', ...api.nodes.flatMap((n) => ['--upstream', n.url])]);
     // Fresh connections, so the primary hands them to both workers.
     const load = traffic(gw.url, 8);
@@ -266,7 +325,10 @@ describe('`miniscale gateway`: static upstreams, discovered upstreams, several w
       await sleep(6_000);
       const rate = (load.sent() - sentBefore) / ((Date.now() - t0) / 1000);
       const r = await readStats(gw.url);
-      assertRows(r, api.nodes.map((n) => n.url));
+      assertRows(
+        r,
+        api.nodes.map((n) => n.url),
+      );
       const last = r.t.length - 1;
       let counted = 0;
       for (let i = last - 4; i <= last; i++) counted += r.rows.reduce((n, row) => n + (row.series.rps[i] ?? 0), 0);

@@ -7,11 +7,19 @@ import { lazyRequestLogger } from '../../src/core/logging.js';
 /** A pino logger writing JSON lines into an array, with a fixed time so lines compare. */
 function capture(level: string) {
   const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(JSON.parse(chunk.toString())); done(); } });
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(JSON.parse(chunk.toString()));
+      done();
+    },
+  });
   const logger = pino({ level, base: { component: 'node' }, timestamp: () => ',"time":1' }, stream);
   let children = 0;
   const child = logger.child.bind(logger);
-  logger.child = ((...args: Parameters<typeof child>) => { children++; return child(...args); }) as typeof logger.child;
+  logger.child = ((...args: Parameters<typeof child>) => {
+    children++;
+    return child(...args);
+  }) as typeof logger.child;
   return { logger, lines, children: () => children };
 }
 
@@ -31,7 +39,10 @@ describe('lazy request logger', () => {
     }
     await flush();
     assert.equal(lazy.lines.length, 4);
-    assert.deepEqual(lazy.lines.map(({ err: _err, ...rest }) => rest), eager.lines.map(({ err: _err, ...rest }) => rest));
+    assert.deepEqual(
+      lazy.lines.map(({ err: _err, ...rest }) => rest),
+      eager.lines.map(({ err: _err, ...rest }) => rest),
+    );
     assert.equal((lazy.lines[1]!.err as { message: string }).message, 'boom');
     assert.equal(lazy.lines[0]!.reqId, 'r-1');
   });
@@ -47,7 +58,10 @@ describe('lazy request logger', () => {
     log.warn('shown');
     await flush();
     assert.equal(children(), 1);
-    assert.deepEqual(lines.map((l) => [l.msg, l.reqId]), [['shown', 'r-2']]);
+    assert.deepEqual(
+      lines.map((l) => [l.msg, l.reqId]),
+      [['shown', 'r-2']],
+    );
   });
 
   it('a route with its own level gets an ordinary child at that level', async () => {
@@ -55,6 +69,9 @@ describe('lazy request logger', () => {
     const log = lazyRequestLogger(logger, { reqId: 'r-3' }, { level: 'debug' });
     log.debug('shown');
     await flush();
-    assert.deepEqual(lines.map((l) => l.msg), ['shown']);
+    assert.deepEqual(
+      lines.map((l) => l.msg),
+      ['shown'],
+    );
   });
 });

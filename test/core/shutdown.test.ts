@@ -42,7 +42,9 @@ describe('onShutdown', () => {
       const proc = new FakeProcess();
       const s = controlledStop();
       let done = false;
-      void onShutdown(s.stop, { process: proc }).done.then(() => { done = true; });
+      void onShutdown(s.stop, { process: proc }).done.then(() => {
+        done = true;
+      });
       proc.emit(signal);
       assert.deepEqual(s.causes, [signal]);
       await tick();

@@ -13,7 +13,10 @@
 import type { Command } from 'commander';
 import { resolveUpOptions, type UpFlags } from '../../src/local/up-options.js';
 
-interface Input { lines: string[][]; env: Record<string, string> }
+interface Input {
+  lines: string[][];
+  env: Record<string, string>;
+}
 
 const input = JSON.parse(process.argv[2] ?? '') as Input;
 // src/cli.ts runs its own command line when imported: given only --version it prints the
@@ -31,7 +34,10 @@ function silence(cmd: Command): void {
 function stubActions(cmd: Command, env: Record<string, string>): void {
   for (const sub of cmd.commands) {
     if (sub.commands.length > 0) stubActions(sub, env);
-    else if (sub.name() === 'up') sub.action((flags: UpFlags) => { resolveUpOptions(flags, env); });
+    else if (sub.name() === 'up')
+      sub.action((flags: UpFlags) => {
+        resolveUpOptions(flags, env);
+      });
     else sub.action(() => undefined);
   }
 }

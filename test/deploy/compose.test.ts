@@ -49,7 +49,10 @@ describe('deploy/compose.yaml', () => {
     assert.equal(gateways.length, 1, `gateways: ${gateways.join(', ')}`);
     for (const s of miniscale) {
       const build = mapAt(services[s] as YamlMap, 'build', s);
-      assert.ok(existsSync(path.join(path.dirname(FILE), String(build.context), String(build.dockerfile))), `${s}: ${build.context}/${build.dockerfile} does not exist`);
+      assert.ok(
+        existsSync(path.join(path.dirname(FILE), String(build.context), String(build.dockerfile))),
+        `${s}: ${build.context}/${build.dockerfile} does not exist`,
+      );
     }
   });
 
@@ -72,7 +75,11 @@ describe('deploy/compose.yaml', () => {
     assert.equal(stores.size, 1, `the app machines use different stores: ${[...stores].join(' | ')}`);
     const gw = command(gateways[0]!);
     assert.ok(gw.includes('--discover'));
-    assert.equal(`${flag(gw, '--store')} ${flag(gw, '--store-url')}`, [...stores][0], 'the gateway discovers from another store than the apps register in');
+    assert.equal(
+      `${flag(gw, '--store')} ${flag(gw, '--store-url')}`,
+      [...stores][0],
+      'the gateway discovers from another store than the apps register in',
+    );
   });
 
   it('the store URL names a Redis service of this file', () => {
@@ -90,9 +97,16 @@ describe('deploy/compose.yaml', () => {
     }
     for (const s of miniscale) {
       const env = mapAt(services[s] as YamlMap, 'environment', s);
-      assert.match(String(env.MINISCALE_ADMIN_KEY), /^\$\{MINISCALE_ADMIN_KEY:\?/, `${s}: the admin key must come from the operator, the same for all`);
+      assert.match(
+        String(env.MINISCALE_ADMIN_KEY),
+        /^\$\{MINISCALE_ADMIN_KEY:\?/,
+        `${s}: the admin key must come from the operator, the same for all`,
+      );
       const grace = /^(\d+)s$/.exec(String((services[s] as YamlMap).stop_grace_period ?? ''));
-      assert.ok(grace && Number(grace[1]) >= 20, `${s}: stop_grace_period ${(services[s] as YamlMap).stop_grace_period} is under 20 s (Docker's default is 10 s)`);
+      assert.ok(
+        grace && Number(grace[1]) >= 20,
+        `${s}: stop_grace_period ${(services[s] as YamlMap).stop_grace_period} is under 20 s (Docker's default is 10 s)`,
+      );
     }
   });
 });

@@ -59,13 +59,23 @@ const commands = [...codeLines(text), ...inlineCommands(text)]
 
 /** GitHub's anchor of a heading. */
 function slug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\w\- ]/g, '')
+    .replace(/ /g, '-');
 }
 
 describe('docs/deployment.md', () => {
-  it('shows the app machine\'s and the gateway\'s commands of the several-machines path', () => {
-    assert.ok(commands.some((c) => c[0] === 'up' && c.includes('--advertise') && c.includes('redis-cluster')), 'no `miniscale up --store redis-cluster --advertise`');
-    assert.ok(commands.some((c) => c[0] === 'gateway' && c.includes('--discover') && c.includes('redis-cluster')), 'no `miniscale gateway --discover --store redis-cluster`');
+  it("shows the app machine's and the gateway's commands of the several-machines path", () => {
+    assert.ok(
+      commands.some((c) => c[0] === 'up' && c.includes('--advertise') && c.includes('redis-cluster')),
+      'no `miniscale up --store redis-cluster --advertise`',
+    );
+    assert.ok(
+      commands.some((c) => c[0] === 'gateway' && c.includes('--discover') && c.includes('redis-cluster')),
+      'no `miniscale gateway --discover --store redis-cluster`',
+    );
     assert.match(text, /MINISCALE_STORE_WAIT_REPLICAS=1/);
     assert.match(text, /\/_gateway\/upstreams\/[^/\s]+\/drain/);
   });
@@ -97,7 +107,10 @@ describe('docs/deployment.md', () => {
       const resolved = file === '' ? DOC : path.resolve(path.dirname(DOC), file);
       assert.ok(existsSync(resolved), `link ${target}: no such file`);
       if (anchor === undefined) continue;
-      const headings = readFileSync(resolved, 'utf8').split('\n').filter((l) => /^#+ /.test(l)).map((l) => slug(l.replace(/^#+ /, '')));
+      const headings = readFileSync(resolved, 'utf8')
+        .split('\n')
+        .filter((l) => /^#+ /.test(l))
+        .map((l) => slug(l.replace(/^#+ /, '')));
       assert.ok(headings.includes(anchor), `link ${target}: no such heading in ${path.relative(REPO_ROOT, resolved)}`);
     }
   });

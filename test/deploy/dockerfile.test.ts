@@ -35,30 +35,50 @@ describe('deploy/Dockerfile, linted', () => {
   it('has a named build stage and a runtime stage from a Node 20 image', () => {
     assert.ok(stages.length >= 2, `expected a multi-stage build, found ${stages.length} stage(s)`);
     for (const s of stages) assert.match(s.base, /^node:20[-.\w]*$/, `stage ${s.name ?? '?'} is FROM ${s.base}`);
-    assert.ok(builders.every((s) => s.name), 'every stage before the last is named (COPY --from names it)');
+    assert.ok(
+      builders.every((s) => s.name),
+      'every stage before the last is named (COPY --from names it)',
+    );
   });
 
   it('the build stage installs every dependency with npm ci (workspaces included) and compiles dist/', () => {
     const build = builders.find((s) => all(s, 'RUN').some((r) => /\bnpm ci\b/.test(r.args)));
     assert.ok(build, 'no stage runs npm ci');
     const ci = build.instructions.findIndex((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args));
-    const copiedBefore = build.instructions.slice(0, ci).filter((i) => i.keyword === 'COPY').flatMap((i) => copyParts(i.args).sources);
+    const copiedBefore = build.instructions
+      .slice(0, ci)
+      .filter((i) => i.keyword === 'COPY')
+      .flatMap((i) => copyParts(i.args).sources);
     // npm ci refuses a lock file whose workspaces are missing: each one's package.json must be there.
     const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { workspaces?: string[] };
     for (const needed of ['package.json', 'package-lock.json', ...(pkg.workspaces ?? []).map((w) => `${w}/package.json`)]) {
       assert.ok(copiedBefore.includes(needed), `${needed} is not copied before npm ci`);
     }
     // The postinstall script (the lmdb engine build) runs during npm ci.
-    assert.ok(copiedBefore.some((s) => s === 'scripts' || s.startsWith('scripts/')), 'scripts/ (postinstall) is not copied before npm ci');
-    assert.ok(all(build, 'RUN').some((r) => /tsc -p tsconfig\.build\.json|npm run build/.test(r.args)), 'nothing compiles dist/');
-    assert.ok(all(build, 'RUN').some((r) => /npm prune --omit=dev/.test(r.args)), 'dev dependencies are not pruned before node_modules is copied to the runtime');
+    assert.ok(
+      copiedBefore.some((s) => s === 'scripts' || s.startsWith('scripts/')),
+      'scripts/ (postinstall) is not copied before npm ci',
+    );
+    assert.ok(
+      all(build, 'RUN').some((r) => /tsc -p tsconfig\.build\.json|npm run build/.test(r.args)),
+      'nothing compiles dist/',
+    );
+    assert.ok(
+      all(build, 'RUN').some((r) => /npm prune --omit=dev/.test(r.args)),
+      'dev dependencies are not pruned before node_modules is copied to the runtime',
+    );
   });
 
   it('every file the build copies from the context exists and is not in .dockerignore', () => {
-    const ignored = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n')
-      .map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/^\*\*\//, ''));
+    const ignored = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.replace(/^\*\*\//, ''));
     for (const stage of builders) {
-      for (const copy of all(stage, 'COPY').map((c) => copyParts(c.args)).filter((c) => !c.from)) {
+      for (const copy of all(stage, 'COPY')
+        .map((c) => copyParts(c.args))
+        .filter((c) => !c.from)) {
         for (const src of copy.sources) {
           assert.ok(existsSync(path.join(REPO_ROOT, src)), `COPY ${src}: no such file in the repository`);
           const hit = ignored.find((p) => src === p || src.startsWith(`${p}/`) || src.split('/').includes(p));
@@ -78,7 +98,8 @@ describe('deploy/Dockerfile, linted', () => {
       assert.ok(c.from && names.has(c.from), `${what} is copied from "${c.from}", not from a build stage`);
       assert.equal(path.posix.resolve(wd, c.dest), path.posix.join(wd, what), `${what} lands in ${c.dest}, not in ${wd}`);
     }
-    for (const r of all(runtime, 'RUN')) assert.doesNotMatch(r.args, /npm (ci|install)|build-essential|tsc/, `the runtime stage builds: RUN ${r.args}`);
+    for (const r of all(runtime, 'RUN'))
+      assert.doesNotMatch(r.args, /npm (ci|install)|build-essential|tsc/, `the runtime stage builds: RUN ${r.args}`);
   });
 
   it('the runtime runs as a user that is not root', () => {

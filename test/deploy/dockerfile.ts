@@ -4,8 +4,16 @@
  * structure without a Docker daemon.
  */
 
-export interface Instruction { keyword: string; args: string; line: number }
-export interface Stage { base: string; name?: string; instructions: Instruction[] }
+export interface Instruction {
+  keyword: string;
+  args: string;
+  line: number;
+}
+export interface Stage {
+  base: string;
+  name?: string;
+  instructions: Instruction[];
+}
 
 export function readDockerfile(text: string): Stage[] {
   const instructions: Instruction[] = [];

@@ -53,7 +53,9 @@ describe('miniscale nginx-config', { timeout: 120_000 }, () => {
   });
 
   it('traffic through that nginx reaches every node', async () => {
-    nginx = spawn(findBinary('nginx', 'apt-get install -y nginx'), ['-p', prefix, '-c', confFile, '-g', 'daemon off;'], { stdio: 'ignore' });
+    nginx = spawn(findBinary('nginx', 'apt-get install -y nginx'), ['-p', prefix, '-c', confFile, '-g', 'daemon off;'], {
+      stdio: 'ignore',
+    });
     const base = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 10_000;
     while ((await call(base, 'GET', '/healthz').catch(() => ({ status: 0 }))).status !== 200) {
@@ -83,8 +85,12 @@ function runBinary(file: string, args: string[]): Promise<{ code: number | null;
   return new Promise((resolve) => {
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
     child.once('exit', (code) => resolve({ code, output }));
   });
 }

@@ -11,7 +11,10 @@ export type YamlMap = { [key: string]: YamlValue };
 
 export class SimpleYamlError extends Error {}
 
-interface Level { indent: number; map: YamlMap }
+interface Level {
+  indent: number;
+  map: YamlMap;
+}
 
 export function readSimpleYaml(text: string): YamlMap {
   const root: YamlMap = {};
@@ -54,7 +57,8 @@ function scalar(text: string, line: number): YamlValue {
   }
   // Plain words only: what YAML would read differently (anchors, aliases, tags, block
   // scalars, sequences, flow collections in quotes, trailing comments) is refused.
-  if (/^[&*!|>'%@`-]/.test(text) || /\s#|:\s/.test(text)) throw new SimpleYamlError(`line ${line}: ${JSON.stringify(text)} is outside the supported subset`);
+  if (/^[&*!|>'%@`-]/.test(text) || /\s#|:\s/.test(text))
+    throw new SimpleYamlError(`line ${line}: ${JSON.stringify(text)} is outside the supported subset`);
   return text;
 }
 

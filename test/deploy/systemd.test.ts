@@ -12,7 +12,9 @@ import { REPO_ROOT } from '../support/processes.js';
 import { assertCliAccepts, shellWords } from './cli-check.js';
 
 const DIR = path.join(REPO_ROOT, 'deploy/systemd');
-const UNITS = readdirSync(DIR).filter((f) => f.endsWith('.service')).sort();
+const UNITS = readdirSync(DIR)
+  .filter((f) => f.endsWith('.service'))
+  .sort();
 const ENV_EXAMPLE = path.join(DIR, 'miniscale.env.example');
 /** `up` drains its workers within 15 s of SIGTERM, after 2.5 s of announcing the drain. */
 const MIN_STOP_SECONDS = 20;
@@ -77,7 +79,8 @@ describe('deploy/systemd', () => {
   });
 
   it('the example EnvironmentFile sets what every machine needs, with writes waiting for a replica', () => {
-    for (const name of ['MINISCALE_WECHAT_APPID', 'MINISCALE_WECHAT_SECRET', 'MINISCALE_ADMIN_KEY']) assert.ok(env[name], `${name} is not set`);
+    for (const name of ['MINISCALE_WECHAT_APPID', 'MINISCALE_WECHAT_SECRET', 'MINISCALE_ADMIN_KEY'])
+      assert.ok(env[name], `${name} is not set`);
     assert.equal(env.MINISCALE_STORE_WAIT_REPLICAS, '1');
   });
 
@@ -96,7 +99,7 @@ describe('deploy/systemd', () => {
       it('stops with SIGTERM and gives the drain at least 20 s', () => {
         assert.equal(one('KillSignal'), 'SIGTERM');
         const timeout = one('TimeoutStopSec');
-        assert.ok(timeout, 'no TimeoutStopSec: the default (90 s) depends on the machine\'s settings');
+        assert.ok(timeout, "no TimeoutStopSec: the default (90 s) depends on the machine's settings");
         assert.ok(seconds(timeout) >= MIN_STOP_SECONDS, `TimeoutStopSec=${timeout} is under ${MIN_STOP_SECONDS} s`);
         assert.equal(one('KillMode'), 'mixed', 'SIGTERM to the main process alone: it stops its workers in order');
       });
@@ -119,13 +122,17 @@ describe('deploy/systemd', () => {
         await assertCliAccepts([args], env);
       });
 
-      it('passes systemd-analyze verify', { skip: spawnSync('systemd-analyze', ['--version']).status === 0 ? false : 'no systemd-analyze here' }, () => {
-        const r = spawnSync('systemd-analyze', ['verify', path.join(DIR, file)], { encoding: 'utf8', timeout: 30_000 });
-        // verify also talks about other units of this machine; only lines about this one count.
-        const ours = r.stderr.split('\n').filter((l) => l.includes(file));
-        assert.deepEqual(ours, [], `systemd-analyze verify ${file}:\n${r.stderr}`);
-        assert.equal(r.status, 0, r.stderr);
-      });
+      it(
+        'passes systemd-analyze verify',
+        { skip: spawnSync('systemd-analyze', ['--version']).status === 0 ? false : 'no systemd-analyze here' },
+        () => {
+          const r = spawnSync('systemd-analyze', ['verify', path.join(DIR, file)], { encoding: 'utf8', timeout: 30_000 });
+          // verify also talks about other units of this machine; only lines about this one count.
+          const ours = r.stderr.split('\n').filter((l) => l.includes(file));
+          assert.deepEqual(ours, [], `systemd-analyze verify ${file}:\n${r.stderr}`);
+          assert.equal(r.status, 0, r.stderr);
+        },
+      );
     });
   }
 });

@@ -37,8 +37,18 @@ describe('a write that timed out in a partition', { timeout: 60_000 }, () => {
     ns = createNetns();
     redis = await startTestRedis({ config: { bind: `127.0.0.1 ${ns.redisIp}`, 'protected-mode': 'no' } });
     store = await openStore({ driver: 'redis', url: redis.url });
-    const worker = spawn(ns.exec[0]!, [...ns.exec.slice(1), process.execPath, '--import', 'tsx',
-      path.join(REPO_ROOT, 'test/faults/lib/late-write-worker.ts'), `redis://${ns.redisIp}:${redis.port}`], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+    const worker = spawn(
+      ns.exec[0]!,
+      [
+        ...ns.exec.slice(1),
+        process.execPath,
+        '--import',
+        'tsx',
+        path.join(REPO_ROOT, 'test/faults/lib/late-write-worker.ts'),
+        `redis://${ns.redisIp}:${redis.port}`,
+      ],
+      { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     try {
       const lines = createInterface({ input: worker.stdout })[Symbol.asyncIterator]();
@@ -56,7 +66,11 @@ describe('a write that timed out in a partition', { timeout: 60_000 }, () => {
       ns.heal();
       await sleep(AFTER_HEAL_MS);
 
-      assert.equal((await store.get('{late}:k'))?.value, 'newer', 'the timed-out write was applied after the heal, over a newer acknowledged one');
+      assert.equal(
+        (await store.get('{late}:k'))?.value,
+        'newer',
+        'the timed-out write was applied after the heal, over a newer acknowledged one',
+      );
       assert.equal(await store.counter('{late}:n'), 0, 'the timed-out increment was applied after the heal');
       worker.stdin.write('quit\n');
     } finally {

@@ -41,7 +41,7 @@ after(async () => {
 
 async function upstreamState(gateway: Target, url: string): Promise<string> {
   const res = await fetch(`${gateway.url}/_gateway/upstreams`);
-  const body = await res.json() as { upstreams: { url: string; state: string }[] };
+  const body = (await res.json()) as { upstreams: { url: string; state: string }[] };
   return body.upstreams.find((u) => u.url === url)?.state ?? 'missing';
 }
 
@@ -57,19 +57,45 @@ describe('faults: partition between a node and Redis', { timeout: testTimeoutMs(
   it('the partitioned node is routed around and comes back; nothing acknowledged is lost', async () => {
     ns = createNetns();
     redis = await startTestRedis({ config: { appendfsync: 'always', bind: `127.0.0.1 ${ns.redisIp}`, 'protected-mode': 'no' } });
-    emulator = await startWechatEmulator({ port: 0, host: ns.hostIp, appid: TEST_APPID, secret: TEST_SECRET, logger: createLogger({ component: 'wechat-emulator', level: 'warn' }) });
+    emulator = await startWechatEmulator({
+      port: 0,
+      host: ns.hostIp,
+      appid: TEST_APPID,
+      secret: TEST_SECRET,
+      logger: createLogger({ component: 'wechat-emulator', level: 'warn' }),
+    });
     const env = {
-      MINISCALE_WECHAT_APPID: TEST_APPID, MINISCALE_WECHAT_SECRET: TEST_SECRET, MINISCALE_WECHAT_API: emulator.url,
-      MINISCALE_ADMIN_KEY: TEST_ADMIN_KEY, MINISCALE_LOG_LEVEL: 'warn',
-      MINISCALE_RATE_LIMIT_USER: '0', MINISCALE_RATE_LIMIT_IP: '0', MINISCALE_RATE_LIMIT_LOGIN: '0',
+      MINISCALE_WECHAT_APPID: TEST_APPID,
+      MINISCALE_WECHAT_SECRET: TEST_SECRET,
+      MINISCALE_WECHAT_API: emulator.url,
+      MINISCALE_ADMIN_KEY: TEST_ADMIN_KEY,
+      MINISCALE_LOG_LEVEL: 'warn',
+      MINISCALE_RATE_LIMIT_USER: '0',
+      MINISCALE_RATE_LIMIT_IP: '0',
+      MINISCALE_RATE_LIMIT_LOGIN: '0',
     };
-    const inner = await startMiniscale(['node', '--host', ns.innerIp, '--port', String(NS_NODE_PORT), '--store', 'redis',
-      '--store-url', `redis://${ns.redisIp}:${redis.port}`], env, ns.exec);
+    const inner = await startMiniscale(
+      [
+        'node',
+        '--host',
+        ns.innerIp,
+        '--port',
+        String(NS_NODE_PORT),
+        '--store',
+        'redis',
+        '--store-url',
+        `redis://${ns.redisIp}:${redis.port}`,
+      ],
+      env,
+      ns.exec,
+    );
     procs.push(inner);
     const outer = await startMiniscale(['node', '--port', '0', '--store', 'redis', '--store-url', redis.url], env);
     procs.push(outer);
-    const gateway = await startMiniscale(['gateway', '--host', '127.0.0.1', '--port', '0', '--no-access-log',
-      '--upstream', inner.url, '--upstream', outer.url], env);
+    const gateway = await startMiniscale(
+      ['gateway', '--host', '127.0.0.1', '--port', '0', '--no-access-log', '--upstream', inner.url, '--upstream', outer.url],
+      env,
+    );
     procs.push(gateway);
     const target: Target = { url: gateway.url };
 

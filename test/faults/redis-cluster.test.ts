@@ -62,7 +62,9 @@ describe('faults: redis-cluster store', { timeout: testTimeoutMs(80_000, 200_000
         const { row } = await runScenario({
           name: setting.name,
           target: sys.target,
-          onStart: (wl) => { openids = wl.openids; },
+          onStart: (wl) => {
+            openids = wl.openids;
+          },
           nemesis: async (h) => {
             for (let round = 0; round < ROUNDS; round++) {
               await killPrimary(h, c, openids, NODE_TIMEOUT_MS, { lagReplicaMs: LAG_MS });
@@ -77,7 +79,7 @@ describe('faults: redis-cluster store', { timeout: testTimeoutMs(80_000, 200_000
               }
             }
           },
-          healthy: async () => [...await nodesBack(sys, NODES), ...await clusterWhole(c)],
+          healthy: async () => [...(await nodesBack(sys, NODES)), ...(await clusterWhole(c))],
           allowedLoss: setting.allowedLoss,
         });
         rows.push(row);

@@ -33,14 +33,27 @@ describe('replication wait (MINISCALE_STORE_WAIT_REPLICAS)', () => {
   it('is read from the environment for the redis drivers only, and checked', () => {
     const flags = { store: 'redis-cluster', storeUrl: 'redis://127.0.0.1:7000' };
     assert.deepEqual(resolveStoreConfig(flags, {}), { driver: 'redis-cluster', url: 'redis://127.0.0.1:7000' });
-    assert.deepEqual(resolveStoreConfig(flags, { MINISCALE_STORE_WAIT_REPLICAS: '1' }),
-      { driver: 'redis-cluster', url: 'redis://127.0.0.1:7000', waitReplicas: 1, waitTimeoutMs: 500 });
-    assert.deepEqual(resolveStoreConfig(flags, { MINISCALE_STORE_WAIT_REPLICAS: '2', MINISCALE_STORE_WAIT_TIMEOUT_MS: '250' }),
-      { driver: 'redis-cluster', url: 'redis://127.0.0.1:7000', waitReplicas: 2, waitTimeoutMs: 250 });
-    for (const env of [{ MINISCALE_STORE_WAIT_REPLICAS: 'one' }, { MINISCALE_STORE_WAIT_REPLICAS: '1', MINISCALE_STORE_WAIT_TIMEOUT_MS: '5000' }]) {
+    assert.deepEqual(resolveStoreConfig(flags, { MINISCALE_STORE_WAIT_REPLICAS: '1' }), {
+      driver: 'redis-cluster',
+      url: 'redis://127.0.0.1:7000',
+      waitReplicas: 1,
+      waitTimeoutMs: 500,
+    });
+    assert.deepEqual(resolveStoreConfig(flags, { MINISCALE_STORE_WAIT_REPLICAS: '2', MINISCALE_STORE_WAIT_TIMEOUT_MS: '250' }), {
+      driver: 'redis-cluster',
+      url: 'redis://127.0.0.1:7000',
+      waitReplicas: 2,
+      waitTimeoutMs: 250,
+    });
+    for (const env of [
+      { MINISCALE_STORE_WAIT_REPLICAS: 'one' },
+      { MINISCALE_STORE_WAIT_REPLICAS: '1', MINISCALE_STORE_WAIT_TIMEOUT_MS: '5000' },
+    ]) {
       assert.throws(() => resolveStoreConfig(flags, env), { code: 'CONFIG_INVALID' });
     }
-    assert.throws(() => resolveStoreConfig({ store: 'embedded', data: '/tmp/x' }, { MINISCALE_STORE_WAIT_REPLICAS: '1' }), { code: 'CONFIG_INVALID' });
+    assert.throws(() => resolveStoreConfig({ store: 'embedded', data: '/tmp/x' }, { MINISCALE_STORE_WAIT_REPLICAS: '1' }), {
+      code: 'CONFIG_INVALID',
+    });
   });
 
   it('refuses to acknowledge a write no replica has (STORE_UNAVAILABLE), and acknowledges it once a replica follows', async () => {

@@ -29,7 +29,7 @@ describe('admin API', () => {
 
   it('GET /_gateway/upstreams: {algorithm, upstreams:[{url, state, inflight, ewmaMs, requests, failures}]}', async () => {
     await new Promise((r) => setTimeout(r, 500)); // a few probes, which must not count
-    const before = await (await request(`${gw.url}/_gateway/upstreams`)).body.json() as Record<string, unknown>;
+    const before = (await (await request(`${gw.url}/_gateway/upstreams`)).body.json()) as Record<string, unknown>;
     assert.deepEqual(before, {
       algorithm: 'least-conn',
       upstreams: ups.map((u) => ({ url: u.url, state: 'healthy', inflight: 0, ewmaMs: 0, requests: 0, failures: 0 })),
@@ -37,8 +37,11 @@ describe('admin API', () => {
     await load(gw.url, { concurrency: 2, total: 40 });
     const res = await request(`${gw.url}/_gateway/upstreams`);
     assert.match(String(res.headers['content-type']), /^application\/json/);
-    const after = await res.body.json() as { upstreams: Array<{ url: string; requests: number; ewmaMs: number; failures: number }> };
-    assert.equal(after.upstreams.reduce((s, u) => s + u.requests, 0), 40);
+    const after = (await res.body.json()) as { upstreams: Array<{ url: string; requests: number; ewmaMs: number; failures: number }> };
+    assert.equal(
+      after.upstreams.reduce((s, u) => s + u.requests, 0),
+      40,
+    );
     for (const u of after.upstreams) {
       assert.deepEqual(Object.keys(u), ['url', 'state', 'inflight', 'ewmaMs', 'requests', 'failures']);
       assert.ok(typeof u.ewmaMs === 'number' && u.ewmaMs > 0);
@@ -51,10 +54,17 @@ describe('admin API', () => {
     const text = await res.body.text();
     assert.match(String(res.headers['content-type']), /^text\/plain/);
     for (const name of [
-      'miniscale_gateway_requests_total', 'miniscale_gateway_request_duration_seconds_bucket', 'miniscale_gateway_retries_total',
-      'miniscale_gateway_retry_budget_exhausted_total', 'miniscale_gateway_ejections_total', 'miniscale_gateway_pool_connections',
-      'miniscale_gateway_upstream_state', 'miniscale_gateway_upstream_inflight', 'miniscale_gateway_client_errors_total',
-    ]) assert.ok(text.includes(name), `${name} is exported`);
+      'miniscale_gateway_requests_total',
+      'miniscale_gateway_request_duration_seconds_bucket',
+      'miniscale_gateway_retries_total',
+      'miniscale_gateway_retry_budget_exhausted_total',
+      'miniscale_gateway_ejections_total',
+      'miniscale_gateway_pool_connections',
+      'miniscale_gateway_upstream_state',
+      'miniscale_gateway_upstream_inflight',
+      'miniscale_gateway_client_errors_total',
+    ])
+      assert.ok(text.includes(name), `${name} is exported`);
     assert.match(text, new RegExp(`miniscale_gateway_requests_total\\{upstream="${ups[0]!.url}",status="200"\\} \\d+`));
     assert.match(text, new RegExp(`miniscale_gateway_upstream_state\\{upstream="${ups[0]!.url}",state="healthy"\\} 1`));
     // HEAD is answered like GET, without a body (it once got no answer at all).
@@ -70,7 +80,7 @@ describe('admin API', () => {
     assert.match(await page.body.text(), /\/_gateway\/upstreams/);
     const missing = await request(`${gw.url}/_gateway/nothing`);
     assert.equal(missing.statusCode, 404);
-    assert.equal((await missing.body.json() as { error: { code: string } }).error.code, 'NOT_FOUND');
+    assert.equal(((await missing.body.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');
     const wrong = await request(`${gw.url}/_gateway/upstreams`, { method: 'DELETE' });
     assert.equal(wrong.statusCode, 405);
     await wrong.body.dump();
@@ -87,8 +97,11 @@ describe('admin API', () => {
     const headers = { 'x-forwarded-for': '203.0.113.9' };
     const denied = await request(`${proxied.url}/_gateway/upstreams`, { headers });
     assert.equal(denied.statusCode, 403);
-    assert.equal((await denied.body.json() as { error: { code: string } }).error.code, 'FORBIDDEN');
-    const wrongKey = await request(`${proxied.url}/_gateway/upstreams/${new URL(ups[0]!.url).host}/drain`, { method: 'POST', headers: { ...headers, authorization: 'Bearer nope' } });
+    assert.equal(((await denied.body.json()) as { error: { code: string } }).error.code, 'FORBIDDEN');
+    const wrongKey = await request(`${proxied.url}/_gateway/upstreams/${new URL(ups[0]!.url).host}/drain`, {
+      method: 'POST',
+      headers: { ...headers, authorization: 'Bearer nope' },
+    });
     assert.equal(wrongKey.statusCode, 403);
     await wrongKey.body.dump();
     const allowed = await request(`${proxied.url}/_gateway/upstreams`, { headers: { ...headers, authorization: `Bearer ${ADMIN_KEY}` } });

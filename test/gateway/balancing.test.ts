@@ -12,7 +12,9 @@ import { countBy, gateway, load, startUpstreams, type UpstreamHandle } from './h
 describe('balancing over real upstreams', () => {
   let ups: UpstreamHandle[];
   let gw: RunningGateway | undefined;
-  before(async () => { ups = await startUpstreams(3); });
+  before(async () => {
+    ups = await startUpstreams(3);
+  });
   afterEach(async () => {
     await gw?.close();
     gw = undefined;
@@ -61,14 +63,20 @@ describe('balancing over real upstreams', () => {
       await load(gw.url, { concurrency: 10, durationMs: 1_500 }); // the detector judges every second
       const out = await load(gw.url, { concurrency: 10, durationMs: 1_500 });
       const slow = gw.runtime.membership.upstreams[2]!;
-      const result = { share: out.filter((o) => o.upstream === ups[2]!.id).length / out.length, state: slow.state(performance.now()), errors: out.filter((o) => o.status !== 200).length };
+      const result = {
+        share: out.filter((o) => o.upstream === ups[2]!.id).length / out.length,
+        state: slow.state(performance.now()),
+        errors: out.filter((o) => o.status !== 200).length,
+      };
       await gw.close();
       gw = undefined;
       return result;
     };
     const off = await slowShare(0);
     const on = await slowShare(3);
-    process.stdout.write(`# round-robin, +100 ms upstream's share once judged: ${(off.share * 100).toFixed(1)} % without ejection, ${(on.share * 100).toFixed(2)} % with\n`);
+    process.stdout.write(
+      `# round-robin, +100 ms upstream's share once judged: ${(off.share * 100).toFixed(1)} % without ejection, ${(on.share * 100).toFixed(2)} % with\n`,
+    );
     assert.ok(off.share > 0.25, `round-robin alone keeps sending it a third (${off.share})`);
     assert.equal(on.state, 'ejected');
     assert.equal(on.share, 0);

@@ -52,7 +52,10 @@ describe('miniscale gateway (CLI)', () => {
       const program = new Command('miniscale').exitOverride();
       registerGatewayCommand(program);
       for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
-      const err = await program.parseAsync(['node', 'miniscale', 'gateway', '--port', '0', ...args]).then(() => undefined, (e: unknown) => e);
+      const err = await program.parseAsync(['node', 'miniscale', 'gateway', '--port', '0', ...args]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       // The two kinds main() turns into exit code 2.
       const usage = err instanceof CommanderError || (isMiniscaleError(err) && err.code === 'CONFIG_INVALID');
       assert.ok(usage, `${what}: ${String(err)}`);
@@ -62,7 +65,11 @@ describe('miniscale gateway (CLI)', () => {
 
   it('proxies with the flags it was given and stops on SIGINT', async () => {
     const up = await startUpstream('cli-u0');
-    const child = spawnTs('src/cli.ts', ['gateway', '--port', '0', '--host', '127.0.0.1', '--upstream', up.url, '--algorithm', 'round-robin', '--no-access-log'], { MINISCALE_LOG_LEVEL: 'warn' });
+    const child = spawnTs(
+      'src/cli.ts',
+      ['gateway', '--port', '0', '--host', '127.0.0.1', '--upstream', up.url, '--algorithm', 'round-robin', '--no-access-log'],
+      { MINISCALE_LOG_LEVEL: 'warn' },
+    );
     const done = finished(child, 30_000);
     const url = await new Promise<string>((resolve) => {
       let out = '';
@@ -76,7 +83,7 @@ describe('miniscale gateway (CLI)', () => {
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['x-upstream-id'], 'cli-u0');
     await res.body.dump();
-    const admin = await (await request(`${url}/_gateway/upstreams`)).body.json() as { algorithm: string };
+    const admin = (await (await request(`${url}/_gateway/upstreams`)).body.json()) as { algorithm: string };
     assert.equal(admin.algorithm, 'round-robin');
     child.kill('SIGINT');
     const result = await done;

@@ -29,19 +29,33 @@ describe('an upstream SIGKILLed under GET load', () => {
     const victim = ups[1]!;
     let killedAt = 0;
     const out = await load(gw.url, {
-      concurrency: 16, durationMs: 4_000,
-      at: { ms: 1_000, run: () => { killedAt = Date.now(); victim.child.kill('SIGKILL'); } },
+      concurrency: 16,
+      durationMs: 4_000,
+      at: {
+        ms: 1_000,
+        run: () => {
+          killedAt = Date.now();
+          victim.child.kill('SIGKILL');
+        },
+      },
     });
     const failed = out.filter((o) => o.status !== 200);
     const rate = failed.length / out.length;
     process.stdout.write(`# SIGKILL under load: ${failed.length} of ${out.length} failed (${(rate * 100).toFixed(3)} %)\n`);
     assert.ok(out.length > 1_000, `enough requests (${out.length})`);
     assert.ok(rate <= 0.005, `failed: ${JSON.stringify(countBy(failed, (o) => o.error ?? String(o.status)))}`);
-    assert.ok(out.some((o) => o.upstream === victim.id), 'the victim served before it died');
+    assert.ok(
+      out.some((o) => o.upstream === victim.id),
+      'the victim served before it died',
+    );
 
     const url = victim.url;
     const state = async () => (await upstreamsOf(gw)).upstreams.find((u) => u.url === url)!.state;
-    await waitFor('the dead upstream to be marked unhealthy', async () => (await state()) === 'unhealthy', Math.max(0, killedAt + 5_000 - Date.now()));
+    await waitFor(
+      'the dead upstream to be marked unhealthy',
+      async () => (await state()) === 'unhealthy',
+      Math.max(0, killedAt + 5_000 - Date.now()),
+    );
   });
 });
 
@@ -58,8 +72,12 @@ describe('a POST to an upstream that dies mid-request', () => {
   });
 
   it('is never sent to another upstream, and the client gets 502', async () => {
-    const res = await request(`${gw.url}/die`, { method: 'POST', body: JSON.stringify({ charge: 100 }), headers: { 'content-type': 'application/json' } });
-    const body = await res.body.json() as { error: { code: string } };
+    const res = await request(`${gw.url}/die`, {
+      method: 'POST',
+      body: JSON.stringify({ charge: 100 }),
+      headers: { 'content-type': 'application/json' },
+    });
+    const body = (await res.body.json()) as { error: { code: string } };
     assert.equal(res.statusCode, 502);
     assert.equal(body.error.code, 'UPSTREAM_UNAVAILABLE');
     const isAlive = (u: UpstreamHandle) => u.child.exitCode === null && u.child.signalCode === null;
@@ -76,8 +94,11 @@ describe('an upstream answering 503', () => {
   before(async () => {
     ups = await startUpstreams(3);
     gw = await gateway({
-      upstreams: ups.map((u) => u.url), algorithm: 'round-robin',
-      ejectionBaseMs: 1_000, slowStartMs: 3_000, healthIntervalMs: 0,
+      upstreams: ups.map((u) => u.url),
+      algorithm: 'round-robin',
+      ejectionBaseMs: 1_000,
+      slowStartMs: 3_000,
+      healthIntervalMs: 0,
     });
   });
   after(async () => {
@@ -90,7 +111,11 @@ describe('an upstream answering 503', () => {
     const state = async () => (await upstreamsOf(gw)).upstreams.find((u) => u.url === sick.url)!.state;
     await sick.knobs({ failRate: 1, failStatus: 503 });
     const during = await load(gw.url, { concurrency: 6, total: 300 });
-    assert.deepEqual(countBy(during, (o) => String(o.status)), { 200: 300 }, 'every GET was retried on a healthy upstream');
+    assert.deepEqual(
+      countBy(during, (o) => String(o.status)),
+      { 200: 300 },
+      'every GET was retried on a healthy upstream',
+    );
     assert.equal(await state(), 'ejected');
     const metrics = await (await request(`${gw.url}/_gateway/metrics`)).body.text();
     assert.match(metrics, new RegExp(`miniscale_gateway_ejections_total\\{upstream="${sick.url}"\\} 1`));
@@ -124,7 +149,11 @@ describe('a total outage', () => {
     await Promise.all(ups.map((u) => u.knobs({ failRate: 1, failStatus: 503 })));
     const n = 400;
     const out = await load(gw.url, { concurrency: 10, total: n });
-    assert.deepEqual(countBy(out, (o) => String(o.status)), { 503: n }, 'clients see the upstreams\' 503');
+    assert.deepEqual(
+      countBy(out, (o) => String(o.status)),
+      { 503: n },
+      "clients see the upstreams' 503",
+    );
     const attempts = (await Promise.all(ups.map((u) => u.stats()))).reduce((sum, s) => sum + s.total, 0);
     const retries = attempts - n;
     process.stdout.write(`# total outage: ${n} requests made ${attempts} attempts (${retries} retries; without a budget up to ${2 * n})\n`);
@@ -151,15 +180,22 @@ describe('every upstream failing its health checks (panic mode)', () => {
   it('still tries every non-draining upstream rather than refusing everything', async () => {
     // A bad deploy of the health endpoint: /readyz says 503 everywhere, yet requests succeed.
     await Promise.all(ups.map((u) => u.knobs({ ready: false })));
-    await waitFor('every upstream to be marked unhealthy',
-      async () => (await upstreamsOf(gw)).upstreams.every((u) => u.state === 'unhealthy'), 5_000);
+    await waitFor(
+      'every upstream to be marked unhealthy',
+      async () => (await upstreamsOf(gw)).upstreams.every((u) => u.state === 'unhealthy'),
+      5_000,
+    );
     const drained = ups[2]!;
     const drain = await request(`${gw.url}/_gateway/upstreams/${new URL(drained.url).host}/drain`, { method: 'POST' });
     assert.equal(drain.statusCode, 200);
     await drain.body.dump();
 
     const out = await load(gw.url, { concurrency: 6, total: 120 });
-    assert.deepEqual(countBy(out, (o) => String(o.status)), { 200: 120 }, 'panic mode served every request');
+    assert.deepEqual(
+      countBy(out, (o) => String(o.status)),
+      { 200: 120 },
+      'panic mode served every request',
+    );
     const by = countBy(out, (o) => o.upstream);
     assert.equal(by[drained.id] ?? 0, 0, `a draining upstream stays out even in panic: ${JSON.stringify(by)}`);
     assert.ok((by[ups[0]!.id] ?? 0) > 20 && (by[ups[1]!.id] ?? 0) > 20, `both others were tried: ${JSON.stringify(by)}`);
@@ -175,7 +211,15 @@ describe('a PUT or DELETE to a failing upstream', () => {
     ups = await startUpstreams(3);
     // Never ejected, so every third request keeps reaching the failing node; a budget
     // roomy enough that these few requests' retries are never refused.
-    gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'round-robin', healthIntervalMs: 0, ejectAfterFailures: 1000, retryBudgetRatio: 0.5, totalTimeoutMs: 2_000, tryTimeoutMs: 2_000 });
+    gw = await gateway({
+      upstreams: ups.map((u) => u.url),
+      algorithm: 'round-robin',
+      healthIntervalMs: 0,
+      ejectAfterFailures: 1000,
+      retryBudgetRatio: 0.5,
+      totalTimeoutMs: 2_000,
+      tryTimeoutMs: 2_000,
+    });
   });
   after(async () => {
     await gw.close();
@@ -185,8 +229,12 @@ describe('a PUT or DELETE to a failing upstream', () => {
   const body = JSON.stringify({ score: 42, pad: 'x'.repeat(2_000) });
   const sha = createHash('sha256').update(body).digest('hex');
   const send = async (method: string, headers: Record<string, string>) => {
-    const res = await request(`${gw.url}/items/1`, { method, body: method === 'DELETE' ? undefined : body, headers: { 'content-type': 'application/json', ...headers } });
-    return { status: res.statusCode, body: await res.body.json() as { id: string; sha256?: string } };
+    const res = await request(`${gw.url}/items/1`, {
+      method,
+      body: method === 'DELETE' ? undefined : body,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+    return { status: res.statusCode, body: (await res.body.json()) as { id: string; sha256?: string } };
   };
 
   it('is replayed on another upstream, same bytes, when the client sends an Idempotency-Key', async () => {
@@ -216,13 +264,21 @@ describe('a PUT or DELETE to a failing upstream', () => {
   it('is not replayed without one, and a POST never is', async () => {
     const sick = ups[0]!;
     await sick.knobs({ failRate: 1, failStatus: 503 });
-    for (const [method, headers] of [['PUT', {}], ['DELETE', {}], ['POST', { 'idempotency-key': 'post' }]] as const) {
+    for (const [method, headers] of [
+      ['PUT', {}],
+      ['DELETE', {}],
+      ['POST', { 'idempotency-key': 'post' }],
+    ] as const) {
       const before = (await sick.stats()).total;
       const statuses: number[] = [];
       for (let i = 0; i < 9; i++) statuses.push((await send(method, headers)).status);
       const reached = (await sick.stats()).total - before;
       assert.ok(reached >= 2, `${method}: the failing node got its share (${reached})`);
-      assert.equal(statuses.filter((s) => s === 503).length, reached, `${method}: every request it got came back 503, none replayed: ${statuses}`);
+      assert.equal(
+        statuses.filter((s) => s === 503).length,
+        reached,
+        `${method}: every request it got came back 503, none replayed: ${statuses}`,
+      );
     }
     await sick.knobs({ failRate: 0 });
   });
@@ -231,7 +287,11 @@ describe('a PUT or DELETE to a failing upstream', () => {
     const seen = async () => (await Promise.all(ups.map((u) => u.stats()))).reduce((n, st) => n + st.total, 0);
     const before = await seen();
     const started = Date.now();
-    const { text, closed } = await rawExchange(gw.port, 'PUT /items/1 HTTP/1.1\r\nHost: x\r\nIdempotency-Key: slow-1\r\nContent-Length: 100\r\n\r\n{"only":"part', 4_000);
+    const { text, closed } = await rawExchange(
+      gw.port,
+      'PUT /items/1 HTTP/1.1\r\nHost: x\r\nIdempotency-Key: slow-1\r\nContent-Length: 100\r\n\r\n{"only":"part',
+      4_000,
+    );
     const res = parseRaw(text);
     assert.equal(res.status, 408, text);
     assert.equal((JSON.parse(res.body) as { error: { code: string } }).error.code, 'REQUEST_TIMEOUT');

@@ -24,7 +24,9 @@ export interface UpstreamHandle {
 export async function startUpstream(id: string, args: string[] = []): Promise<UpstreamHandle> {
   const child = spawnTs('test/gateway/upstream-server.ts', ['--id', id, ...args]);
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const { url } = await new Promise<{ url: string }>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`upstream ${id} did not start: ${stderr}`)), 20_000);
@@ -40,14 +42,17 @@ export async function startUpstream(id: string, args: string[] = []): Promise<Up
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
-    url, id, pid: child.pid!, child,
+    url,
+    id,
+    pid: child.pid!,
+    child,
     async knobs(k) {
       const res = await request(`${url}/_knobs`, { method: 'POST', body: JSON.stringify(k) });
       await res.body.dump();
     },
     async stats() {
       const res = await request(`${url}/_stats`);
-      return await res.body.json() as { total: number; byMethod: Record<string, number>; byPath: Record<string, number> };
+      return (await res.body.json()) as { total: number; byMethod: Record<string, number>; byPath: Record<string, number> };
     },
     async kill(signal = 'SIGKILL') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -100,7 +105,13 @@ export async function load(base: string, o: LoadOptions): Promise<Outcome[]> {
       const t0 = performance.now();
       try {
         const headers = typeof o.headers === 'function' ? o.headers(i) : o.headers;
-        const res = await pool.request({ path: o.path ?? '/', method: (o.method ?? 'GET'), headers, headersTimeout: 20_000, bodyTimeout: 20_000 });
+        const res = await pool.request({
+          path: o.path ?? '/',
+          method: o.method ?? 'GET',
+          headers,
+          headersTimeout: 20_000,
+          bodyTimeout: 20_000,
+        });
         await res.body.dump();
         const upstream = res.headers['x-upstream-id'];
         out.push({ status: res.statusCode, upstream: typeof upstream === 'string' ? upstream : undefined, ms: performance.now() - t0 });
@@ -126,7 +137,7 @@ export function countBy<T>(items: T[], key: (t: T) => string | undefined): Recor
 
 export async function upstreamsOf(gw: RunningGateway): Promise<{ algorithm: string; upstreams: UpstreamView[] }> {
   const res = await request(`${gw.url}/_gateway/upstreams`);
-  return await res.body.json() as { algorithm: string; upstreams: UpstreamView[] };
+  return (await res.body.json()) as { algorithm: string; upstreams: UpstreamView[] };
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes; resolves to the elapsed ms, or rejects. */

@@ -60,8 +60,11 @@ describe('limits and hostile input', () => {
   });
 
   for (const [name, raw] of [
-    ['a 100 KB URL (Node\'s parser reports a header overflow)', `GET /${'a'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
-    ['a 15 KiB URL with 2 KB of headers (over 16 KiB together)', `GET /${'a'.repeat(15 * 1024)} HTTP/1.1\r\nHost: x\r\nUser-Agent: ${'u'.repeat(2000)}\r\n\r\n`],
+    ["a 100 KB URL (Node's parser reports a header overflow)", `GET /${'a'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
+    [
+      'a 15 KiB URL with 2 KB of headers (over 16 KiB together)',
+      `GET /${'a'.repeat(15 * 1024)} HTTP/1.1\r\nHost: x\r\nUser-Agent: ${'u'.repeat(2000)}\r\n\r\n`,
+    ],
   ] as const) {
     it(`answers 414 to ${name}, in the API's error format, and closes`, async () => {
       const { text, closed } = await rawExchange(gw.port, raw);
@@ -88,11 +91,18 @@ describe('limits and hostile input', () => {
     const declared = await request(`${gw.url}/upload`, { method: 'POST', body: Buffer.alloc(size, 'x') });
     assert.equal(declared.statusCode, 413);
     assert.equal(declared.headers.connection, 'close');
-    assert.equal((await declared.body.json() as { error: { code: string } }).error.code, 'PAYLOAD_TOO_LARGE');
+    assert.equal(((await declared.body.json()) as { error: { code: string } }).error.code, 'PAYLOAD_TOO_LARGE');
     const piece = Buffer.alloc(64 * 1024, 'x');
-    const streamed = await request(`${gw.url}/upload`, { method: 'POST', body: Readable.from((function* () { for (let i = 0; i < 160; i++) yield piece; })()) });
+    const streamed = await request(`${gw.url}/upload`, {
+      method: 'POST',
+      body: Readable.from(
+        (function* () {
+          for (let i = 0; i < 160; i++) yield piece;
+        })(),
+      ),
+    });
     assert.equal(streamed.statusCode, 413);
-    assert.equal((await streamed.body.json() as { error: { code: string } }).error.code, 'PAYLOAD_TOO_LARGE');
+    assert.equal(((await streamed.body.json()) as { error: { code: string } }).error.code, 'PAYLOAD_TOO_LARGE');
     for (const chunked of [false, true]) {
       const head = `POST /upload HTTP/1.1\r\nHost: x\r\n${chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${size}`}\r\n\r\n`;
       const r = await rawUpload(gw.port, head, { bytes: size, chunked });
@@ -106,14 +116,19 @@ describe('limits and hostile input', () => {
   });
 
   it('cuts off a client that keeps sending after its 413 within 5 s', async () => {
-    const r = await rawUpload(gw.port, 'POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', { bytes: Infinity, chunked: true, intervalMs: 100, timeoutMs: 15_000 });
+    const r = await rawUpload(gw.port, 'POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', {
+      bytes: Infinity,
+      chunked: true,
+      intervalMs: 100,
+      timeoutMs: 15_000,
+    });
     assert.equal(r.answer?.status, 413);
     assert.equal(r.errorBeforeAnswer, false);
     const lingered = r.closedAfterMs! - r.answeredAfterMs!;
     assert.ok(r.error !== undefined && lingered < 6_500, `cut off ${lingered} ms after the answer (${r.error})`);
   });
 
-  it('raw answers (a 400 for broken framing, a 408) carry X-Request-Id and the API\'s error format', async () => {
+  it("raw answers (a 400 for broken framing, a 408) carry X-Request-Id and the API's error format", async () => {
     const slow = await gateway({ upstreams: ups.map((u) => u.url), headersTimeoutMs: 500, requestTimeoutMs: 1_000 });
     try {
       const broken = firstAnswer((await rawExchange(slow.port, 'GET / HTTP/1.1\r\nHost: x\r\nX-A: b\rc\r\n\r\n')).text);
@@ -136,18 +151,26 @@ describe('limits and hostile input', () => {
     for (let i = 0; i < 200; i++) {
       const s = net.connect(gw.port, '127.0.0.1');
       s.on('error', () => undefined);
-      s.on('data', (d: Buffer) => { if (d.toString().startsWith('HTTP/1.1 408')) got408++; });
-      s.on('close', () => { closed++; });
+      s.on('data', (d: Buffer) => {
+        if (d.toString().startsWith('HTTP/1.1 408')) got408++;
+      });
+      s.on('close', () => {
+        closed++;
+      });
       s.write('GET / HTTP/1.1\r\nHost: x\r\n');
       sockets.push(s);
     }
     // One more header byte from every slow client every 200 ms: never idle, never done.
-    const drip = setInterval(() => { for (const s of sockets) if (!s.destroyed) s.write('X'); }, 200);
+    const drip = setInterval(() => {
+      for (const s of sockets) if (!s.destroyed) s.write('X');
+    }, 200);
     try {
       const out = await load(gw.url, { concurrency: 8, durationMs: 2_500 });
       const ms = out.map((o) => o.ms).sort((a, b) => a - b);
       const p99 = ms[Math.floor(ms.length * 0.99)]!;
-      process.stdout.write(`# slowloris: ${out.length} normal requests, p99 ${p99.toFixed(1)} ms, ${closed} of 200 slow sockets closed so far\n`);
+      process.stdout.write(
+        `# slowloris: ${out.length} normal requests, p99 ${p99.toFixed(1)} ms, ${closed} of 200 slow sockets closed so far\n`,
+      );
       assert.equal(out.filter((o) => o.status !== 200).length, 0);
       assert.ok(out.length > 500, `normal traffic flowed (${out.length})`);
       assert.ok(p99 < 250, `p99 ${p99} ms`);

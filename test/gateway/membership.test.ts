@@ -34,17 +34,25 @@ describe('draining through the admin API', () => {
     const inflight = load(gw.url, { concurrency: 2, total: 2 });
     await new Promise((r) => setTimeout(r, 150));
     const drain = await request(`${gw.url}/_gateway/upstreams/${id}/drain`, { method: 'POST' });
-    const drained = await drain.body.json() as { url: string; state: string; inflight: number };
+    const drained = (await drain.body.json()) as { url: string; state: string; inflight: number };
     assert.equal(drain.statusCode, 200);
     assert.deepEqual([drained.url, drained.state, drained.inflight], [slow.url, 'draining', 1]);
 
     const after = await load(gw.url, { concurrency: 4, total: 40 });
-    assert.deepEqual(countBy(after, (o) => o.upstream), { [other.id]: 40 }, 'no new requests for the draining upstream');
+    assert.deepEqual(
+      countBy(after, (o) => o.upstream),
+      { [other.id]: 40 },
+      'no new requests for the draining upstream',
+    );
     const first = await inflight;
-    assert.deepEqual(countBy(first, (o) => `${o.upstream}:${o.status}`), { [`${slow.id}:200`]: 1, [`${other.id}:200`]: 1 }, 'its in-flight request finished');
+    assert.deepEqual(
+      countBy(first, (o) => `${o.upstream}:${o.status}`),
+      { [`${slow.id}:200`]: 1, [`${other.id}:200`]: 1 },
+      'its in-flight request finished',
+    );
 
     const undrain = await request(`${gw.url}/_gateway/upstreams/${encodeURIComponent(slow.url)}/undrain`, { method: 'POST' });
-    assert.equal((await undrain.body.json() as { state: string }).state, 'healthy');
+    assert.equal(((await undrain.body.json()) as { state: string }).state, 'healthy');
     await slow.knobs({ latencyMs: 0 });
     const back = await load(gw.url, { concurrency: 2, total: 20 });
     assert.equal(countBy(back, (o) => o.upstream)[slow.id], 10, 'back in the rotation');
@@ -62,14 +70,33 @@ describe('membership from the node registry (miniscale gateway --discover)', () 
     store = await openStore({ driver: 'embedded', dir: path.join(dataDir, 'embedded') });
     ups = await startUpstreams(2);
     await store.register('node-a', { url: ups[0]!.url, draining: false }, 60_000);
-    child = spawnTs('src/cli.ts', [
-      'gateway', '--port', '0', '--host', '127.0.0.1', '--discover', '--data', dataDir,
-      '--discover-interval', '200', '--slow-start', '500', '--health-interval', '500', '--no-access-log',
-    ], { MINISCALE_LOG_LEVEL: 'warn' });
+    child = spawnTs(
+      'src/cli.ts',
+      [
+        'gateway',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--discover',
+        '--data',
+        dataDir,
+        '--discover-interval',
+        '200',
+        '--slow-start',
+        '500',
+        '--health-interval',
+        '500',
+        '--no-access-log',
+      ],
+      { MINISCALE_LOG_LEVEL: 'warn' },
+    );
     gatewayUrl = await new Promise<string>((resolve, reject) => {
       let out = '';
       let err = '';
-      child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+      child.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         const line = out.split('\n').find((l) => l.includes('"event":"listening"'));
@@ -85,14 +112,16 @@ describe('membership from the node registry (miniscale gateway --discover)', () 
   });
 
   const servedBy = async (n: number) => countBy(await load(gatewayUrl, { concurrency: 2, total: n }), (o) => o.upstream);
-  const listed = async () => (await (await request(`${gatewayUrl}/_gateway/upstreams`)).body.json() as { upstreams: Array<{ url: string; state: string }> }).upstreams;
+  const listed = async () =>
+    ((await (await request(`${gatewayUrl}/_gateway/upstreams`)).body.json()) as { upstreams: Array<{ url: string; state: string }> })
+      .upstreams;
 
   it('adds, drains and removes upstreams as the registry changes, with no restart and no failed request', async () => {
     const [a, b] = ups as [UpstreamHandle, UpstreamHandle];
     const seen: Outcome[] = [];
     let running = true;
     const background = (async () => {
-      while (running) seen.push(...await load(gatewayUrl, { concurrency: 2, total: 20 }));
+      while (running) seen.push(...(await load(gatewayUrl, { concurrency: 2, total: 20 })));
     })();
     try {
       assert.deepEqual(await servedBy(10), { [a.id]: 10 });
@@ -107,13 +136,20 @@ describe('membership from the node registry (miniscale gateway --discover)', () 
 
       await store.deregister('node-a');
       await waitFor('node-a to leave', async () => (await listed()).every((u) => u.url !== a.url), 3_000);
-      assert.deepEqual((await listed()).map((u) => u.url), [b.url]);
+      assert.deepEqual(
+        (await listed()).map((u) => u.url),
+        [b.url],
+      );
     } finally {
       running = false;
       await background;
     }
     assert.ok(seen.length > 50);
-    assert.deepEqual(countBy(seen, (o) => String(o.status)), { 200: seen.length }, 'every request during the changes succeeded');
+    assert.deepEqual(
+      countBy(seen, (o) => String(o.status)),
+      { 200: seen.length },
+      'every request during the changes succeeded',
+    );
   });
 
   it('stops on SIGTERM', async () => {

@@ -24,14 +24,31 @@ import { mergeViews } from '../../src/gateway/workers/merge.js';
 import { workerEnv } from '../../src/gateway/workers/link.js';
 
 const policy: HealthPolicy = {
-  ejectAfterFailures: 3, ejectionBaseMs: 1_000, ejectionMaxMs: 8_000, slowStartMs: 1_000,
-  slowStartMinWeight: 0.1, healthyThreshold: 2, unhealthyThreshold: 2,
+  ejectAfterFailures: 3,
+  ejectionBaseMs: 1_000,
+  ejectionMaxMs: 8_000,
+  slowStartMs: 1_000,
+  slowStartMinWeight: 0.1,
+  healthyThreshold: 2,
+  unhealthyThreshold: 2,
 };
 
 function upstreams(n: number): Upstream[] {
-  return Array.from({ length: n }, (_, i) => new Upstream(`http://127.0.0.1:${20000 + i}`, undefined, {
-    health: policy, pool: { connections: 1, idleMs: 1000, connectTimeoutMs: 1000 }, ewmaDecayMs: 10_000,
-  }, 0, { slowStart: false }));
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      new Upstream(
+        `http://127.0.0.1:${20000 + i}`,
+        undefined,
+        {
+          health: policy,
+          pool: { connections: 1, idleMs: 1000, connectTimeoutMs: 1000 },
+          ewmaDecayMs: 10_000,
+        },
+        0,
+        { slowStart: false },
+      ),
+  );
 }
 
 describe('pickers', () => {
@@ -90,11 +107,21 @@ describe('pickers', () => {
     const p = new ConsistentHashPicker(1.25);
     const keys = Array.from({ length: 400 }, (_, i) => `user-${i}`);
     const before = keys.map((k) => p.pick(us, { now: 0, hashKey: k }).id);
-    assert.deepEqual(keys.map((k) => p.pick(us, { now: 0, hashKey: k }).id), before, 'stable');
+    assert.deepEqual(
+      keys.map((k) => p.pick(us, { now: 0, hashKey: k }).id),
+      before,
+      'stable',
+    );
     const counts = countIds(before);
     for (const u of us) assert.ok((counts[u.id] ?? 0) > 50, `each node owns a fair part of the keys: ${JSON.stringify(counts)}`);
     const gone = us[2]!;
-    const after = keys.map((k) => p.pick(us.filter((u) => u !== gone), { now: 0, hashKey: k }).id);
+    const after = keys.map(
+      (k) =>
+        p.pick(
+          us.filter((u) => u !== gone),
+          { now: 0, hashKey: k },
+        ).id,
+    );
     keys.forEach((_, i) => {
       if (before[i] !== gone.id) assert.equal(after[i], before[i], 'keys of other nodes stay put');
     });
@@ -173,7 +200,9 @@ describe('latency-outlier ejection', () => {
   const log = createLogger({ component: 'gateway', level: 'silent' });
   /** Gives each upstream `n` answers of the given latency in the current window. */
   function answers(ups: Upstream[], latencies: number[], n = 10): void {
-    ups.forEach((u, i) => { for (let k = 0; k < n; k++) u.window.add(latencies[i]!); });
+    ups.forEach((u, i) => {
+      for (let k = 0; k < n; k++) u.window.add(latencies[i]!);
+    });
   }
 
   it('ejects a node far slower than its peers, and only it', () => {
@@ -181,7 +210,10 @@ describe('latency-outlier ejection', () => {
     const detector = new LatencyOutlierDetector({ upstreams: ups }, detectorPolicy, log);
     answers(ups, [20, 25, 130]);
     assert.deepEqual(detector.judge(100), [ups[2]]);
-    assert.deepEqual(ups.map((u) => u.state(100)), ['healthy', 'healthy', 'ejected']);
+    assert.deepEqual(
+      ups.map((u) => u.state(100)),
+      ['healthy', 'healthy', 'ejected'],
+    );
     // The windows were reset: nothing new to judge.
     assert.deepEqual(detector.judge(200), []);
   });
@@ -226,8 +258,19 @@ describe('latency-outlier ejection', () => {
 
 describe('admin: loopback host', () => {
   it('is localhost, 127.x or [::1], with or without a port, and nothing else', () => {
-    for (const h of ['localhost', 'LOCALHOST:8080', '127.0.0.1', '127.8.9.10:80', '[::1]', '[::1]:8080']) assert.equal(isLoopbackHost(h), true, h);
-    for (const h of [undefined, '', 'evil.example', 'evil.example:8080', '127.0.0.1.evil.example', 'localhost.evil', '10.0.0.1', '[::2]:80', '1270.0.0.1']) {
+    for (const h of ['localhost', 'LOCALHOST:8080', '127.0.0.1', '127.8.9.10:80', '[::1]', '[::1]:8080'])
+      assert.equal(isLoopbackHost(h), true, h);
+    for (const h of [
+      undefined,
+      '',
+      'evil.example',
+      'evil.example:8080',
+      '127.0.0.1.evil.example',
+      'localhost.evil',
+      '10.0.0.1',
+      '[::2]:80',
+      '1270.0.0.1',
+    ]) {
       assert.equal(isLoopbackHost(h), false, String(h));
     }
   });
@@ -237,8 +280,14 @@ describe('latency-outlier ejection with probes', () => {
   const log = createLogger({ component: 'gateway', level: 'silent' });
   it('keeps a slow node out while its probe is slow, and lets it back once the probe is fast', () => {
     const ups = upstreams(3);
-    const detector = new LatencyOutlierDetector({ upstreams: ups }, { intervalMs: 1_000, factor: 3, minExcessMs: 50, minRequests: 5, probes: true }, log);
-    ups.forEach((u, i) => { for (let k = 0; k < 10; k++) u.window.add(i === 2 ? 150 : 10); });
+    const detector = new LatencyOutlierDetector(
+      { upstreams: ups },
+      { intervalMs: 1_000, factor: 3, minExcessMs: 50, minRequests: 5, probes: true },
+      log,
+    );
+    ups.forEach((u, i) => {
+      for (let k = 0; k < 10; k++) u.window.add(i === 2 ? 150 : 10);
+    });
     assert.deepEqual(detector.judge(0), [ups[2]]);
     ups[0]!.probeMs = 2;
     ups[1]!.probeMs = 3;
@@ -274,8 +323,24 @@ describe('retry budget', () => {
 
 describe('header passes', () => {
   it('strips hop-by-hop response headers and those named in Connection, keeping repeats', () => {
-    const raw = ['Connection', 'x-secret, Keep-Alive', 'X-Secret', '1', 'Keep-Alive', 'timeout=5', 'Set-Cookie', 'a=1',
-      'Set-Cookie', 'b=2', 'Transfer-Encoding', 'chunked', 'X-Request-Id', 'theirs', 'Content-Type', 'text/plain'].map((s) => Buffer.from(s));
+    const raw = [
+      'Connection',
+      'x-secret, Keep-Alive',
+      'X-Secret',
+      '1',
+      'Keep-Alive',
+      'timeout=5',
+      'Set-Cookie',
+      'a=1',
+      'Set-Cookie',
+      'b=2',
+      'Transfer-Encoding',
+      'chunked',
+      'X-Request-Id',
+      'theirs',
+      'Content-Type',
+      'text/plain',
+    ].map((s) => Buffer.from(s));
     const out = responseHeaders(raw, 'x-secret, Keep-Alive', new Set(['x-request-id']));
     assert.deepEqual(out, ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Type', 'text/plain']);
   });
@@ -291,7 +356,10 @@ describe('trust proxy', () => {
 
   it('replaces X-Forwarded-For from an untrusted peer', () => {
     assert.deepEqual(resolveClient('203.0.113.7', '1.2.3.4', trusted), {
-      peer: '203.0.113.7', client: '203.0.113.7', forwardedFor: '203.0.113.7', peerTrusted: false,
+      peer: '203.0.113.7',
+      client: '203.0.113.7',
+      forwardedFor: '203.0.113.7',
+      peerTrusted: false,
     });
   });
 
@@ -303,7 +371,8 @@ describe('trust proxy', () => {
 });
 
 describe('retry policy', () => {
-  const ctx = (method: string, body: boolean) => ({ method, body: body ? Readable.from([]) : null, idempotent: false }) as unknown as ProxyContext;
+  const ctx = (method: string, body: boolean) =>
+    ({ method, body: body ? Readable.from([]) : null, idempotent: false }) as unknown as ProxyContext;
 
   it('replays a request that never reached an upstream, whatever its method', () => {
     assert.equal(mayReplay(ctx('POST', true), false, true), true);
@@ -367,7 +436,14 @@ function countIds(ids: string[]): Record<string, number> {
 }
 
 describe('merged upstream view of several workers', () => {
-  const u = (url: string, state: string, requests: number, ewmaMs: number, inflight = 0, failures = 0) => ({ url, state, inflight, ewmaMs, requests, failures });
+  const u = (url: string, state: string, requests: number, ewmaMs: number, inflight = 0, failures = 0) => ({
+    url,
+    state,
+    inflight,
+    ewmaMs,
+    requests,
+    failures,
+  });
 
   it('sums counters, averages latency over the workers that sent anything, shows the least healthy state', () => {
     const merged = mergeViews([
@@ -393,14 +469,23 @@ describe('merged upstream view of several workers', () => {
       { algorithm: 'hash', upstreams: [u('a', 'healthy', 1, 1), u('new', 'slow-start', 0, 0)] },
       { algorithm: 'hash', upstreams: [u('a', 'draining', 1, 1)] },
     ]);
-    assert.deepEqual(merged.upstreams.map((x) => [x.url, x.state]), [['a', 'draining'], ['new', 'slow-start']]);
+    assert.deepEqual(
+      merged.upstreams.map((x) => [x.url, x.state]),
+      [
+        ['a', 'draining'],
+        ['new', 'slow-start'],
+      ],
+    );
     assert.equal(merged.algorithm, 'hash');
   });
 });
 
-describe('a forked worker\'s environment', () => {
+describe("a forked worker's environment", () => {
   it('reads its number and the drained upstreams, and ignores garbage', () => {
-    assert.deepEqual(workerEnv({ MINISCALE_GATEWAY_WORKER: '2', MINISCALE_GATEWAY_DRAINED: '["http://127.0.0.1:9001"]' }), { worker: 2, drained: ['http://127.0.0.1:9001'] });
+    assert.deepEqual(workerEnv({ MINISCALE_GATEWAY_WORKER: '2', MINISCALE_GATEWAY_DRAINED: '["http://127.0.0.1:9001"]' }), {
+      worker: 2,
+      drained: ['http://127.0.0.1:9001'],
+    });
     assert.deepEqual(workerEnv({ MINISCALE_GATEWAY_DRAINED: '{not json' }), { worker: 0, drained: [] });
     assert.deepEqual(workerEnv({ MINISCALE_GATEWAY_DRAINED: '[1, "a", null]' }), { worker: 0, drained: ['a'] });
   });
@@ -413,7 +498,9 @@ describe('balancer: panic mode', () => {
     const { Membership } = await import('../../src/gateway/membership.js');
     const settings = { health: policy, pool: { connections: 1, idleMs: 1000, connectTimeoutMs: 1000 }, ewmaDecayMs: 10_000 };
     const membership = new Membership(settings, createLogger({ component: 'gateway', level: 'silent' }), () => undefined);
-    const [dead, a, b] = ['http://127.0.0.1:21000', 'http://127.0.0.1:21001', 'http://127.0.0.1:21002'].map((url) => membership.add(url, { slowStart: false })) as [Upstream, Upstream, Upstream];
+    const [dead, a, b] = ['http://127.0.0.1:21000', 'http://127.0.0.1:21001', 'http://127.0.0.1:21002'].map((url) =>
+      membership.add(url, { slowStart: false }),
+    ) as [Upstream, Upstream, Upstream];
     for (const u of [dead, a, b]) for (let i = 0; i < policy.ejectAfterFailures; i++) u.health.onFailure(0);
     for (let i = 0; i < policy.unhealthyThreshold; i++) dead.health.onProbe(false, 0);
     const balancer = new Balancer(membership, new RoundRobinPicker(), new GatewayMetrics(() => membership));

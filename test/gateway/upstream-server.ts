@@ -110,7 +110,8 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string): P
         return;
       }
       if (knobs.failRate > 0 && Math.random() < knobs.failRate) return json(res, knobs.failStatus, { id, failed: true });
-      if (path === '/echo') return json(res, 200, { id, method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders });
+      if (path === '/echo')
+        return json(res, 200, { id, method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders });
       // A body is acknowledged by its size and digest, so a replay can be checked byte for byte.
       return json(res, 200, body.length > 0 ? { id, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') } : { id });
     }

@@ -16,11 +16,41 @@ import { finished, killAll, listening, spawnTs } from '../support/processes.js';
 import { WorkerLink } from '../../src/gateway/workers/link.js';
 import { gateway, startUpstreams, waitFor, type UpstreamHandle } from './helpers.js';
 
-interface Listening { url: string; port: number; pid: number; workers: number; workerPids: number[] }
-interface View { workers?: number; upstreams: Array<{ url: string; state: string; states: Record<string, number>; requests: number }> }
+interface Listening {
+  url: string;
+  port: number;
+  pid: number;
+  workers: number;
+  workerPids: number[];
+}
+interface View {
+  workers?: number;
+  upstreams: Array<{ url: string; state: string; states: Record<string, number>; requests: number }>;
+}
 
-function startWorkers(ups: UpstreamHandle[], extra: string[] = [], opts: { ipc?: boolean } = {}): { child: ChildProcess; ready: Promise<Listening>; lines: string[] } {
-  const child = spawnTs('src/cli.ts', ['gateway', '--port', '0', '--host', '127.0.0.1', '--workers', '2', '--health-interval', '200', ...ups.flatMap((u) => ['--upstream', u.url]), ...extra], {}, opts);
+function startWorkers(
+  ups: UpstreamHandle[],
+  extra: string[] = [],
+  opts: { ipc?: boolean } = {},
+): { child: ChildProcess; ready: Promise<Listening>; lines: string[] } {
+  const child = spawnTs(
+    'src/cli.ts',
+    [
+      'gateway',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--workers',
+      '2',
+      '--health-interval',
+      '200',
+      ...ups.flatMap((u) => ['--upstream', u.url]),
+      ...extra,
+    ],
+    {},
+    opts,
+  );
   const lines: string[] = [];
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -35,7 +65,11 @@ function startWorkers(ups: UpstreamHandle[], extra: string[] = [], opts: { ipc?:
 /** Parent PID of a process, from /proc (undefined once it is gone). */
 function ppidOf(pid: number): number | undefined {
   try {
-    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+    return Number(
+      readFileSync(`/proc/${pid}/stat`, 'utf8')
+        .replace(/^.*\) /s, '')
+        .split(' ')[1],
+    );
   } catch {
     return undefined;
   }
@@ -60,7 +94,7 @@ async function getFresh(url: string): Promise<number> {
 async function view(url: string): Promise<View> {
   const res = await request(`${url}/_gateway/upstreams`);
   assert.equal(res.statusCode, 200);
-  return await res.body.json() as View;
+  return (await res.body.json()) as View;
 }
 
 describe('gateway --workers', { timeout: 180_000 }, () => {
@@ -91,11 +125,18 @@ describe('gateway --workers', { timeout: 180_000 }, () => {
 
     const v = await view(info.url);
     assert.equal(v.workers, 2);
-    assert.equal(v.upstreams.reduce((n, u) => n + u.requests, 0), 120, 'requests summed over the workers');
+    assert.equal(
+      v.upstreams.reduce((n, u) => n + u.requests, 0),
+      120,
+      'requests summed over the workers',
+    );
     for (const u of v.upstreams) assert.deepEqual(u.states, { healthy: 2 });
 
     const metrics = await (await request(`${info.url}/_gateway/metrics`)).body.text();
-    const answered = [...metrics.matchAll(/^miniscale_gateway_requests_total\{[^}]*status="200"[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    const answered = [...metrics.matchAll(/^miniscale_gateway_requests_total\{[^}]*status="200"[^}]*\} (\d+)$/gm)].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
     assert.equal(answered, 120, 'metrics summed over the workers');
 
     gw.child.kill('SIGTERM');
@@ -109,7 +150,7 @@ describe('gateway --workers', { timeout: 180_000 }, () => {
     const info = await gw.ready;
     const drained = ups[1]!;
     const res = await request(`${info.url}/_gateway/upstreams/${encodeURIComponent(drained.url)}/drain`, { method: 'POST' });
-    const body = await res.body.json() as { state: string; states: Record<string, number> };
+    const body = (await res.body.json()) as { state: string; states: Record<string, number> };
     assert.equal(res.statusCode, 200);
     assert.deepEqual(body.states, { draining: 2 });
 
@@ -119,10 +160,14 @@ describe('gateway --workers', { timeout: 180_000 }, () => {
 
     // A worker dies; the primary starts another, which must not forget the drain.
     process.kill(info.workerPids[0]!, 'SIGKILL');
-    await waitFor('a replacement worker', () => {
-      const now = childrenOf(info.pid);
-      return now.length === 2 && !now.includes(info.workerPids[0]!);
-    }, 15_000);
+    await waitFor(
+      'a replacement worker',
+      () => {
+        const now = childrenOf(info.pid);
+        return now.length === 2 && !now.includes(info.workerPids[0]!);
+      },
+      15_000,
+    );
     await waitFor('both workers answering', async () => (await view(info.url)).workers === 2, 15_000);
     const after = (await view(info.url)).upstreams.find((u) => u.url === drained.url)!;
     assert.deepEqual(after.states, { draining: 2 });
@@ -147,10 +192,15 @@ describe('gateway --workers', { timeout: 180_000 }, () => {
     assert.equal(scrape.statusCode, 200, 'a starting worker does not fail the scrape');
     await scrape.body.dump();
     assert.ok(Date.now() - scrapeStarted < 2_000, `the scrape did not wait for the starting worker (${Date.now() - scrapeStarted} ms)`);
-    await waitFor('the undrain to reach both workers', async () => {
-      const v = await view(info.url);
-      return v.workers === 2 && v.upstreams.find((u) => u.url === drained.url)!.states.draining === undefined;
-    }, 15_000, 100);
+    await waitFor(
+      'the undrain to reach both workers',
+      async () => {
+        const v = await view(info.url);
+        return v.workers === 2 && v.upstreams.find((u) => u.url === drained.url)!.states.draining === undefined;
+      },
+      15_000,
+      100,
+    );
     gw.child.kill('SIGTERM');
     assert.equal((await finished(gw.child, 30_000)).code, 0);
   });
@@ -177,7 +227,17 @@ describe('gateway --workers', { timeout: 180_000 }, () => {
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
     const port = (taken.address() as net.AddressInfo).port;
     try {
-      const child = spawnTs('src/cli.ts', ['gateway', '--port', String(port), '--host', '127.0.0.1', '--workers', '2', '--upstream', ups[0]!.url]);
+      const child = spawnTs('src/cli.ts', [
+        'gateway',
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--workers',
+        '2',
+        '--upstream',
+        ups[0]!.url,
+      ]);
       const r = await finished(child, 60_000);
       assert.notEqual(r.code, 0);
       assert.match(r.stderr + r.stdout, /EADDRINUSE/);
@@ -190,11 +250,27 @@ describe('gateway --workers', { timeout: 180_000 }, () => {
   it('SIGTERM while the workers are still starting stops them all, and the primary exits 0', async () => {
     // A "Redis" that accepts connections and never answers keeps the workers starting.
     const sockets = new Set<net.Socket>();
-    const blackhole = net.createServer((s) => { sockets.add(s); s.on('error', () => undefined); });
+    const blackhole = net.createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => undefined);
+    });
     await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', () => r()));
     const storeUrl = `redis://127.0.0.1:${(blackhole.address() as net.AddressInfo).port}`;
     try {
-      const child = spawnTs('src/cli.ts', ['gateway', '--port', '0', '--host', '127.0.0.1', '--workers', '2', '--discover', '--store', 'redis', '--store-url', storeUrl]);
+      const child = spawnTs('src/cli.ts', [
+        'gateway',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--workers',
+        '2',
+        '--discover',
+        '--store',
+        'redis',
+        '--store-url',
+        storeUrl,
+      ]);
       const exit = finished(child, 30_000);
       await waitFor('two workers forked', () => childrenOf(child.pid!).length === 2, 20_000, 20);
       await waitFor('the workers to reach the store', () => sockets.size >= 2, 20_000, 20);
@@ -211,8 +287,8 @@ describe('gateway --workers', { timeout: 180_000 }, () => {
   });
 });
 
-describe('a worker\'s link to the primary (in process)', () => {
-  it('keeps the primary\'s drain set: exactly those upstreams drained, also ones it discovers later', async () => {
+describe("a worker's link to the primary (in process)", () => {
+  it("keeps the primary's drain set: exactly those upstreams drained, also ones it discovers later", async () => {
     const sent: unknown[] = [];
     const link = new WorkerLink((m) => sent.push(m));
     const gw = await gateway({ upstreams: ['http://127.0.0.1:1'], healthIntervalMs: 0 });
@@ -229,7 +305,11 @@ describe('a worker\'s link to the primary (in process)', () => {
 
       link.onMessage({ ms: 'local', id: 7, op: { op: 'sync-drained', drained: ['http://127.0.0.1:3'] } });
       await waitFor('the second sync, answered', () => sent.length === 1, 2_000, 10);
-      assert.deepEqual(membership.upstreams.map((u) => u.health.drainingByAdmin), [false, false, true], 'exactly the set, undrains included');
+      assert.deepEqual(
+        membership.upstreams.map((u) => u.health.drainingByAdmin),
+        [false, false, true],
+        'exactly the set, undrains included',
+      );
     } finally {
       await gw.close();
     }

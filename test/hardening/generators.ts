@@ -7,10 +7,39 @@
 import fc from 'fast-check';
 
 /** Strings that broke real JSON stores: NUL, line separators, lone surrogates, astral characters. */
-const NASTY_STRINGS = ['', '\u0000', '\u2028\u2029', '\ud800', '\udfff', 'a\ud83dz', '😀', '"\\/\b\f\n\r\t', '\u007f\u0080\u00ff', '中文', '%00', '{}', '__proto__'];
+const NASTY_STRINGS = [
+  '',
+  '\u0000',
+  '\u2028\u2029',
+  '\ud800',
+  '\udfff',
+  'a\ud83dz',
+  '😀',
+  '"\\/\b\f\n\r\t',
+  '\u007f\u0080\u00ff',
+  '中文',
+  '%00',
+  '{}',
+  '__proto__',
+];
 const NASTY_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', '0', '-1', '1e3', ' ', '\u0000', '\ud800'];
 /** Numbers whose text form is easy to get wrong: extremes, subnormals, exponents, integers past 2^53. */
-const NASTY_NUMBERS = [0, 1, -1, 0.1, 1e21, 1e-7, 5e-324, -5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, -(2 ** 63), 123456789.12345679];
+const NASTY_NUMBERS = [
+  0,
+  1,
+  -1,
+  0.1,
+  1e21,
+  1e-7,
+  5e-324,
+  -5e-324,
+  Number.MAX_VALUE,
+  -Number.MAX_VALUE,
+  Number.MAX_SAFE_INTEGER,
+  2 ** 53 + 2,
+  -(2 ** 63),
+  123456789.12345679,
+];
 
 const nastyLeaf: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(...NASTY_STRINGS),
@@ -22,11 +51,13 @@ const nastyLeaf: fc.Arbitrary<unknown> = fc.oneof(
 
 /** Objects whose keys include the ones JavaScript treats specially. Built with defineProperty so `__proto__` is an own key. */
 const nastyObject = (inner: fc.Arbitrary<unknown>): fc.Arbitrary<Record<string, unknown>> =>
-  fc.array(fc.tuple(fc.oneof(fc.constantFrom(...NASTY_KEYS), fc.string({ unit: 'binary', maxLength: 12 })), inner), { maxLength: 6 }).map((pairs) => {
-    const obj: Record<string, unknown> = {};
-    for (const [k, v] of pairs) Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
-    return obj;
-  });
+  fc
+    .array(fc.tuple(fc.oneof(fc.constantFrom(...NASTY_KEYS), fc.string({ unit: 'binary', maxLength: 12 })), inner), { maxLength: 6 })
+    .map((pairs) => {
+      const obj: Record<string, unknown> = {};
+      for (const [k, v] of pairs) Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
+      return obj;
+    });
 
 /** Any JSON value a client could send, biased toward what stores get wrong. */
 export const jsonValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -35,7 +66,12 @@ export const jsonValue: fc.Arbitrary<unknown> = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.letrec<{ node: unknown }>((tie) => ({
-      node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, nastyLeaf, fc.array(tie('node'), { maxLength: 5 }), nastyObject(tie('node'))),
+      node: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        nastyLeaf,
+        fc.array(tie('node'), { maxLength: 5 }),
+        nastyObject(tie('node')),
+      ),
     })).node,
   },
 );

@@ -25,7 +25,11 @@ export interface RawResult {
  * or `timeoutMs` passes. Send `Connection: close` to be answered promptly. `halfClose`
  * sends FIN right after the request, as `nc -q` and some HTTP clients do.
  */
-export function rawExchange(port: number, raw: string | Buffer, opts: { host?: string; localAddress?: string; timeoutMs?: number; halfClose?: boolean } = {}): Promise<RawResult> {
+export function rawExchange(
+  port: number,
+  raw: string | Buffer,
+  opts: { host?: string; localAddress?: string; timeoutMs?: number; halfClose?: boolean } = {},
+): Promise<RawResult> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: opts.host ?? '127.0.0.1', ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
     const chunks: Buffer[] = [];
@@ -58,7 +62,11 @@ export interface GatewayProcess {
 }
 
 /** A real `miniscale gateway` process (from source) in front of `upstreams`. */
-export async function startGatewayProcess(upstreams: string[], extraArgs: string[] = [], env: Record<string, string> = {}): Promise<GatewayProcess> {
+export async function startGatewayProcess(
+  upstreams: string[],
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<GatewayProcess> {
   const args = ['gateway', '--port', '0', '--no-access-log', ...upstreams.flatMap((u) => ['--upstream', u]), ...extraArgs];
   const child = spawnTs('src/cli.ts', args, { MINISCALE_LOG_LEVEL: 'warn', ...env });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -83,15 +91,24 @@ export async function startGatewayProcess(upstreams: string[], extraArgs: string
  */
 export function dumpEmbedded(dir: string): Promise<Record<string, Record<string, unknown>>> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(REPO_ROOT, 'test/hardening/dump-embedded.mjs'), dir], { cwd: REPO_ROOT, timeout: 20_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`dump-embedded failed: ${stderr || err.message}`));
-      else resolve(JSON.parse(stdout) as Record<string, Record<string, unknown>>);
-    });
+    execFile(
+      process.execPath,
+      [path.join(REPO_ROOT, 'test/hardening/dump-embedded.mjs'), dir],
+      { cwd: REPO_ROOT, timeout: 20_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`dump-embedded failed: ${stderr || err.message}`));
+        else resolve(JSON.parse(stdout) as Record<string, Record<string, unknown>>);
+      },
+    );
   });
 }
 
 /** A 4xx in the API's error format with a stable code (and no stack trace or path in it). */
-export function assertClientError(res: { status: number; body: unknown; text: string }, what: string, expected?: { status: number; code: string }): void {
+export function assertClientError(
+  res: { status: number; body: unknown; text: string },
+  what: string,
+  expected?: { status: number; code: string },
+): void {
   assert.ok(res.status >= 400 && res.status < 500, `${what}: expected a 4xx, got ${res.status} ${res.text.slice(0, 300)}`);
   const code = (res.body as { error?: { code?: unknown } } | undefined)?.error?.code;
   assert.equal(typeof code, 'string', `${what}: no error code in ${res.text.slice(0, 300)}`);
@@ -109,14 +126,22 @@ export function assertClientError(res: { status: number; body: unknown; text: st
  * along in most). Shared by the gateway's and the node's edge tests.
  */
 export const SMUGGLING_REQUESTS: ReadonlyArray<readonly [string, string]> = [
-  ['Content-Length with Transfer-Encoding (CL.TE)',
-    'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'],
-  ['Transfer-Encoding not ending in chunked',
-    'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'],
-  ['Transfer-Encoding: chunked, identity',
-    'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'],
-  ['two different Content-Lengths',
-    'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 37\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'],
+  [
+    'Content-Length with Transfer-Encoding (CL.TE)',
+    'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n',
+  ],
+  [
+    'Transfer-Encoding not ending in chunked',
+    'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n',
+  ],
+  [
+    'Transfer-Encoding: chunked, identity',
+    'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n',
+  ],
+  [
+    'two different Content-Lengths',
+    'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 37\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n',
+  ],
   ['a bare CR inside a header value', 'GET /echo HTTP/1.1\r\nHost: x\r\nX-A: b\rGET /smuggled HTTP/1.1\r\n\r\n'],
   ['a bare CR ending a header line', 'GET /echo HTTP/1.1\r\nHost: x\rX-Smuggled: 1\r\n\r\n'],
   ['obs-fold (a header continued on the next line)', 'GET /echo HTTP/1.1\r\nHost: x\r\nX-A: b\r\n Transfer-Encoding: chunked\r\n\r\n'],
@@ -212,7 +237,15 @@ export function rawUpload(port: number, head: string, o: UploadOptions): Promise
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ answer, error, errorBeforeAnswer, sent, answeredAfterMs, endedAfterMs, closedAfterMs: closed ? Date.now() - t0 : undefined });
+      resolve({
+        answer,
+        error,
+        errorBeforeAnswer,
+        sent,
+        answeredAfterMs,
+        endedAfterMs,
+        closedAfterMs: closed ? Date.now() - t0 : undefined,
+      });
     };
     const timer = setTimeout(() => finish(false), o.timeoutMs ?? 20_000);
     const settle = () => {
@@ -222,7 +255,9 @@ export function rawUpload(port: number, head: string, o: UploadOptions): Promise
       while (!done && !socket.destroyed && !socket.writableEnded && sent < o.bytes) {
         const n = Math.min(chunkBytes, o.bytes - sent);
         const data = n === chunkBytes ? piece : piece.subarray(0, n);
-        const ok = o.chunked ? (socket.write(n === chunkBytes ? chunkHead : `${n.toString(16)}\r\n`), socket.write(data), socket.write('\r\n')) : socket.write(data);
+        const ok = o.chunked
+          ? (socket.write(n === chunkBytes ? chunkHead : `${n.toString(16)}\r\n`), socket.write(data), socket.write('\r\n'))
+          : socket.write(data);
         sent += n;
         if (o.intervalMs) {
           setTimeout(writeMore, o.intervalMs);
@@ -239,7 +274,11 @@ export function rawUpload(port: number, head: string, o: UploadOptions): Promise
       // Two writes: after the server's FIN a socket no longer reads, so the reset the
       // first one provokes shows only when the second one fails (EPIPE).
       const probe = () => socket.destroyed || socket.write('1\r\nx\r\n');
-      if (o.finish === false && o.probeAfterMs !== undefined) setTimeout(() => { probe(); setTimeout(probe, 200); }, o.probeAfterMs);
+      if (o.finish === false && o.probeAfterMs !== undefined)
+        setTimeout(() => {
+          probe();
+          setTimeout(probe, 200);
+        }, o.probeAfterMs);
       if (endedAfterMs !== undefined && o.finish !== false) socket.end();
     };
     socket.on('data', (d: Buffer) => {

@@ -38,7 +38,8 @@ describe('malformed requests', { timeout: 180_000 }, () => {
     gw = await startGatewayProcess([node]);
     token = (await login(node, 'fuzz-victim')).token;
     // Something at every address a template writes to, so a wrong write or delete shows.
-    for (const k of ['k0', 'k1']) assert.equal((await call(node, 'PUT', `/v1/me/kv/${k}`, { token, json: { value: { seeded: k } } })).status, 200);
+    for (const k of ['k0', 'k1'])
+      assert.equal((await call(node, 'PUT', `/v1/me/kv/${k}`, { token, json: { value: { seeded: k } } })).status, 200);
     assert.equal((await call(node, 'POST', '/v1/counters/c0', { token, json: { by: 7 } })).status, 200);
     assert.equal((await call(node, 'PUT', '/v1/leaderboards/b0/me', { token, json: { score: 10 } })).status, 200);
     assert.equal((await call(node, 'PUT', '/v1/admin/kv/motd', { headers: admin, json: { value: 'seeded' } })).status, 200);
@@ -67,29 +68,33 @@ describe('malformed requests', { timeout: 180_000 }, () => {
     const storeBefore = await dumpEmbedded(storeDir);
     assert.ok(Object.keys(storeBefore.kv ?? {}).length >= 4, 'the dump sees the seeded data');
     const tally = { requests: 0, answered: 0, closedUnanswered: 0, byStatus: {} as Record<number, number> };
-    await fc.assert(fc.asyncProperty(malformedRequest({ token, adminKey: TEST_ADMIN_KEY }), fc.boolean(), async (req, viaGateway) => {
-      const port = viaGateway ? gw.port : Number(new URL(node).port);
-      const res = await rawExchange(port, req.raw, { timeoutMs: 5_000 });
-      tally.requests++;
-      const where = `${viaGateway ? 'gateway' : 'node'}: ${req.what.join('; ')}\n${JSON.stringify(req.raw.slice(0, 300))}\n→ ${res.text.slice(0, 400)}`;
-      for (const s of res.statuses) {
-        tally.byStatus[s] = (tally.byStatus[s] ?? 0) + 1;
-        assert.ok(s < 500, `5xx for a malformed request (${where})`);
-        assert.ok(s >= 400, `a malformed request was accepted with ${s} (${where})`);
-      }
-      if (res.statuses.length) tally.answered++;
-      else {
-        // Acceptable only as a closed connection (e.g. a body that never completes), never a hang.
-        assert.ok(res.closed, `no answer and the connection stayed open (${where})`);
-        tally.closedUnanswered++;
-      }
-      assert.equal(await apiView(), viewBefore, `stored data changed (${where})`);
-    }), { numRuns: 400, seed: SEED });
+    await fc.assert(
+      fc.asyncProperty(malformedRequest({ token, adminKey: TEST_ADMIN_KEY }), fc.boolean(), async (req, viaGateway) => {
+        const port = viaGateway ? gw.port : Number(new URL(node).port);
+        const res = await rawExchange(port, req.raw, { timeoutMs: 5_000 });
+        tally.requests++;
+        const where = `${viaGateway ? 'gateway' : 'node'}: ${req.what.join('; ')}\n${JSON.stringify(req.raw.slice(0, 300))}\n→ ${res.text.slice(0, 400)}`;
+        for (const s of res.statuses) {
+          tally.byStatus[s] = (tally.byStatus[s] ?? 0) + 1;
+          assert.ok(s < 500, `5xx for a malformed request (${where})`);
+          assert.ok(s >= 400, `a malformed request was accepted with ${s} (${where})`);
+        }
+        if (res.statuses.length) tally.answered++;
+        else {
+          // Acceptable only as a closed connection (e.g. a body that never completes), never a hang.
+          assert.ok(res.closed, `no answer and the connection stayed open (${where})`);
+          tally.closedUnanswered++;
+        }
+        assert.equal(await apiView(), viewBefore, `stored data changed (${where})`);
+      }),
+      { numRuns: 400, seed: SEED },
+    );
     assert.deepEqual(await dumpEmbedded(storeDir), storeBefore, 'the store is byte-for-byte what it was');
     process.stdout.write(`# malformed: ${JSON.stringify(tally)}\n`);
     // Nearly all must get an actual 4xx answer; a closed connection without one is the exception.
     assert.ok(tally.answered >= tally.requests * 0.9, JSON.stringify(tally));
-    for (const status of [400, 401, 404, 413, 415, 431]) assert.ok((tally.byStatus[status] ?? 0) > 0, `exercised ${status}: ${JSON.stringify(tally.byStatus)}`);
+    for (const status of [400, 401, 404, 413, 415, 431])
+      assert.ok((tally.byStatus[status] ?? 0) > 0, `exercised ${status}: ${JSON.stringify(tally.byStatus)}`);
   });
 
   it('the node and the gateway still serve afterwards', async () => {

@@ -35,10 +35,18 @@ function portOf(url: string): number {
 
 /** A raw request from `from` (a local address) to `port`, answered as status + parsed JSON body. */
 async function rawCall(port: number, from: string, head: string, body = ''): Promise<{ status: number; body: unknown; text: string }> {
-  const res = await rawExchange(port, `${head}\r\nHost: t\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, { host: from, localAddress: from });
+  const res = await rawExchange(
+    port,
+    `${head}\r\nHost: t\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    { host: from, localAddress: from },
+  );
   const text = res.text.split('\r\n\r\n').slice(1).join('\r\n\r\n');
   let parsed: unknown = text;
-  try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
   return { status: res.statuses[0] ?? 0, body: parsed, text };
 }
 
@@ -57,14 +65,25 @@ async function startSystem(nodes: number, env: Record<string, string>): Promise<
   let out = '';
   const topo = await startApiTopology({ nodes, storeArgs: ['--data', dataDir, '--host', '0.0.0.0'], env });
   for (const n of topo.nodes) {
-    n.child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    n.child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    n.child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    n.child.stderr!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
   }
   // The nodes print http://0.0.0.0:PORT; reach them over loopback like the gateway does.
   for (const n of topo.nodes) n.url = n.url.replace('0.0.0.0', '127.0.0.1');
-  const gw = await startGatewayProcess(topo.nodes.map((n) => n.url), ['--host', '0.0.0.0'], { MINISCALE_ADMIN_KEY: TEST_ADMIN_KEY });
+  const gw = await startGatewayProcess(
+    topo.nodes.map((n) => n.url),
+    ['--host', '0.0.0.0'],
+    { MINISCALE_ADMIN_KEY: TEST_ADMIN_KEY },
+  );
   return {
-    topo, gw, dataDir, logs: () => out,
+    topo,
+    gw,
+    dataDir,
+    logs: () => out,
     async stop() {
       await gw.stop();
       await topo.stop();
@@ -83,8 +102,11 @@ let b: string;
 
 before(async () => {
   sys = await startSystem(2, {
-    MINISCALE_RATE_LIMIT_USER: '0', MINISCALE_RATE_LIMIT_IP: '0', MINISCALE_RATE_LIMIT_LOGIN: '0',
-    MINISCALE_SESSION_TTL: String(SESSION_TTL_SEC), MINISCALE_LOG_LEVEL: 'debug',
+    MINISCALE_RATE_LIMIT_USER: '0',
+    MINISCALE_RATE_LIMIT_IP: '0',
+    MINISCALE_RATE_LIMIT_LOGIN: '0',
+    MINISCALE_SESSION_TTL: String(SESSION_TTL_SEC),
+    MINISCALE_LOG_LEVEL: 'debug',
   });
   [a, b] = sys.topo.nodes.map((n) => n.url) as [string, string];
 });
@@ -118,7 +140,7 @@ describe('sessions', () => {
     const dump = JSON.stringify(await dumpEmbedded(path.join(sys.dataDir, 'embedded')));
     for (const { token } of users) {
       assert.ok(!dump.includes(token), 'the raw token is not stored');
-      assert.ok(dump.includes(JSON.stringify(sessionStoreKey(token)).slice(1, -1)), 'the session is stored under the token\'s hash');
+      assert.ok(dump.includes(JSON.stringify(sessionStoreKey(token)).slice(1, -1)), "the session is stored under the token's hash");
     }
   });
 
@@ -128,7 +150,10 @@ describe('sessions', () => {
       const before = Date.now();
       const user = await login(a, 'expiring');
       const expiresAt = Date.parse(user.expiresAt);
-      assert.ok(expiresAt >= before + SESSION_TTL_SEC * 1000 - 1000 && expiresAt <= Date.now() + SESSION_TTL_SEC * 1000 + 1000, user.expiresAt);
+      assert.ok(
+        expiresAt >= before + SESSION_TTL_SEC * 1000 - 1000 && expiresAt <= Date.now() + SESSION_TTL_SEC * 1000 + 1000,
+        user.expiresAt,
+      );
       const key = sessionStoreKey(user.token);
       const entry = await store.get(key);
       assert.ok(entry, 'the session is in the store');
@@ -140,22 +165,31 @@ describe('sessions', () => {
       await store.set(key, entry.value, { ttlMs: 1_000 });
       await sleep(1_300);
       for (const base of [a, b, sys.gw.url]) {
-        assertClientError(await call(base, 'GET', '/v1/counters/x', { token: user.token }), `expired token at ${base}`, { status: 401, code: 'UNAUTHENTICATED' });
+        assertClientError(await call(base, 'GET', '/v1/counters/x', { token: user.token }), `expired token at ${base}`, {
+          status: 401,
+          code: 'UNAUTHENTICATED',
+        });
       }
     } finally {
       await store.close();
     }
   });
 
-  it('logout revokes the token on every node at once, leaves the user\'s other sessions alone, and deletes the record', async () => {
+  it("logout revokes the token on every node at once, leaves the user's other sessions alone, and deletes the record", async () => {
     const first = await login(a, 'revoker');
     const second = await login(b, 'revoker');
     assert.equal((await call(sys.gw.url, 'POST', '/v1/auth/logout', { token: first.token })).status, 204);
     for (const base of [a, b, sys.gw.url]) {
-      assertClientError(await call(base, 'GET', '/v1/counters/x', { token: first.token }), 'revoked token', { status: 401, code: 'UNAUTHENTICATED' });
+      assertClientError(await call(base, 'GET', '/v1/counters/x', { token: first.token }), 'revoked token', {
+        status: 401,
+        code: 'UNAUTHENTICATED',
+      });
       assert.equal((await call(base, 'GET', '/v1/counters/x', { token: second.token })).status, 200, 'the other session still works');
     }
-    assertClientError(await call(a, 'POST', '/v1/auth/logout', { token: first.token }), 'logout twice', { status: 401, code: 'UNAUTHENTICATED' });
+    assertClientError(await call(a, 'POST', '/v1/auth/logout', { token: first.token }), 'logout twice', {
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    });
     const store: Store = await openStore({ driver: 'embedded', dir: path.join(sys.dataDir, 'embedded') });
     try {
       assert.equal(await store.get(sessionStoreKey(first.token)), null, 'the revoked session record is gone');
@@ -171,7 +205,10 @@ describe('session_key', () => {
     const store: Store = await openStore({ driver: 'embedded', dir: path.join(sys.dataDir, 'embedded') });
     let sessionKey: string;
     const responses: string[] = [];
-    const keep = (r: { headers: Record<string, unknown>; text: string }) => { responses.push(JSON.stringify(r.headers), r.text); return r; };
+    const keep = (r: { headers: Record<string, unknown>; text: string }) => {
+      responses.push(JSON.stringify(r.headers), r.text);
+      return r;
+    };
     let token: string;
     try {
       const res = keep(await call(sys.gw.url, 'POST', '/v1/auth/login', { json: { code: `dev:keyholder:${Date.now()}` } }));
@@ -210,19 +247,38 @@ describe('admin key', () => {
   it('admin routes refuse near-miss keys, user tokens and other schemes with 403 FORBIDDEN', async () => {
     const { token } = await login(a, 'not-admin');
     const near = [
-      TEST_ADMIN_KEY.slice(0, -1), `${TEST_ADMIN_KEY}x`, TEST_ADMIN_KEY.toUpperCase(), `${TEST_ADMIN_KEY.slice(0, -1)}X`, token, '', ' ',
+      TEST_ADMIN_KEY.slice(0, -1),
+      `${TEST_ADMIN_KEY}x`,
+      TEST_ADMIN_KEY.toUpperCase(),
+      `${TEST_ADMIN_KEY.slice(0, -1)}X`,
+      token,
+      '',
+      ' ',
     ];
     for (const key of near) {
-      assertClientError(await call(a, 'GET', '/v1/admin/kv/motd', { headers: { authorization: `Bearer ${key}` } }), `key ${JSON.stringify(key.slice(0, 8))}…`, { status: 403, code: 'FORBIDDEN' });
+      assertClientError(
+        await call(a, 'GET', '/v1/admin/kv/motd', { headers: { authorization: `Bearer ${key}` } }),
+        `key ${JSON.stringify(key.slice(0, 8))}…`,
+        { status: 403, code: 'FORBIDDEN' },
+      );
     }
     for (const authorization of [`Basic ${TEST_ADMIN_KEY}`, TEST_ADMIN_KEY, `Bearer ${TEST_ADMIN_KEY} extra`]) {
-      assertClientError(await call(a, 'PUT', '/v1/admin/kv/motd', { headers: { authorization }, json: { value: 1 } }), authorization.slice(0, 12), { status: 403, code: 'FORBIDDEN' });
+      assertClientError(
+        await call(a, 'PUT', '/v1/admin/kv/motd', { headers: { authorization }, json: { value: 1 } }),
+        authorization.slice(0, 12),
+        { status: 403, code: 'FORBIDDEN' },
+      );
     }
-    assert.equal((await call(a, 'PUT', '/v1/admin/kv/motd', { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` }, json: { value: 1 } })).status, 200, 'the key itself works');
+    assert.equal(
+      (await call(a, 'PUT', '/v1/admin/kv/motd', { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` }, json: { value: 1 } })).status,
+      200,
+      'the key itself works',
+    );
   });
 
   it('is compared by digest, so keys of any length are refused without an exception (no length oracle)', () => {
-    for (const candidate of ['', 'a', 'x'.repeat(10_000), TEST_ADMIN_KEY.slice(1)]) assert.equal(isAdminKey(candidate, TEST_ADMIN_KEY), false);
+    for (const candidate of ['', 'a', 'x'.repeat(10_000), TEST_ADMIN_KEY.slice(1)])
+      assert.equal(isAdminKey(candidate, TEST_ADMIN_KEY), false);
     assert.equal(isAdminKey(TEST_ADMIN_KEY, TEST_ADMIN_KEY), true);
     assert.equal(isAdminKey(TEST_ADMIN_KEY, undefined), false, 'no key configured: nobody is admin');
   });
@@ -241,12 +297,24 @@ describe('header trust (X-Forwarded-For)', { skip: EXTERNAL ? false : 'no non-lo
     const from = EXTERNAL!;
     const spoof = 'X-Forwarded-For: 127.0.0.1\r\nX-Real-Ip: 127.0.0.1\r\nForwarded: for=127.0.0.1';
     // Straight at a node (listening on 0.0.0.0): the peer is not a trusted proxy, so XFF is ignored.
-    assertClientError(await rawCall(portOf(a), from, `GET /metrics HTTP/1.1\r\n${spoof}`), 'node /metrics', { status: 403, code: 'FORBIDDEN' });
+    assertClientError(await rawCall(portOf(a), from, `GET /metrics HTTP/1.1\r\n${spoof}`), 'node /metrics', {
+      status: 403,
+      code: 'FORBIDDEN',
+    });
     // Through the gateway: it replaces the forged header with the peer, so the node sees the real client.
-    assertClientError(await rawCall(sys.gw.port, from, `GET /metrics HTTP/1.1\r\n${spoof}`), 'gateway → node /metrics', { status: 403, code: 'FORBIDDEN' });
-    assertClientError(await rawCall(sys.gw.port, from, `GET /_gateway/upstreams HTTP/1.1\r\n${spoof}`), 'gateway admin', { status: 403, code: 'FORBIDDEN' });
+    assertClientError(await rawCall(sys.gw.port, from, `GET /metrics HTTP/1.1\r\n${spoof}`), 'gateway → node /metrics', {
+      status: 403,
+      code: 'FORBIDDEN',
+    });
+    assertClientError(await rawCall(sys.gw.port, from, `GET /_gateway/upstreams HTTP/1.1\r\n${spoof}`), 'gateway admin', {
+      status: 403,
+      code: 'FORBIDDEN',
+    });
     // The same requests with the admin key, or from loopback, are allowed: the 403s above were about trust.
-    assert.equal((await rawCall(sys.gw.port, from, `GET /_gateway/upstreams HTTP/1.1\r\nAuthorization: Bearer ${TEST_ADMIN_KEY}`)).status, 200);
+    assert.equal(
+      (await rawCall(sys.gw.port, from, `GET /_gateway/upstreams HTTP/1.1\r\nAuthorization: Bearer ${TEST_ADMIN_KEY}`)).status,
+      200,
+    );
     assert.equal((await rawCall(portOf(a), from, `GET /metrics HTTP/1.1\r\nAuthorization: Bearer ${TEST_ADMIN_KEY}`)).status, 200);
     assert.equal((await call(a, 'GET', '/metrics')).status, 200);
   });
@@ -271,25 +339,38 @@ function assertServerTimeout(res: { status: number; body: unknown; text: string 
   assert.equal((res.body as { error: { code: string } }).error.code, 'UPSTREAM_TIMEOUT');
 }
 
-describe('WeChat\'s own login limit', () => {
-  it('WeChat\'s per-user limit (45011, 100 a minute) reaches the client as 429 AUTH_RATE_LIMITED with Retry-After', async () => {
+describe("WeChat's own login limit", () => {
+  it("WeChat's per-user limit (45011, 100 a minute) reaches the client as 429 AUTH_RATE_LIMITED with Retry-After", async () => {
     const statuses: number[] = [];
     for (let batch = 0; batch < 10; batch++) {
-      const got = await Promise.all(Array.from({ length: 10 }, (_, i) => call(i % 2 ? a : b, 'POST', '/v1/auth/login', { json: { code: `dev:wechat-limited:${batch}-${i}` } })));
+      const got = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          call(i % 2 ? a : b, 'POST', '/v1/auth/login', { json: { code: `dev:wechat-limited:${batch}-${i}` } }),
+        ),
+      );
       statuses.push(...got.map((r) => r.status));
     }
     assert.deepEqual([...new Set(statuses)], [200], 'the first 100 logins of one user pass');
     const over = await call(a, 'POST', '/v1/auth/login', { json: { code: 'dev:wechat-limited:101' } });
     assertClientError(over, '101st login', { status: 429, code: 'AUTH_RATE_LIMITED' });
     assert.equal(over.headers['retry-after'], '60');
-    assert.equal((await call(a, 'POST', '/v1/auth/login', { json: { code: 'dev:someone-else:1' } })).status, 200, 'other users are not affected');
+    assert.equal(
+      (await call(a, 'POST', '/v1/auth/login', { json: { code: 'dev:someone-else:1' } })).status,
+      200,
+      'other users are not affected',
+    );
   });
 });
 
 describe('rate limits on login', { skip: EXTERNAL ? false : 'no non-loopback IPv4 address on this machine' }, () => {
   let limited: System;
   before(async () => {
-    limited = await startSystem(1, { MINISCALE_RATE_LIMIT_LOGIN: '3', MINISCALE_RATE_LIMIT_IP: '0', MINISCALE_RATE_LIMIT_USER: '0', MINISCALE_ADMIN_KEY: '' });
+    limited = await startSystem(1, {
+      MINISCALE_RATE_LIMIT_LOGIN: '3',
+      MINISCALE_RATE_LIMIT_IP: '0',
+      MINISCALE_RATE_LIMIT_USER: '0',
+      MINISCALE_ADMIN_KEY: '',
+    });
   });
   after(async () => {
     await limited?.stop();
@@ -301,12 +382,21 @@ describe('rate limits on login', { skip: EXTERNAL ? false : 'no non-loopback IPv
       const statuses: number[] = [];
       for (let i = 0; i < 6; i++) {
         const body = JSON.stringify({ code: `dev:limit-${port}:${i}` });
-        const res = await rawCall(port, from, `POST /v1/auth/login HTTP/1.1\r\nContent-Type: application/json\r\nX-Forwarded-For: 10.9.${i}.${port % 250}`, body);
+        const res = await rawCall(
+          port,
+          from,
+          `POST /v1/auth/login HTTP/1.1\r\nContent-Type: application/json\r\nX-Forwarded-For: 10.9.${i}.${port % 250}`,
+          body,
+        );
         statuses.push(res.status);
         if (res.status === 429) assert.equal((res.body as { error: { code: string } }).error.code, 'RATE_LIMITED');
       }
       // The gateway's requests come from the same client address as the direct ones: its budget is spent already.
-      assert.deepEqual(statuses, port === limited.gw.port ? [429, 429, 429, 429, 429, 429] : [200, 200, 200, 429, 429, 429], `port ${port}`);
+      assert.deepEqual(
+        statuses,
+        port === limited.gw.port ? [429, 429, 429, 429, 429, 429] : [200, 200, 200, 429, 429, 429],
+        `port ${port}`,
+      );
     }
     // A different real client (loopback) still gets in: the limit is per client, not global.
     assert.equal((await call(limited.gw.url, 'POST', '/v1/auth/login', { json: { code: 'dev:other-client' } })).status, 200);
@@ -315,7 +405,10 @@ describe('rate limits on login', { skip: EXTERNAL ? false : 'no non-loopback IPv
   it('with no admin key configured, every admin route is 403 FORBIDDEN, even for an empty Bearer', async () => {
     const node = limited.topo.nodes[0]!.url;
     for (const authorization of ['Bearer ', 'Bearer undefined', `Bearer ${TEST_ADMIN_KEY}`]) {
-      assertClientError(await call(node, 'GET', '/v1/admin/kv/x', { headers: { authorization } }), authorization, { status: 403, code: 'FORBIDDEN' });
+      assertClientError(await call(node, 'GET', '/v1/admin/kv/x', { headers: { authorization } }), authorization, {
+        status: 403,
+        code: 'FORBIDDEN',
+      });
     }
   });
 });
@@ -323,7 +416,10 @@ describe('rate limits on login', { skip: EXTERNAL ? false : 'no non-loopback IPv
 describe('errors on our side', () => {
   it('a 5xx tells the client what failed, not where: no internal address, port or WeChat detail', async () => {
     // WeChat's API pointed at a closed port: the node's own error names 127.0.0.1:9.
-    const broken = await startApiTopology({ nodes: 1, env: { MINISCALE_WECHAT_API: 'http://127.0.0.1:9', MINISCALE_RATE_LIMIT_LOGIN: '0' } });
+    const broken = await startApiTopology({
+      nodes: 1,
+      env: { MINISCALE_WECHAT_API: 'http://127.0.0.1:9', MINISCALE_RATE_LIMIT_LOGIN: '0' },
+    });
     try {
       const res = await call(broken.nodes[0]!.url, 'POST', '/v1/auth/login', { json: { code: 'dev:someone:1' } });
       assert.equal(res.status, 502, res.text);
@@ -341,11 +437,23 @@ describe('request smuggling, end to end', () => {
     assert.equal((await call(a, 'PUT', '/v1/me/kv/target', { token, json: { value: 'original' } })).status, 200);
     const inner = `PUT /v1/me/kv/target HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{"value":"smuggled"}`;
     const vectors: Array<[string, string]> = [
-      ['CL.TE', `POST /v1/counters/x HTTP/1.1\r\nHost: t\r\nContent-Length: ${4 + inner.length}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${inner}`],
-      ['TE.CL', `POST /v1/counters/x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n${inner.length.toString(16)}\r\n${inner}\r\n0\r\n\r\n`],
+      [
+        'CL.TE',
+        `POST /v1/counters/x HTTP/1.1\r\nHost: t\r\nContent-Length: ${4 + inner.length}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${inner}`,
+      ],
+      [
+        'TE.CL',
+        `POST /v1/counters/x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n${inner.length.toString(16)}\r\n${inner}\r\n0\r\n\r\n`,
+      ],
       ['TE obfuscated', `POST /v1/counters/x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: xchunked\r\nContent-Length: 0\r\n\r\n${inner}`],
-      ['TE with a tab', `POST /v1/counters/x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding:\tchunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n${inner}`],
-      ['two Content-Lengths', `POST /v1/counters/x HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nContent-Length: ${inner.length}\r\n\r\n${inner}`],
+      [
+        'TE with a tab',
+        `POST /v1/counters/x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding:\tchunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n${inner}`,
+      ],
+      [
+        'two Content-Lengths',
+        `POST /v1/counters/x HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nContent-Length: ${inner.length}\r\n\r\n${inner}`,
+      ],
       ['bare LF before a header', `GET /healthz HTTP/1.1\r\nHost: t\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${inner}`],
     ];
     for (const [name, raw] of vectors) {
@@ -369,13 +477,34 @@ describe('limits on every input', () => {
       ['counter name of 129', 'POST', `/v1/counters/${'c'.repeat(129)}`, {}, 400, 'VALIDATION_FAILED'],
       ['board name of 129', 'GET', `/v1/leaderboards/${'b'.repeat(129)}`, {}, 400, 'VALIDATION_FAILED'],
       ['value over 64 KiB', 'PUT', '/v1/me/kv/big', { json: { value: 'v'.repeat(64 * 1024) } }, 413, 'PAYLOAD_TOO_LARGE'],
-      ['body over 68 KiB', 'PUT', '/v1/me/kv/big', { body: `{"value":"${'v'.repeat(69 * 1024)}"}`, headers: json }, 413, 'PAYLOAD_TOO_LARGE'],
-      ['65 levels of nesting', 'PUT', '/v1/me/kv/deep', { body: `{"value":${'['.repeat(65)}${']'.repeat(65)}}`, headers: json }, 400, 'VALIDATION_FAILED'],
+      [
+        'body over 68 KiB',
+        'PUT',
+        '/v1/me/kv/big',
+        { body: `{"value":"${'v'.repeat(69 * 1024)}"}`, headers: json },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+      [
+        '65 levels of nesting',
+        'PUT',
+        '/v1/me/kv/deep',
+        { body: `{"value":${'['.repeat(65)}${']'.repeat(65)}}`, headers: json },
+        400,
+        'VALIDATION_FAILED',
+      ],
       ['ttl over 10 years', 'PUT', '/v1/me/kv/t', { json: { value: 1, ttl: 10 * 365 * 24 * 3600 + 1 } }, 400, 'VALIDATION_FAILED'],
       ['by over 1e9', 'POST', '/v1/counters/c', { json: { by: 1_000_000_001 } }, 400, 'VALIDATION_FAILED'],
       ['score not finite', 'PUT', '/v1/leaderboards/b/me', { body: '{"score":1e999}', headers: json }, 400, 'VALIDATION_FAILED'],
       ['limit 101', 'GET', '/v1/leaderboards/b?limit=101', {}, 400, 'VALIDATION_FAILED'],
-      ['If-Match of 17 digits', 'PUT', '/v1/me/kv/t', { json: { value: 1 }, headers: { 'if-match': `"${'9'.repeat(17)}"` } }, 400, 'VALIDATION_FAILED'],
+      [
+        'If-Match of 17 digits',
+        'PUT',
+        '/v1/me/kv/t',
+        { json: { value: 1 }, headers: { 'if-match': `"${'9'.repeat(17)}"` } },
+        400,
+        'VALIDATION_FAILED',
+      ],
     ];
     for (const base of [a, sys.gw.url]) {
       for (const [what, method, url, opts, status, code] of cases) {
@@ -392,18 +521,39 @@ describe('limits on every input', () => {
       await store.close();
     }
     for (const base of [a, sys.gw.url]) {
-      assertClientError(await call(base, 'POST', `/v1/counters/${name}`, { token, json: { by: 6 } }), `counter past 2^53-1 (${base})`, { status: 400, code: 'VALIDATION_FAILED' });
+      assertClientError(await call(base, 'POST', `/v1/counters/${name}`, { token, json: { by: 6 } }), `counter past 2^53-1 (${base})`, {
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      });
     }
-    assert.deepEqual((await call(b, 'GET', `/v1/counters/${name}`, { token })).body, { name, value: Number.MAX_SAFE_INTEGER - 5 }, 'the refused increment changed nothing');
-    assert.deepEqual((await call(b, 'POST', `/v1/counters/${name}`, { token, json: { by: 5 } })).body, { name, value: Number.MAX_SAFE_INTEGER }, 'up to the edge is fine');
-    assertClientError(await call(a, 'POST', '/v1/auth/login', { json: { code: 'c'.repeat(257) } }), 'login code of 257', { status: 400, code: 'VALIDATION_FAILED' });
+    assert.deepEqual(
+      (await call(b, 'GET', `/v1/counters/${name}`, { token })).body,
+      { name, value: Number.MAX_SAFE_INTEGER - 5 },
+      'the refused increment changed nothing',
+    );
+    assert.deepEqual(
+      (await call(b, 'POST', `/v1/counters/${name}`, { token, json: { by: 5 } })).body,
+      { name, value: Number.MAX_SAFE_INTEGER },
+      'up to the edge is fine',
+    );
+    assertClientError(await call(a, 'POST', '/v1/auth/login', { json: { code: 'c'.repeat(257) } }), 'login code of 257', {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    });
     // Header limits: Node's 16 KiB at the node (431), the gateway's 8 KiB URL (414) and 16 KiB headers (431).
-    const big = await rawExchange(portOf(a), `GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: ${'h'.repeat(17 * 1024)}\r\nConnection: close\r\n\r\n`);
+    const big = await rawExchange(
+      portOf(a),
+      `GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: ${'h'.repeat(17 * 1024)}\r\nConnection: close\r\n\r\n`,
+    );
     assert.equal(big.statuses[0], 431, 'node: 17 KiB of headers');
-    assert.equal((await rawExchange(sys.gw.port, `GET /${'u'.repeat(9 * 1024)} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`)).statuses[0], 414, 'gateway: 9 KiB URL');
+    assert.equal(
+      (await rawExchange(sys.gw.port, `GET /${'u'.repeat(9 * 1024)} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`)).statuses[0],
+      414,
+      'gateway: 9 KiB URL',
+    );
   });
 
-  it('oversized bodies through the gateway get the node\'s 413 — never a 502, and no failure counted against a healthy node', async () => {
+  it("oversized bodies through the gateway get the node's 413 — never a 502, and no failure counted against a healthy node", async () => {
     // Found by the malformed-request property: the node answered 413 and closed with
     // the body unread, the reset could destroy the answer, the client saw 502 and the
     // gateway counted a failure (enough of them eject a healthy node). The node now
@@ -412,13 +562,15 @@ describe('limits on every input', () => {
     for (const size of [70_000, 160_000, 600_000]) {
       const body = `{"code":"${'z'.repeat(size)}"}`;
       const raw = `POST /v1/auth/login HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
-      await Promise.all(Array.from({ length: 6 }, async () => {
-        for (let i = 0; i < 8; i++) {
-          const res = await rawExchange(sys.gw.port, raw, { timeoutMs: 3_000 });
-          const key = res.statuses.join(',') || 'none';
-          statuses[key] = (statuses[key] ?? 0) + 1;
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          for (let i = 0; i < 8; i++) {
+            const res = await rawExchange(sys.gw.port, raw, { timeoutMs: 3_000 });
+            const key = res.statuses.join(',') || 'none';
+            statuses[key] = (statuses[key] ?? 0) + 1;
+          }
+        }),
+      );
     }
     assert.deepEqual(statuses, { 413: 144 });
     const view = await call<{ upstreams: Array<{ state: string; failures: number }> }>(sys.gw.url, 'GET', '/_gateway/upstreams');
@@ -434,7 +586,8 @@ describe('limits on every input', () => {
     const direct = await rawExchange(portOf(a), raw, { halfClose: true });
     assert.deepEqual(direct.statuses, [413], 'the node answers a half-closed client');
     const results: string[] = [];
-    for (let i = 0; i < 10; i++) results.push((await rawExchange(sys.gw.port, raw, { halfClose: true, timeoutMs: 3_000 })).statuses.join(',') || 'none');
+    for (let i = 0; i < 10; i++)
+      results.push((await rawExchange(sys.gw.port, raw, { halfClose: true, timeoutMs: 3_000 })).statuses.join(',') || 'none');
     assert.deepEqual(results, Array(10).fill('413'));
   });
 });
@@ -446,7 +599,10 @@ describe('limits on every input', () => {
 describe('gateway and up: weaknesses found and fixed', () => {
   it('the gateway refuses an admin POST from a loopback browser page of another origin (CSRF / DNS rebinding)', async () => {
     const id = new URL(a).host;
-    const res = await rawExchange(sys.gw.port, `POST /_gateway/upstreams/${id}/drain HTTP/1.1\r\nHost: evil.example:${sys.gw.port}\r\nOrigin: http://evil.example\r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    const res = await rawExchange(
+      sys.gw.port,
+      `POST /_gateway/upstreams/${id}/drain HTTP/1.1\r\nHost: evil.example:${sys.gw.port}\r\nOrigin: http://evil.example\r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+    );
     // Put it back whatever happened, so the rest of the file is unaffected.
     await call(sys.gw.url, 'POST', `/_gateway/upstreams/${id}/undrain`);
     assert.equal(res.statuses[0], 403, res.text.slice(0, 300));
@@ -463,24 +619,33 @@ describe('gateway and up: weaknesses found and fixed', () => {
     assert.fail('the gateway started with a 5-character admin key');
   });
 
-  it('miniscale up in dev mode (anyone can sign in as anyone with dev:NAME codes) does not listen beyond loopback', {
-    skip: EXTERNAL ? false : 'no non-loopback IPv4 address on this machine',
-  }, async () => {
-    const { startUp, killAllUp } = await import('../support/up.js');
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'miniscale-devmode-'));
-    const env = { MINISCALE_WECHAT_APPID: '', MINISCALE_WECHAT_SECRET: '', MINISCALE_ADMIN_KEY: '' };
-    const up = await startUp(['--nodes', '1', '--data', dir], env);
-    try {
-      const res = await rawCall(portOf(up.gatewayUrl), EXTERNAL!, 'POST /v1/auth/login HTTP/1.1\r\nContent-Type: application/json', JSON.stringify({ code: 'dev:anyone-i-like' }));
-      assert.equal(res.status, 0, `a remote client signed in as anyone: ${res.status} ${res.text.slice(0, 120)}`);
-    } finally {
-      up.child.kill('SIGTERM');
-      const timer = setTimeout(killAllUp, 15_000);
-      await up.exited;
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    'miniscale up in dev mode (anyone can sign in as anyone with dev:NAME codes) does not listen beyond loopback',
+    {
+      skip: EXTERNAL ? false : 'no non-loopback IPv4 address on this machine',
+    },
+    async () => {
+      const { startUp, killAllUp } = await import('../support/up.js');
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'miniscale-devmode-'));
+      const env = { MINISCALE_WECHAT_APPID: '', MINISCALE_WECHAT_SECRET: '', MINISCALE_ADMIN_KEY: '' };
+      const up = await startUp(['--nodes', '1', '--data', dir], env);
+      try {
+        const res = await rawCall(
+          portOf(up.gatewayUrl),
+          EXTERNAL!,
+          'POST /v1/auth/login HTTP/1.1\r\nContent-Type: application/json',
+          JSON.stringify({ code: 'dev:anyone-i-like' }),
+        );
+        assert.equal(res.status, 0, `a remote client signed in as anyone: ${res.status} ${res.text.slice(0, 120)}`);
+      } finally {
+        up.child.kill('SIGTERM');
+        const timer = setTimeout(killAllUp, 15_000);
+        await up.exited;
+        clearTimeout(timer);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('an existing admin-key file readable by others is tightened to 0600 (or refused) by miniscale up', async () => {
     const { loadOrCreateAdminKey } = await import('../../src/local/admin-key-file.js');

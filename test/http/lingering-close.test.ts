@@ -41,7 +41,9 @@ let server: http.Server;
 let port: number;
 before(async () => {
   server = http.createServer(refuse);
-  server.on('clientError', (err: ParserError, socket: Socket) => answerClientError(err, socket, LIMITS, () => [['X-Request-Id', 'test-id']]));
+  server.on('clientError', (err: ParserError, socket: Socket) =>
+    answerClientError(err, socket, LIMITS, () => [['X-Request-Id', 'test-id']]),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
 });
@@ -52,7 +54,10 @@ const chunked = 'PUT / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n
 
 describe('closeLingering', () => {
   it('a client still sending a 3 MB body reads the whole early answer, with no EPIPE or reset, and the connection then closes', async () => {
-    for (const [head, chunks] of [[declared(3_000_000), false], [chunked, true]] as const) {
+    for (const [head, chunks] of [
+      [declared(3_000_000), false],
+      [chunked, true],
+    ] as const) {
       const r = await rawUpload(port, head, { bytes: 3_000_000, chunked: chunks });
       assert.equal(r.answer?.status, 413);
       assert.equal(r.answer?.headers.connection, 'close');
@@ -67,7 +72,10 @@ describe('closeLingering', () => {
     assert.equal(r.answer?.status, 413);
     assert.equal(r.errorBeforeAnswer, false);
     assert.ok(r.error, 'cut off');
-    assert.ok(r.closedAfterMs! - r.answeredAfterMs! < BOUNDS.totalMs, `after ${r.closedAfterMs! - r.answeredAfterMs!} ms: the byte bound, not the time`);
+    assert.ok(
+      r.closedAfterMs! - r.answeredAfterMs! < BOUNDS.totalMs,
+      `after ${r.closedAfterMs! - r.answeredAfterMs!} ms: the byte bound, not the time`,
+    );
     assert.ok(r.sent < BOUNDS.maxBytes + 8 * 1024 * 1024, `${r.sent} bytes taken`);
   });
 
@@ -79,7 +87,13 @@ describe('closeLingering', () => {
   });
 
   it('…at idleMs when it stops sending but keeps the connection', async () => {
-    const r = await rawUpload(port, chunked, { bytes: 128 * 1024, chunked: true, finish: false, probeAfterMs: BOUNDS.idleMs * 3, timeoutMs: 10_000 });
+    const r = await rawUpload(port, chunked, {
+      bytes: 128 * 1024,
+      chunked: true,
+      finish: false,
+      probeAfterMs: BOUNDS.idleMs * 3,
+      timeoutMs: 10_000,
+    });
     assert.equal(r.answer?.status, 413);
     assert.ok(r.error, 'the probe after 3 × idleMs found the connection closed');
     assert.ok(r.closedAfterMs! - r.answeredAfterMs! < BOUNDS.totalMs, 'well before the total bound');
@@ -93,8 +107,10 @@ describe('closeLingering', () => {
 });
 
 describe('answerClientError', () => {
-  it('a 100 KB URL gets 414 in the API\'s format, read whole by the client, and nothing after it', async () => {
-    const r = await rawExchange(port, `GET /${'a'.repeat(100_000)} HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n`, { timeoutMs: 3_000 });
+  it("a 100 KB URL gets 414 in the API's format, read whole by the client, and nothing after it", async () => {
+    const r = await rawExchange(port, `GET /${'a'.repeat(100_000)} HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n`, {
+      timeoutMs: 3_000,
+    });
     assert.deepEqual(r.statuses, [414]);
     assert.ok(r.closed);
     const a = firstAnswer(r.text)!;

@@ -5,7 +5,11 @@ import { classifyClientError, urlTooLong, type ParserError } from '../../src/htt
 const LIMITS = { maxHeaderBytes: 16 * 1024, maxUrlBytes: 8 * 1024 };
 
 function overflow(text: string, bytesParsed?: number): ParserError {
-  return Object.assign(new Error('Parse Error: Header overflow'), { code: 'HPE_HEADER_OVERFLOW', rawPacket: Buffer.from(text, 'latin1'), bytesParsed });
+  return Object.assign(new Error('Parse Error: Header overflow'), {
+    code: 'HPE_HEADER_OVERFLOW',
+    rawPacket: Buffer.from(text, 'latin1'),
+    bytesParsed,
+  });
 }
 
 describe('classifyClientError', () => {
@@ -37,29 +41,57 @@ describe('classifyClientError', () => {
     const bigHeader = `GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nX-Big: ${'b'.repeat(17 * 1024)}`;
     assert.equal(classifyClientError(overflow(bigHeader), LIMITS).code, 'HEADERS_TOO_LARGE');
     // The last request line in sight is this request's: a previous long URL is not blamed.
-    assert.equal(classifyClientError(overflow(`${previous}GET / HTTP/1.1\r\nX-Big: ${'b'.repeat(17 * 1024)}`), LIMITS).code, 'HEADERS_TOO_LARGE');
+    assert.equal(
+      classifyClientError(overflow(`${previous}GET / HTTP/1.1\r\nX-Big: ${'b'.repeat(17 * 1024)}`), LIMITS).code,
+      'HEADERS_TOO_LARGE',
+    );
   });
 
   it('reads only up to where the parser stopped (bytesParsed)', () => {
     const chunk = `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`;
     assert.equal(classifyClientError(overflow(chunk, 20_005), LIMITS).code, 'URI_TOO_LONG');
-    assert.equal(classifyClientError(overflow(chunk, 10 * chunk.length), LIMITS).code, 'URI_TOO_LONG', 'a bytesParsed past the chunk is ignored');
+    assert.equal(
+      classifyClientError(overflow(chunk, 10 * chunk.length), LIMITS).code,
+      'URI_TOO_LONG',
+      'a bytesParsed past the chunk is ignored',
+    );
   });
 
   it('a chunk with neither the request line nor a line break in sight stays 431, as Node says', () => {
     assert.equal(classifyClientError(overflow('a'.repeat(1024)), LIMITS).code, 'HEADERS_TOO_LARGE');
-    assert.equal(classifyClientError(overflow('bbb ccc ddd'), LIMITS).code, 'HEADERS_TOO_LARGE', 'a header value with spaces is no request line');
-    assert.equal(classifyClientError(Object.assign(new Error('x'), { code: 'HPE_HEADER_OVERFLOW' }), LIMITS).code, 'HEADERS_TOO_LARGE', 'no rawPacket');
+    assert.equal(
+      classifyClientError(overflow('bbb ccc ddd'), LIMITS).code,
+      'HEADERS_TOO_LARGE',
+      'a header value with spaces is no request line',
+    );
+    assert.equal(
+      classifyClientError(Object.assign(new Error('x'), { code: 'HPE_HEADER_OVERFLOW' }), LIMITS).code,
+      'HEADERS_TOO_LARGE',
+      'no rawPacket',
+    );
   });
 
   it('timeouts are 408 and not lingered over; framing errors 400; chunk extensions 413', () => {
-    assert.deepEqual(classifyClientError(Object.assign(new Error('t'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), LIMITS), { code: 'REQUEST_TIMEOUT', message: 'the request did not arrive in time', linger: false });
-    for (const code of ['HPE_INVALID_TRANSFER_ENCODING', 'HPE_UNEXPECTED_CONTENT_LENGTH', 'HPE_LF_EXPECTED', 'HPE_INVALID_HEADER_TOKEN', undefined]) {
+    assert.deepEqual(classifyClientError(Object.assign(new Error('t'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), LIMITS), {
+      code: 'REQUEST_TIMEOUT',
+      message: 'the request did not arrive in time',
+      linger: false,
+    });
+    for (const code of [
+      'HPE_INVALID_TRANSFER_ENCODING',
+      'HPE_UNEXPECTED_CONTENT_LENGTH',
+      'HPE_LF_EXPECTED',
+      'HPE_INVALID_HEADER_TOKEN',
+      undefined,
+    ]) {
       const answer = classifyClientError(Object.assign(new Error('p'), { code }), LIMITS);
       assert.equal(answer.code, 'VALIDATION_FAILED', String(code));
       assert.equal(answer.linger, true);
     }
-    assert.equal(classifyClientError(Object.assign(new Error('c'), { code: 'HPE_CHUNK_EXTENSIONS_OVERFLOW' }), LIMITS).code, 'PAYLOAD_TOO_LARGE');
+    assert.equal(
+      classifyClientError(Object.assign(new Error('c'), { code: 'HPE_CHUNK_EXTENSIONS_OVERFLOW' }), LIMITS).code,
+      'PAYLOAD_TOO_LARGE',
+    );
   });
 
   it('urlTooLong is false for an empty or missing chunk', () => {

@@ -70,7 +70,7 @@ describe('node supervisor', { timeout: 120_000 }, () => {
     let replacement;
     while (Date.now() < deadline) {
       replacement = supervisor.nodes().find((n) => n.slot === victim!.slot);
-      if (replacement && replacement.pid !== victim!.pid && await ready(replacement.url)) break;
+      if (replacement && replacement.pid !== victim!.pid && (await ready(replacement.url))) break;
       await sleep(100);
     }
     assert.ok(replacement && replacement.pid !== victim!.pid, 'the slot has a new process');
@@ -79,7 +79,14 @@ describe('node supervisor', { timeout: 120_000 }, () => {
 
   it('backs off exponentially while a node keeps crashing, and says so', async () => {
     const records: { msg: string; restartInMs?: number }[] = [];
-    const log = pino({ level: 'warn' }, { write: (line: string) => { records.push(JSON.parse(line) as { msg: string; restartInMs?: number }); } });
+    const log = pino(
+      { level: 'warn' },
+      {
+        write: (line: string) => {
+          records.push(JSON.parse(line) as { msg: string; restartInMs?: number });
+        },
+      },
+    );
     const crashing = new NodeSupervisor({ count: 1, nodeArgs: ['--data', dataDir], env: supervisorEnv(), log, onChildLine: () => {} });
     try {
       await crashing.start();
@@ -89,7 +96,10 @@ describe('node supervisor', { timeout: 120_000 }, () => {
         const deadline = Date.now() + 30_000;
         while (Date.now() < deadline && !crashing.nodes().some((n) => n.pid !== node!.pid)) await sleep(50);
       }
-      assert.deepEqual(records.map((r) => r.restartInMs), [500, 1_000, 2_000, 4_000]);
+      assert.deepEqual(
+        records.map((r) => r.restartInMs),
+        [500, 1_000, 2_000, 4_000],
+      );
       assert.match(records.at(-1)!.msg, /keeps crashing/);
       assert.match(records[0]!.msg, /exited unexpectedly/);
     } finally {
@@ -125,11 +135,15 @@ describe('node supervisor', { timeout: 120_000 }, () => {
     const pids = supervisor.pids();
     assert.ok(pids.length >= 2);
     await supervisor.stop(10_000);
-    for (const pid of pids) assert.ok(!isAlive(pid) || await isZombie(pid), `pid ${pid} still alive`);
+    for (const pid of pids) assert.ok(!isAlive(pid) || (await isZombie(pid)), `pid ${pid} still alive`);
   });
 });
 
 async function isZombie(pid: number): Promise<boolean> {
   const { readFile } = await import('node:fs/promises');
-  try { return (await readFile(`/proc/${pid}/stat`, 'utf8')).includes(') Z '); } catch { return false; }
+  try {
+    return (await readFile(`/proc/${pid}/stat`, 'utf8')).includes(') Z ');
+  } catch {
+    return false;
+  }
 }

@@ -9,7 +9,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { call, login } from '../support/api-nodes.js';
 import { tempDir, type TempDir } from '../support/redis.js';
 import {
-  getLoad, isRunning, killAllUp, processesMentioning, readUpTopology as topology, rollingRestartUnderLoad, startUp, stopUp, waitFor, type UpHandle,
+  getLoad,
+  isRunning,
+  killAllUp,
+  processesMentioning,
+  readUpTopology as topology,
+  rollingRestartUnderLoad,
+  startUp,
+  stopUp,
+  waitFor,
+  type UpHandle,
 } from '../support/up.js';
 
 const UNLIMITED = { MINISCALE_RATE_LIMIT_USER: '0', MINISCALE_RATE_LIMIT_IP: '0' };
@@ -25,7 +34,8 @@ describe('miniscale up --gateway (embedded store)', { timeout: 240_000 }, () => 
   const dir = temp.path;
   let up: UpHandle;
   let token: string;
-  const states = async () => (await call<{ upstreams: { state: string }[] }>(up.url, 'GET', '/_gateway/upstreams')).body.upstreams.map((u) => u.state);
+  const states = async () =>
+    (await call<{ upstreams: { state: string }[] }>(up.url, 'GET', '/_gateway/upstreams')).body.upstreams.map((u) => u.state);
 
   it('puts the gateway on the public port and balances over nodes on their own ports', async () => {
     up = await startUp(['--gateway', '--nodes', '2', '--data', dir], UNLIMITED);
@@ -50,10 +60,14 @@ describe('miniscale up --gateway (embedded store)', { timeout: 240_000 }, () => 
     const load = getLoad(up.url, token, 8, sleep(8_000));
     await sleep(1_500);
     process.kill(victim, 'SIGKILL');
-    const restartMs = await waitFor('a new node', () => {
-      const t = topology(dir);
-      return t.workers.length === 2 && !t.workers.some((w) => w.pid === victim);
-    }, 15_000);
+    const restartMs = await waitFor(
+      'a new node',
+      () => {
+        const t = topology(dir);
+        return t.workers.length === 2 && !t.workers.some((w) => w.pid === victim);
+      },
+      15_000,
+    );
     const result = await load;
     assert.ok(result.total > 200, `only ${result.total} requests`);
     assert.ok(result.failed / result.total <= 0.005, `${result.failed} of ${result.total} failed: ${JSON.stringify(result.statuses)}`);
@@ -64,7 +78,11 @@ describe('miniscale up --gateway (embedded store)', { timeout: 240_000 }, () => 
     const victim = topology(dir).workers[0]!.pid;
     process.kill(victim, 'SIGSTOP');
     try {
-      const ms = await waitFor('the stopped node out of rotation', async () => (await states()).some((st) => st === 'unhealthy' || st === 'ejected'), 15_000);
+      const ms = await waitFor(
+        'the stopped node out of rotation',
+        async () => (await states()).some((st) => st === 'unhealthy' || st === 'ejected'),
+        15_000,
+      );
       console.log(`# SIGSTOPped node out of rotation after ${ms} ms`);
       const result = await getLoad(up.url, token, 4, sleep(1_000));
       assert.equal(result.failed, 0, JSON.stringify(result.statuses));

@@ -28,7 +28,12 @@ describe('admin key file', () => {
 describe('log stream', () => {
   function capture(): { out: Writable; text: () => string } {
     let text = '';
-    const out = new Writable({ write(chunk, _enc, done) { text += String(chunk); done(); } });
+    const out = new Writable({
+      write(chunk, _enc, done) {
+        text += String(chunk);
+        done();
+      },
+    });
     return { out, text: () => text };
   }
 

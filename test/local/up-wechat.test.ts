@@ -43,13 +43,26 @@ describe('WeChat platform calls through miniscale up (dev mode)', { timeout: 120
     const opened = await call(up.url, 'POST', '/v1/me/decrypt', { token, json: sealed });
     assert.deepEqual(opened.body, { data: { stepInfoList: [{ timestamp: 1, step: 10 }] } });
 
-    assert.deepEqual((await call(up.url, 'POST', '/v1/security/text', { token, json: { content: 'hi [risky]' } })).body, { suggest: 'risky', label: 20001 });
+    assert.deepEqual((await call(up.url, 'POST', '/v1/security/text', { token, json: { content: 'hi [risky]' } })).body, {
+      suggest: 'risky',
+      label: 20001,
+    });
 
     const calls = (await emulatorStats(emulatorUrl)).getwxacodeunlimit;
-    const codes = await Promise.all([1, 2, 3, 4].map(async () => {
-      const res = await request(`${up.url}/v1/wxacode?scene=up&page=pages/index/index`, { headers: { authorization: `Bearer ${token}` }, reset: true });
-      return { status: res.statusCode, type: res.headers['content-type'], etag: res.headers.etag, bytes: Buffer.from(await res.body.arrayBuffer()) };
-    }));
+    const codes = await Promise.all(
+      [1, 2, 3, 4].map(async () => {
+        const res = await request(`${up.url}/v1/wxacode?scene=up&page=pages/index/index`, {
+          headers: { authorization: `Bearer ${token}` },
+          reset: true,
+        });
+        return {
+          status: res.statusCode,
+          type: res.headers['content-type'],
+          etag: res.headers.etag,
+          bytes: Buffer.from(await res.body.arrayBuffer()),
+        };
+      }),
+    );
     for (const c of codes) {
       assert.equal(c.status, 200);
       assert.equal(c.type, 'image/jpeg');
@@ -57,17 +70,22 @@ describe('WeChat platform calls through miniscale up (dev mode)', { timeout: 120
       assert.equal(c.etag, codes[0]!.etag);
     }
     assert.equal((await emulatorStats(emulatorUrl)).getwxacodeunlimit - calls, 1, 'one WeChat call for four requests over two workers');
-    const cached = await request(`${up.url}/v1/wxacode?scene=up&page=pages/index/index`, { headers: { authorization: `Bearer ${token}`, 'if-none-match': String(codes[0]!.etag) } });
+    const cached = await request(`${up.url}/v1/wxacode?scene=up&page=pages/index/index`, {
+      headers: { authorization: `Bearer ${token}`, 'if-none-match': String(codes[0]!.etag) },
+    });
     await cached.body.dump();
     assert.equal(cached.statusCode, 304);
 
     await subscribe(emulatorUrl, openid, 'tmplUp');
-    const sent = await call<{ msgid: string }>(up.url, 'POST', '/v1/admin/wechat/subscribe-message', { headers: admin, json: { touser: openid, template_id: 'tmplUp', data: { thing1: { value: 'hello' } } } });
+    const sent = await call<{ msgid: string }>(up.url, 'POST', '/v1/admin/wechat/subscribe-message', {
+      headers: admin,
+      json: { touser: openid, template_id: 'tmplUp', data: { thing1: { value: 'hello' } } },
+    });
     assert.equal(sent.status, 200, sent.text);
     assert.ok(BigInt(sent.body.msgid) > 2n ** 53n);
   });
 
-  it('WeChat\'s failures come back as the documented codes; one 40001 costs one refresh for both workers', async () => {
+  it("WeChat's failures come back as the documented codes; one 40001 costs one refresh for both workers", async () => {
     const { token, openid } = await login(up.url, 'up-wechat-errors');
     await injectErrcode(emulatorUrl, 'getuserphonenumber', 40029);
     assert.equal((await call(up.url, 'POST', '/v1/me/phone', { token, json: { code: 'devphone:86-13800138001:1' } })).status, 400);
@@ -76,14 +94,27 @@ describe('WeChat platform calls through miniscale up (dev mode)', { timeout: 120
     await injectErrcode(emulatorUrl, 'getwxacodeunlimit', 45009);
     const limited = await call(up.url, 'GET', '/v1/wxacode?scene=limited', { token });
     assert.equal((limited.body as { error: { code: string } }).error.code, 'WECHAT_RATE_LIMITED');
-    const refused = await call(up.url, 'POST', '/v1/admin/wechat/subscribe-message', { headers: admin, json: { touser: openid, template_id: 'tmplUp', data: { thing1: { value: 'x' } } } });
+    const refused = await call(up.url, 'POST', '/v1/admin/wechat/subscribe-message', {
+      headers: admin,
+      json: { touser: openid, template_id: 'tmplUp', data: { thing1: { value: 'x' } } },
+    });
     assert.equal((refused.body as { error: { code: string } }).error.code, 'SUBSCRIPTION_REFUSED');
 
     const before = await emulatorStats(emulatorUrl);
     await injectErrcode(emulatorUrl, 'msg_sec_check', 40001);
-    const burst = await Promise.all(Array.from({ length: 8 }, () =>
-      request(`${up.url}/v1/security/text`, { method: 'POST', reset: true, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"content":"burst"}' })
-        .then(async (r) => { await r.body.dump(); return r.statusCode; })));
+    const burst = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        request(`${up.url}/v1/security/text`, {
+          method: 'POST',
+          reset: true,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: '{"content":"burst"}',
+        }).then(async (r) => {
+          await r.body.dump();
+          return r.statusCode;
+        }),
+      ),
+    );
     assert.deepEqual(burst, Array(8).fill(200));
     const now = await emulatorStats(emulatorUrl);
     assert.equal(now.stable_token_force - before.stable_token_force, 1, 'one forced refresh for the one refused token');

@@ -21,9 +21,19 @@ import { getLoad, isRunning, killAllUp, startUp, stopUp, waitFor, type LoadResul
 const MACHINE_ENV = { MINISCALE_RATE_LIMIT_USER: '0', MINISCALE_RATE_LIMIT_IP: '0', MINISCALE_ADMIN_KEY: TEST_ADMIN_KEY };
 const LOAD_CONNECTIONS = 8;
 
-interface UpstreamRow { url: string; state: string; inflight: number; requests: number; failures: number }
+interface UpstreamRow {
+  url: string;
+  state: string;
+  inflight: number;
+  requests: number;
+  failures: number;
+}
 
-interface Machine { url: string; up: UpHandle; dir: TempDir }
+interface Machine {
+  url: string;
+  up: UpHandle;
+  dir: TempDir;
+}
 
 describe('machines behind miniscale gateway --discover', { timeout: 300_000 }, () => {
   let redis: TestRedis;
@@ -38,17 +48,54 @@ describe('machines behind miniscale gateway --discover', { timeout: 300_000 }, (
     const url = `http://127.0.0.1:${port}`;
     const dir = tempDir('miniscale-machine-');
     dirs.push(dir);
-    const up = await startUp(['--port', String(port), '--host', '127.0.0.1', '--nodes', '1', '--store', 'redis', '--store-url', redis.url, '--advertise', url, '--data', dir.path], MACHINE_ENV);
+    const up = await startUp(
+      [
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--nodes',
+        '1',
+        '--store',
+        'redis',
+        '--store-url',
+        redis.url,
+        '--advertise',
+        url,
+        '--data',
+        dir.path,
+      ],
+      MACHINE_ENV,
+    );
     const m = { url, up, dir };
     machines.push(m);
     return m;
   }
 
   function startGateway(): Promise<{ url: string }> {
-    const gw = spawnTs('src/cli.ts', [
-      'gateway', '--port', '0', '--host', '127.0.0.1', '--discover', '--store', 'redis', '--store-url', redis.url,
-      '--discover-interval', '200', '--health-interval', '500', '--slow-start', '500', '--no-access-log',
-    ], { MINISCALE_LOG_LEVEL: 'warn' });
+    const gw = spawnTs(
+      'src/cli.ts',
+      [
+        'gateway',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--discover',
+        '--store',
+        'redis',
+        '--store-url',
+        redis.url,
+        '--discover-interval',
+        '200',
+        '--health-interval',
+        '500',
+        '--slow-start',
+        '500',
+        '--no-access-log',
+      ],
+      { MINISCALE_LOG_LEVEL: 'warn' },
+    );
     return listening<{ url: string }>(gw, 'gateway');
   }
 
@@ -62,7 +109,9 @@ describe('machines behind miniscale gateway --discover', { timeout: 300_000 }, (
   /** GETs through the gateway while `during` runs, and for `tailMs` after. */
   async function underLoad(during: () => Promise<void>, tailMs = 500): Promise<LoadResult> {
     let finish!: () => void;
-    const stop = new Promise<void>((resolve) => { finish = resolve; });
+    const stop = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
     const load = getLoad(gatewayUrl, token, LOAD_CONNECTIONS, stop);
     try {
       await sleep(300);
@@ -130,7 +179,7 @@ describe('machines behind miniscale gateway --discover', { timeout: 300_000 }, (
     const result = await underLoad(async () => {
       // By the machine's registry id; undrained below by its host:port.
       const res = await request(`${gatewayUrl}/_gateway/upstreams/${machineNodeId(target.url)}/drain`, { method: 'POST', reset: true });
-      const body = await res.body.json() as UpstreamRow;
+      const body = (await res.body.json()) as UpstreamRow;
       assert.equal(res.statusCode, 200);
       assert.equal(body.state, 'draining');
       await waitFor('its in-flight requests finish', async () => (await row(target))!.inflight === 0, 5_000);
@@ -160,7 +209,11 @@ describe('machines behind miniscale gateway --discover', { timeout: 300_000 }, (
     });
     assert.equal(result.failed, 0, JSON.stringify(result.statuses));
     assert.ok(states.has('draining'), `the gateway saw it draining before it left (saw ${[...states].join(', ')})`);
-    assert.match(target.up.lines.join('\n'), /registered as http:\/\/127\.0\.0\.1:\d+ for `miniscale gateway --discover`/, 'the ready banner says where the machine is registered');
+    assert.match(
+      target.up.lines.join('\n'),
+      /registered as http:\/\/127\.0\.0\.1:\d+ for `miniscale gateway --discover`/,
+      'the ready banner says where the machine is registered',
+    );
     assert.ok(!(await registered()).includes(target.url), 'its registry entry is gone');
     await waitFor('the gateway drops it', async () => !(await row(target)), 5_000);
   });
@@ -170,20 +223,29 @@ describe('machines behind miniscale gateway --discover', { timeout: 300_000 }, (
     const pids = [target.up.child.pid!, ...target.up.pids];
     const result = await underLoad(async () => {
       for (const pid of pids) process.kill(pid, 'SIGKILL');
-      await waitFor('the gateway stops picking it', async () => ['ejected', 'unhealthy'].includes((await row(target))?.state ?? 'ejected'), 10_000);
+      await waitFor(
+        'the gateway stops picking it',
+        async () => ['ejected', 'unhealthy'].includes((await row(target))?.state ?? 'ejected'),
+        10_000,
+      );
       await waitFor('its registry entry expires', async () => !(await registered()).includes(target.url), 20_000);
       await waitFor('the gateway drops it', async () => !(await row(target)), 5_000);
     });
     for (const pid of pids) assert.ok(!isRunning(pid));
     // Every request here is a GET, which the gateway retries on another machine.
     assert.equal(result.failed, 0, JSON.stringify(result.statuses));
-    assert.deepEqual((await upstreams()).map((u) => u.url), [machines[0]!.url]);
+    assert.deepEqual(
+      (await upstreams()).map((u) => u.url),
+      [machines[0]!.url],
+    );
   });
 });
 
 describe('up --advertise, bad values', { timeout: 120_000 }, () => {
   const dirs: TempDir[] = [];
-  after(() => { for (const d of dirs) d.cleanup(); });
+  after(() => {
+    for (const d of dirs) d.cleanup();
+  });
   const redisArgs = ['--store', 'redis', '--store-url', 'redis://127.0.0.1:1'];
   for (const [name, args] of [
     ['a value that is no URL', ['--advertise', 'not a url', ...redisArgs]],

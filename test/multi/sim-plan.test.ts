@@ -16,21 +16,24 @@ describe('the simulated network plan', () => {
   const plan = planNetwork(['app1', 'app2', 'app3', 'spare', 'gw'], '1234', '10.222.7');
 
   it('gives every host its own namespace, address and interfaces, all carrying the run tag', () => {
-    assert.deepEqual(plan.hosts.map((h) => h.ip), ['10.222.7.1', '10.222.7.2', '10.222.7.3', '10.222.7.4', '10.222.7.5']);
+    assert.deepEqual(
+      plan.hosts.map((h) => h.ip),
+      ['10.222.7.1', '10.222.7.2', '10.222.7.3', '10.222.7.4', '10.222.7.5'],
+    );
     assert.equal(plan.bridgeIp, '10.222.7.254');
     const names = [plan.bridge, ...plan.hosts.flatMap((h) => [h.namespace, h.innerIf, h.bridgeIf])];
     assert.equal(new Set(names).size, names.length, 'no name used twice');
     for (const n of names) assert.match(n, /1234/);
   });
 
-  it('keeps interface names within the kernel\'s 15 bytes, and refuses a tag that would not', () => {
+  it("keeps interface names within the kernel's 15 bytes, and refuses a tag that would not", () => {
     for (const h of plan.hosts) assert.ok(h.innerIf.length <= 15 && h.bridgeIf.length <= 15);
     assert.throws(() => planNetwork(['a'], '123456789012', '10.1.1'), /over 15 characters/);
   });
 });
 
 describe('the Redis Cluster layout over the hosts', () => {
-  it('puts each shard\'s primary and replicas on different hosts, one copy of every shard per host', () => {
+  it("puts each shard's primary and replicas on different hosts, one copy of every shard per host", () => {
     const nodes = planRedisLayout(3, 3, 2);
     assert.equal(nodes.length, 9);
     for (let shard = 0; shard < 3; shard++) {
@@ -38,7 +41,11 @@ describe('the Redis Cluster layout over the hosts', () => {
       assert.equal(copies.filter((n) => n.copy === 0).length, 1, 'one primary');
       assert.equal(new Set(copies.map((n) => n.host)).size, 3, `shard ${shard} on three hosts`);
     }
-    assert.deepEqual(nodes.filter((n) => n.copy === 0).map((n) => n.host), [0, 1, 2], 'primaries spread over the hosts');
+    assert.deepEqual(
+      nodes.filter((n) => n.copy === 0).map((n) => n.host),
+      [0, 1, 2],
+      'primaries spread over the hosts',
+    );
     const addresses = nodes.map((n) => `${n.host}:${n.port}`);
     assert.equal(new Set(addresses).size, addresses.length, 'no two servers on one host share a port');
   });
@@ -49,16 +56,25 @@ describe('the Redis Cluster layout over the hosts', () => {
   });
 });
 
-describe('a scenario\'s row', () => {
+describe("a scenario's row", () => {
   function history(ops: Partial<Op>[]): History {
     const h = new History();
     for (const o of ops) h.add({ type: 'put', worker: 'u0w0', key: 'k', status: 'ok', start: 0, end: 1, ...o });
     return h;
   }
   const clean: Verdict = {
-    ops: 0, ok: 0, fail: 0, unknown: 0, lost: 0, phantom: 0, staleReads: 0,
-    counter: { acked: 10, unknown: 0, final: 10, ok: true }, gets: { counted: 0, ok: 0, availability: 1 },
-    unexpectedFailures: [], anomalies: [], recoveryMs: {},
+    ops: 0,
+    ok: 0,
+    fail: 0,
+    unknown: 0,
+    lost: 0,
+    phantom: 0,
+    staleReads: 0,
+    counter: { acked: 10, unknown: 0, final: 10, ok: true },
+    gets: { counted: 0, ok: 0, availability: 1 },
+    unexpectedFailures: [],
+    anomalies: [],
+    recoveryMs: {},
   };
   const many = (n: number, o: Partial<Op>) => Array.from({ length: n }, () => o);
 

@@ -20,7 +20,9 @@ const STOP_DEADLINE_MS = 10_000 + 2_000;
 
 function redisCli(port: number, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('redis-cli', ['-p', String(port), ...args], { timeout: 10_000 }, (err, stdout) => (err ? reject(new Error(err.message, { cause: err })) : resolve(stdout.trim())));
+    execFile('redis-cli', ['-p', String(port), ...args], { timeout: 10_000 }, (err, stdout) =>
+      err ? reject(new Error(err.message, { cause: err })) : resolve(stdout.trim()),
+    );
   });
 }
 
@@ -84,8 +86,14 @@ describe('miniscale redis-cluster up/down', { timeout: 240_000 }, () => {
 
   it('records six live redis-server PIDs, one per port, in the manifest', () => {
     const manifest = readManifest(cluster!.dir);
-    assert.deepEqual(manifest.nodes.map((n) => n.port), portsFrom(base));
-    assert.deepEqual(manifest.nodes.map((n) => n.pid).sort((a, b) => a - b), redisServerPids(portsFrom(base)));
+    assert.deepEqual(
+      manifest.nodes.map((n) => n.port),
+      portsFrom(base),
+    );
+    assert.deepEqual(
+      manifest.nodes.map((n) => n.pid).sort((a, b) => a - b),
+      redisServerPids(portsFrom(base)),
+    );
   });
 
   it('every node reports cluster_state:ok with all 16384 slots assigned', async () => {
@@ -105,7 +113,10 @@ describe('miniscale redis-cluster up/down', { timeout: 240_000 }, () => {
     assert.equal(replicas.length, 3);
     // ROLE of a replica: slave, master host, master port, state, offset.
     const followed = replicas.map((r) => Number(r.role[2])).sort((a, b) => a - b);
-    assert.deepEqual(followed, [...primaries].sort((a, b) => a - b));
+    assert.deepEqual(
+      followed,
+      [...primaries].sort((a, b) => a - b),
+    );
 
     const nodes = (await redisCli(base, 'cluster', 'nodes')).split('\n').map((l) => l.split(' '));
     const withSlots = nodes.filter((f) => f[2]?.includes('master') && f.length > 8);
@@ -124,7 +135,12 @@ describe('miniscale redis-cluster up/down', { timeout: 240_000 }, () => {
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stdout, `redis://127.0.0.1:${base}\n`);
     assert.deepEqual(redisServerPids(portsFrom(base)), before);
-    assert.deepEqual(readManifest(cluster!.dir).nodes.map((n) => n.pid).sort((a, b) => a - b), before);
+    assert.deepEqual(
+      readManifest(cluster!.dir)
+        .nodes.map((n) => n.pid)
+        .sort((a, b) => a - b),
+      before,
+    );
   });
 
   it('up with a different --port on the same dir is refused', async () => {
@@ -143,7 +159,11 @@ describe('miniscale redis-cluster up/down', { timeout: 240_000 }, () => {
     const down = await runMiniscale(['redis-cluster', 'down', '--dir', cluster!.dir], { timeoutMs: 30_000 });
     assert.equal(down.code, 0, down.stderr);
     while (!pids.every(isGone) && Date.now() - started < STOP_DEADLINE_MS) await sleep(50);
-    assert.deepEqual(pids.filter((pid) => !isGone(pid)), [], 'every manifest PID is gone');
+    assert.deepEqual(
+      pids.filter((pid) => !isGone(pid)),
+      [],
+      'every manifest PID is gone',
+    );
     assert.ok(Date.now() - started < STOP_DEADLINE_MS);
     assert.equal(await redisCli(bystander.port, 'ping'), 'PONG', 'the other redis-server still runs');
     assert.equal(isGone(bystander.server.pid), false);
@@ -158,7 +178,9 @@ describe('miniscale redis-cluster up/down', { timeout: 240_000 }, () => {
     assert.equal(await redisCli(base + 2, '-c', 'get', 'foo'), 'bar', 'data survived');
     assert.deepEqual(await Promise.all(portsFrom(base).map((p) => redisCli(p, 'cluster', 'myid'))), nodeIds);
     assert.match(await redisCli(base, 'cluster', 'info'), /^cluster_state:ok\r?$/m);
-    const pids = readManifest(cluster!.dir).nodes.map((n) => n.pid).sort((a, b) => a - b);
+    const pids = readManifest(cluster!.dir)
+      .nodes.map((n) => n.pid)
+      .sort((a, b) => a - b);
     assert.deepEqual(redisServerPids(portsFrom(base)), pids);
   });
 
@@ -168,7 +190,10 @@ describe('miniscale redis-cluster up/down', { timeout: 240_000 }, () => {
     assert.equal(down.code, 0, down.stderr);
     const started = Date.now();
     while (!pids.every(isGone) && Date.now() - started < STOP_DEADLINE_MS) await sleep(50);
-    assert.deepEqual(pids.filter((pid) => !isGone(pid)), []);
+    assert.deepEqual(
+      pids.filter((pid) => !isGone(pid)),
+      [],
+    );
     assert.equal(existsSync(cluster!.dir), false);
   });
 });

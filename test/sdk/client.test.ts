@@ -58,7 +58,18 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
     const source = builtSdkSource();
     const minified = transformSync(source, { minify: true, target: 'es2017' }).code;
     assert.ok(minified.length <= 15 * 1024, `${minified.length} bytes minified`);
-    for (const node of ['require(', 'process.', 'Buffer', 'fetch(', 'eval(', 'new Function', 'globalThis', '__dirname', 'setImmediate', 'import(']) {
+    for (const node of [
+      'require(',
+      'process.',
+      'Buffer',
+      'fetch(',
+      'eval(',
+      'new Function',
+      'globalThis',
+      '__dirname',
+      'setImmediate',
+      'import(',
+    ]) {
       assert.ok(!source.includes(node), `the built file mentions ${node}`);
     }
     // ES2020+ syntax the ES2017 target must have lowered.
@@ -74,7 +85,10 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
     const client = module.exports.createClient!({ baseUrl: 'https://api.example.com' });
     assert.equal(typeof client.kv.update, 'function');
     assert.equal(client.openid, undefined);
-    assert.equal(vm.runInContext('typeof process + typeof require + typeof Buffer + typeof setTimeout', context), 'undefinedundefinedundefinedundefined');
+    assert.equal(
+      vm.runInContext('typeof process + typeof require + typeof Buffer + typeof setTimeout', context),
+      'undefinedundefinedundefinedundefined',
+    );
   });
 
   it('a call made signed out logs in first; 20 concurrent calls share one login; the session survives a restart of the app', async () => {
@@ -143,11 +157,13 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
     // Spend the user's burst from outside the SDK, until the limiter refuses.
     let refused = false;
     for (let i = 0; i < USER_LIMIT_PER_MIN * 2 && !refused; i += 20) {
-      const statuses = await Promise.all(Array.from({ length: 20 }, async () => {
-        const res = await request(`${up.url}/v1/counters/sdk-rate`, { headers: { authorization: `Bearer ${token}` } });
-        await res.body.dump();
-        return res.statusCode;
-      }));
+      const statuses = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const res = await request(`${up.url}/v1/counters/sdk-rate`, { headers: { authorization: `Bearer ${token}` } });
+          await res.body.dump();
+          return res.statusCode;
+        }),
+      );
       refused = statuses.includes(429);
     }
     assert.ok(refused, 'the limiter refused');
@@ -173,7 +189,10 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
       await res.body.dump();
       if (res.statusCode === 429) break;
     }
-    const err = await client.counters.get('sdk-cap').then(() => undefined, (e: unknown) => e as { code: string; status: number; requestId: string; name: string });
+    const err = await client.counters.get('sdk-cap').then(
+      () => undefined,
+      (e: unknown) => e as { code: string; status: number; requestId: string; name: string },
+    );
     assert.equal(err?.code, 'RATE_LIMITED');
     assert.equal(err?.status, 429);
     assert.equal(err?.name, 'MiniscaleError');
@@ -184,14 +203,22 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
   it('does not replay an unsafe request whose connection was lost after it was sent; retries safe ones', async () => {
     let dropReads = 1;
     let dropPut = 0;
-    const proxy = new DropProxy(new URL(up.url), (line) =>
-      line === 'POST /v1/counters/sdk-lost' || line === 'GET /v1/counters/sdk-lost-always'
-      || (line === 'GET /v1/counters/sdk-lost' && dropReads-- > 0) || (line === 'PUT /v1/me/kv/sdk-lost-tally' && dropPut-- > 0));
+    const proxy = new DropProxy(
+      new URL(up.url),
+      (line) =>
+        line === 'POST /v1/counters/sdk-lost' ||
+        line === 'GET /v1/counters/sdk-lost-always' ||
+        (line === 'GET /v1/counters/sdk-lost' && dropReads-- > 0) ||
+        (line === 'PUT /v1/me/kv/sdk-lost-tally' && dropPut-- > 0),
+    );
     const via = await proxy.listen();
     try {
       const { client } = device('lost', {}, via);
       await client.login();
-      const err = await client.counters.incr('sdk-lost').then(() => undefined, (e: unknown) => e as { code: string; status: number });
+      const err = await client.counters.incr('sdk-lost').then(
+        () => undefined,
+        (e: unknown) => e as { code: string; status: number },
+      );
       assert.equal(err?.code, 'NETWORK');
       assert.equal(err?.status, 0);
       assert.equal(proxy.count('POST /v1/counters/sdk-lost'), 1, 'sent once, not replayed');
@@ -199,7 +226,10 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
       // first answer is dropped too; a read is retried and the second one arrives.
       assert.equal(await client.counters.get('sdk-lost'), 1);
       assert.equal(proxy.count('GET /v1/counters/sdk-lost'), 2);
-      const always = await client.counters.get('sdk-lost-always').then(() => undefined, (e: unknown) => e as { code: string });
+      const always = await client.counters.get('sdk-lost-always').then(
+        () => undefined,
+        (e: unknown) => e as { code: string },
+      );
       assert.equal(always?.code, 'NETWORK');
       assert.equal(proxy.count('GET /v1/counters/sdk-lost-always'), 3, 'at most 3 attempts');
       // A conditional write is replayed; when the replay finds the version moved, that
@@ -207,7 +237,12 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
       // its function a second time.
       await client.kv.set('sdk-lost-tally', 1);
       dropPut = 1;
-      const update = await client.kv.update<number>('sdk-lost-tally', (n) => (n ?? 0) + 1).then(() => undefined, (e: unknown) => e as { code: string; message: string });
+      const update = await client.kv
+        .update<number>('sdk-lost-tally', (n) => (n ?? 0) + 1)
+        .then(
+          () => undefined,
+          (e: unknown) => e as { code: string; message: string },
+        );
       assert.equal(update?.code, 'NETWORK');
       assert.match(update?.message ?? '', /may have been applied/);
       assert.equal(proxy.count('PUT /v1/me/kv/sdk-lost-tally'), 3, 'the set, the dropped write and its replay');
@@ -244,15 +279,28 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
     await signedIn.client.login();
     // Takes connections and the requests on them, and never answers.
     const held = new Set<net.Socket>();
-    const silent = net.createServer((socket) => { held.add(socket); socket.resume(); });
+    const silent = net.createServer((socket) => {
+      held.add(socket);
+      socket.resume();
+    });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
-      const { phone, client } = device('silent', { timeoutMs: 300, retry: { baseDelayMs: 10 } }, `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`);
+      const { phone, client } = device(
+        'silent',
+        { timeoutMs: 300, retry: { baseDelayMs: 10 } },
+        `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`,
+      );
       phone.storage.set('miniscale.session', signedIn.phone.storage.get('miniscale.session'));
-      const read = await client.counters.get('sdk-silent').then(() => undefined, (e: unknown) => e as { code: string; status: number });
+      const read = await client.counters.get('sdk-silent').then(
+        () => undefined,
+        (e: unknown) => e as { code: string; status: number },
+      );
       assert.deepEqual([read?.code, read?.status], ['TIMEOUT', 0]);
       assert.equal(phone.callsTo('GET', '/v1/counters/sdk-silent').length, 3);
-      const write = await client.counters.incr('sdk-silent').then(() => undefined, (e: unknown) => e as { code: string });
+      const write = await client.counters.incr('sdk-silent').then(
+        () => undefined,
+        (e: unknown) => e as { code: string },
+      );
       assert.equal(write?.code, 'TIMEOUT');
       assert.equal(phone.callsTo('POST', '/v1/counters/sdk-silent').length, 1, 'a write that may have arrived is not sent again');
     } finally {
@@ -267,12 +315,15 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
     const first = await client.kv.set('profile', { name: 'Ada', tags: ['x'] }, { ttl: 3600 });
     assert.deepEqual(first.value, { name: 'Ada', tags: ['x'] });
     assert.ok(first.expiresAt !== null);
-    const conflict = await client.kv.set('profile', {}, { ifVersion: first.version + 1000 }).then(() => undefined, (e: unknown) => e as { code: string; status: number; requestId: string });
+    const conflict = await client.kv.set('profile', {}, { ifVersion: first.version + 1000 }).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; status: number; requestId: string },
+    );
     assert.equal(conflict?.code, 'VERSION_CONFLICT');
     assert.equal(conflict?.status, 412);
     assert.ok(conflict?.requestId);
     assert.equal((await client.kv.set('profile', 'v2', { ifVersion: first.version })).value, 'v2');
-    assert.equal((await client.kv.set('profile', 'v3', { ifAbsent: true }).catch((e: { code: string }) => e.code)), 'VERSION_CONFLICT');
+    assert.equal(await client.kv.set('profile', 'v3', { ifAbsent: true }).catch((e: { code: string }) => e.code), 'VERSION_CONFLICT');
     assert.equal(await client.kv.delete('profile'), true);
     assert.equal(await client.kv.delete('profile'), false);
     const bad = await client.kv.get('no spaces allowed').catch((e: { code: string; status: number }) => e);
@@ -306,12 +357,19 @@ describe('miniscale-wx against miniscale up', { timeout: 240_000 }, () => {
 
   it('phone, decrypt and checkText answer with what WeChat (the emulator) gave the server', async () => {
     const { client } = device('wechat');
-    assert.deepEqual(plain(await client.phone('devphone:86-13800138000')), { phoneNumber: '13800138000', purePhoneNumber: '13800138000', countryCode: '86' });
+    assert.deepEqual(plain(await client.phone('devphone:86-13800138000')), {
+      phoneNumber: '13800138000',
+      purePhoneNumber: '13800138000',
+      countryCode: '86',
+    });
     const used = await client.phone('devphone:86-13800138000').catch((e: { code: string; status: number }) => e);
     assert.deepEqual([(used as { code: string }).code, (used as { status: number }).status], ['WECHAT_CODE_INVALID', 400]);
     // The emulator plays WeChat's client: it encrypts with the session_key of this user's login.
-    const sealed = await request(`${emulatorUrl()}/_emulator/encrypt`, { method: 'POST', body: JSON.stringify({ openid: client.openid, data: { nickName: 'Ada', steps: [1, 2] } }) });
-    const { encryptedData, iv, rawData, signature } = await sealed.body.json() as Record<string, string>;
+    const sealed = await request(`${emulatorUrl()}/_emulator/encrypt`, {
+      method: 'POST',
+      body: JSON.stringify({ openid: client.openid, data: { nickName: 'Ada', steps: [1, 2] } }),
+    });
+    const { encryptedData, iv, rawData, signature } = (await sealed.body.json()) as Record<string, string>;
     assert.deepEqual(plain(await client.decrypt(encryptedData!, iv!)), { nickName: 'Ada', steps: [1, 2] });
     assert.deepEqual(plain(await client.decrypt(encryptedData!, iv!, { rawData, signature })), { nickName: 'Ada', steps: [1, 2] });
     const forged = await client.decrypt(encryptedData!, iv!, { rawData: `${rawData} `, signature }).catch((e: { code: string }) => e.code);

@@ -14,7 +14,10 @@ export class DropProxy {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
 
-  constructor(private readonly target: URL, private readonly drop: (requestLine: string) => boolean) {
+  constructor(
+    private readonly target: URL,
+    private readonly drop: (requestLine: string) => boolean,
+  ) {
     this.server = net.createServer((client) => this.relay(client));
   }
 
@@ -55,7 +58,10 @@ export class DropProxy {
       client.resetAndDestroy();
       upstream.destroy();
     });
-    const end = () => { client.destroy(); upstream.destroy(); };
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
   }

@@ -27,9 +27,13 @@ export function loadExamplePage(wx: object, config: { baseUrl: string; devUser: 
   let pageDefinition: Record<string, unknown> | undefined;
   const context = vm.createContext({
     ...runtimeGlobals(wx),
-    App: (definition: object) => { app = definition; },
+    App: (definition: object) => {
+      app = definition;
+    },
     getApp: () => app,
-    Page: (definition: Record<string, unknown>) => { pageDefinition = definition; },
+    Page: (definition: Record<string, unknown>) => {
+      pageDefinition = definition;
+    },
   });
   const cache = new Map<string, unknown>();
   const load = (file: string): unknown => {
@@ -39,7 +43,9 @@ export function loadExamplePage(wx: object, config: { baseUrl: string; devUser: 
     const module = { exports: {} };
     cache.set(file, module.exports);
     const source = file === path.join(EXAMPLE, 'lib/miniscale-wx.js') ? builtSdkSource() : readFileSync(file, 'utf8');
-    const wrapped = vm.runInContext(`(function (module, exports, require) {${source}\n})`, context, { filename: file === BUILT_SDK ? BUILT_SDK : file });
+    const wrapped = vm.runInContext(`(function (module, exports, require) {${source}\n})`, context, {
+      filename: file === BUILT_SDK ? BUILT_SDK : file,
+    });
     wrapped(module, module.exports, (spec: string) => load(path.resolve(path.dirname(file), spec)));
     cache.set(file, module.exports);
     return module.exports;
@@ -47,7 +53,11 @@ export function loadExamplePage(wx: object, config: { baseUrl: string; devUser: 
   load(path.join(EXAMPLE, 'app.js'));
   load(path.join(EXAMPLE, 'pages/index/index.js'));
   if (!pageDefinition) throw new Error('pages/index/index.js did not call Page()');
-  const page = { ...pageDefinition, data: structuredClone(pageDefinition.data) } as unknown as ExamplePage & { setData(patch: object): void };
-  page.setData = function setData(patch) { Object.assign(this.data, patch); };
+  const page = { ...pageDefinition, data: structuredClone(pageDefinition.data) } as unknown as ExamplePage & {
+    setData(patch: object): void;
+  };
+  page.setData = function setData(patch) {
+    Object.assign(this.data, patch);
+  };
   return page;
 }

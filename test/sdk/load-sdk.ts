@@ -22,7 +22,10 @@ export function builtSdkSource(): string {
 export function loadSdk(globals: Record<string, unknown>): Sdk {
   const context = vm.createContext({ ...globals });
   const module = { exports: {} };
-  const wrapped = vm.runInContext(`(function (module, exports) {${builtSdkSource()}\n})`, context, { filename: BUILT_SDK }) as (m: object, e: object) => void;
+  const wrapped = vm.runInContext(`(function (module, exports) {${builtSdkSource()}\n})`, context, { filename: BUILT_SDK }) as (
+    m: object,
+    e: object,
+  ) => void;
   wrapped(module, module.exports);
   return module.exports as Sdk;
 }

@@ -21,7 +21,8 @@ describe('retryDecision', () => {
   });
 
   it('never retries other answers', () => {
-    for (const status of [200, 204, 400, 401, 404, 412, 500]) assert.deepEqual(retryDecision(answer(status), 1, true, DEFAULT_RETRY), { retry: false });
+    for (const status of [200, 204, 400, 401, 404, 412, 500])
+      assert.deepEqual(retryDecision(answer(status), 1, true, DEFAULT_RETRY), { retry: false });
   });
 
   it('retries a request that never left whatever it is, and one that may have arrived only when safe', () => {
@@ -39,9 +40,18 @@ describe('retryDecision', () => {
 
 describe('backoffMs', () => {
   it('doubles per attempt up to the cap, with half of each step random', () => {
-    assert.deepEqual([1, 2, 3].map((n) => backoffMs(n, DEFAULT_RETRY, () => 0)), [150, 300, 600]);
-    assert.deepEqual([1, 2, 3].map((n) => backoffMs(n, DEFAULT_RETRY, () => 1)), [300, 600, 1_200]);
-    assert.equal(backoffMs(20, DEFAULT_RETRY, () => 1), DEFAULT_RETRY.maxDelayMs);
+    assert.deepEqual(
+      [1, 2, 3].map((n) => backoffMs(n, DEFAULT_RETRY, () => 0)),
+      [150, 300, 600],
+    );
+    assert.deepEqual(
+      [1, 2, 3].map((n) => backoffMs(n, DEFAULT_RETRY, () => 1)),
+      [300, 600, 1_200],
+    );
+    assert.equal(
+      backoffMs(20, DEFAULT_RETRY, () => 1),
+      DEFAULT_RETRY.maxDelayMs,
+    );
   });
 });
 

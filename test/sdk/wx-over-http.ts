@@ -52,8 +52,12 @@ export class WxOverHttp {
       setImmediate(() => args.success?.({ code, errMsg: 'login:ok' }));
     },
     getStorageSync: (key: string): unknown => (this.storage.has(key) ? this.storage.get(key) : ''),
-    setStorageSync: (key: string, value: unknown) => { this.storage.set(key, structuredClone(value)); },
-    removeStorageSync: (key: string) => { this.storage.delete(key); },
+    setStorageSync: (key: string, value: unknown) => {
+      this.storage.set(key, structuredClone(value));
+    },
+    removeStorageSync: (key: string) => {
+      this.storage.delete(key);
+    },
   };
 
   /** The requests to `path` (without the query), in the order they started. */
@@ -75,18 +79,26 @@ export class WxOverHttp {
     const body = args.data === undefined ? undefined : typeof args.data === 'string' ? args.data : JSON.stringify(args.data);
     const timeout = args.timeout ?? 60_000;
     request(url, { method: method, headers: args.header, body, dispatcher: this.agent, headersTimeout: timeout, bodyTimeout: timeout })
-      .then(async (res) => {
-        const text = await res.body.text();
-        const header = flatten(res.headers);
-        Object.assign(call, { endedAt: Date.now(), status: res.statusCode, retryAfter: header['retry-after'] });
-        this.inFlight--;
-        args.success?.({ statusCode: res.statusCode, data: args.dataType === 'json' ? parseOrText(text) : text, header, errMsg: 'request:ok' });
-      }, (err: NodeJS.ErrnoException) => {
-        const errMsg = `request:fail ${wechatReason(err)}`;
-        Object.assign(call, { endedAt: Date.now(), errMsg });
-        this.inFlight--;
-        args.fail?.({ errMsg });
-      })
+      .then(
+        async (res) => {
+          const text = await res.body.text();
+          const header = flatten(res.headers);
+          Object.assign(call, { endedAt: Date.now(), status: res.statusCode, retryAfter: header['retry-after'] });
+          this.inFlight--;
+          args.success?.({
+            statusCode: res.statusCode,
+            data: args.dataType === 'json' ? parseOrText(text) : text,
+            header,
+            errMsg: 'request:ok',
+          });
+        },
+        (err: NodeJS.ErrnoException) => {
+          const errMsg = `request:fail ${wechatReason(err)}`;
+          Object.assign(call, { endedAt: Date.now(), errMsg });
+          this.inFlight--;
+          args.fail?.({ errMsg });
+        },
+      )
       .finally(() => args.complete?.({}));
     return { abort() {} };
   }

@@ -119,7 +119,12 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
           '{"z":1,"10":2,"a":3,"2":4,"-1":5,"1.5":6,"":7}',
           '[0,-0,1e21,-1e-7,9007199254740991,9007199254740993,4294967296,-2147483649,0.1,1.7976931348623157e308,5e-324]',
           `{"deep":${deep}}`,
-          '"just a string"', '12.5', 'true', 'null', '[]', '{}',
+          '"just a string"',
+          '12.5',
+          'true',
+          'null',
+          '[]',
+          '{}',
         ];
         for (const [i, text] of texts.entries()) {
           const key = k(`exact-${i}`);
@@ -252,7 +257,9 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
       it('compare-and-set from several processes loses no update', async () => {
         const key = k('cas-race');
         const each = 40;
-        const results = await inWorkers(Array.from({ length: WORKERS }, () => ({ op: 'cas-increment' as const, config: fixture.config, key, increments: each })));
+        const results = await inWorkers(
+          Array.from({ length: WORKERS }, () => ({ op: 'cas-increment' as const, config: fixture.config, key, increments: each })),
+        );
         assert.equal((await store.get(key))?.value, WORKERS * each);
         const conflicts = results.reduce<number>((sum, r) => sum + (r as { conflicts: number }).conflicts, 0);
         // Not asserted > 0 (scheduling may serialise the workers), but recorded for the log.
@@ -282,7 +289,9 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
 
       it('incr from 4 processes × 500 calls (50 in flight each) gives the exact total', async () => {
         const key = k('incr-race');
-        await inWorkers(Array.from({ length: WORKERS }, () => ({ op: 'incr' as const, config: fixture.config, key, calls: 500, concurrency: 50 })));
+        await inWorkers(
+          Array.from({ length: WORKERS }, () => ({ op: 'incr' as const, config: fixture.config, key, calls: 500, concurrency: 50 })),
+        );
         assert.equal(await store.counter(key), WORKERS * 500);
       });
     });
@@ -299,7 +308,15 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
 
       it('ranks start at 1 with the highest score first and equal scores ordered by member', async () => {
         const board = k('board-order');
-        const scores: Array<[string, number]> = [['dan', 50], ['bob', 70], ['eve', -2.5], ['amy', 70], ['cat', 0], ['fay', 1e9], ['gus', 50.25]];
+        const scores: Array<[string, number]> = [
+          ['dan', 50],
+          ['bob', 70],
+          ['eve', -2.5],
+          ['amy', 70],
+          ['cat', 0],
+          ['fay', 1e9],
+          ['gus', 50.25],
+        ];
         for (const [m, s] of scores) await store.zset(board, m, s);
         const top = await store.ztop(board, 10);
         assert.deepEqual(top, [
@@ -312,7 +329,10 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
           { member: 'eve', score: -2.5, rank: 7 },
         ]);
         for (const entry of top) assert.equal(await store.zrank(board, entry.member), entry.rank);
-        assert.deepEqual((await store.ztop(board, 3)).map((e) => e.member), ['fay', 'amy', 'bob']);
+        assert.deepEqual(
+          (await store.ztop(board, 3)).map((e) => e.member),
+          ['fay', 'amy', 'bob'],
+        );
       });
 
       it('zset returns the member rank after the write', async () => {
@@ -334,7 +354,10 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         const board = k('board');
         await store.zset(board, 'x', 1);
         await store.zset(`${board}2`, 'y', 2);
-        assert.deepEqual((await store.ztop(board, 10)).map((e) => e.member), ['x']);
+        assert.deepEqual(
+          (await store.ztop(board, 10)).map((e) => e.member),
+          ['x'],
+        );
       });
     });
 
@@ -348,7 +371,10 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         const wrong = ranks.flatMap((rank, i) => (rank === i + 1 ? [] : [`${sorted[i]![0]}: ${rank}, expected ${i + 1}`]));
         assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} of ${sorted.length} ranks wrong`);
         const top = await s.ztop(board, 1000);
-        assert.deepEqual(top, sorted.slice(0, 1000).map(([member, score], i) => ({ member, score, rank: i + 1 })));
+        assert.deepEqual(
+          top,
+          sorted.slice(0, 1000).map(([member, score], i) => ({ member, score, rank: i + 1 })),
+        );
       }
 
       it('ranks match a reference sort on a 100,000-member board after random updates', { timeout: 240_000 }, async () => {
@@ -383,9 +409,16 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
       it('ranks stay exact when 4 processes write one board at once', { timeout: 240_000 }, async () => {
         const board = k('board-shared');
         const members = 5_000;
-        await inWorkers(Array.from({ length: WORKERS }, () => ({
-          op: 'zset-random' as const, config: { ...fixture.config, ...LARGE_BOARD_OPTIONS } as StoreConfig, board, members, calls: 3_000, concurrency: 50,
-        })));
+        await inWorkers(
+          Array.from({ length: WORKERS }, () => ({
+            op: 'zset-random' as const,
+            config: { ...fixture.config, ...LARGE_BOARD_OPTIONS } as StoreConfig,
+            board,
+            members,
+            calls: 3_000,
+            concurrency: 50,
+          })),
+        );
         const names = Array.from({ length: members }, (_, i) => `p${i}`);
         const found = await inBatches(members, (i) => store.zscore(board, names[i]!));
         const scores = new Map(names.flatMap((m, i) => (found[i] === null ? [] : [[m, found[i]!] as [string, number]])));
@@ -399,8 +432,14 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         const key = k('limit');
         const results = [];
         for (let i = 0; i < 6; i++) results.push(await store.hit(key, 5, 60_000));
-        assert.deepEqual(results.map((r) => r.allowed), [true, true, true, true, true, false]);
-        assert.deepEqual(results.slice(0, 5).map((r) => r.remaining), [4, 3, 2, 1, 0]);
+        assert.deepEqual(
+          results.map((r) => r.allowed),
+          [true, true, true, true, true, false],
+        );
+        assert.deepEqual(
+          results.slice(0, 5).map((r) => r.remaining),
+          [4, 3, 2, 1, 0],
+        );
         const refused = results[5]!;
         // One request frees up every 60_000/5 = 12 s.
         assert.ok(refused.retryAfterMs > 11_000 && refused.retryAfterMs <= 12_000, `retryAfterMs ${refused.retryAfterMs}`);
@@ -419,7 +458,16 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
       it('hit from 4 processes × 100 concurrent calls allows exactly `limit`', async () => {
         const key = k('limit-race');
         // A one-hour window: nothing refills while the test runs, so exactly 100 may pass.
-        const results = await inWorkers(Array.from({ length: WORKERS }, () => ({ op: 'hit' as const, config: fixture.config, key, calls: 100, limit: 100, windowMs: 3_600_000 })));
+        const results = await inWorkers(
+          Array.from({ length: WORKERS }, () => ({
+            op: 'hit' as const,
+            config: fixture.config,
+            key,
+            calls: 100,
+            limit: 100,
+            windowMs: 3_600_000,
+          })),
+        );
         const allowed = results.reduce<number>((sum, r) => sum + (r as { allowed: number }).allowed, 0);
         assert.equal(allowed, 100);
       });
@@ -455,7 +503,15 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         const name = k('lock-race');
         const key = k('lock-guarded');
         const each = 15;
-        await inWorkers(Array.from({ length: WORKERS }, () => ({ op: 'locked-increment' as const, config: fixture.config, lock: name, key, sections: each })));
+        await inWorkers(
+          Array.from({ length: WORKERS }, () => ({
+            op: 'locked-increment' as const,
+            config: fixture.config,
+            lock: name,
+            key,
+            sections: each,
+          })),
+        );
         assert.equal((await store.get(key))?.value, WORKERS * each);
       });
     });
@@ -472,7 +528,10 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         mine = (await store.list()).find((n) => n.nodeId === id);
         assert.equal(mine?.info.draining, true, 'a heartbeat keeps the node and updates its info');
         await sleep(450);
-        assert.equal((await store.list()).find((n) => n.nodeId === id), undefined);
+        assert.equal(
+          (await store.list()).find((n) => n.nodeId === id),
+          undefined,
+        );
       });
 
       it('deregister removes a node at once and list is ordered by nodeId', async () => {
@@ -483,7 +542,10 @@ export function storeConformance(name: string, setup: () => Promise<StoreFixture
         const ids = (await store.list()).map((n) => n.nodeId).filter((id) => id === a || id === b);
         assert.deepEqual(ids, [a, b]);
         await store.deregister(a);
-        assert.equal((await store.list()).some((n) => n.nodeId === a), false);
+        assert.equal(
+          (await store.list()).some((n) => n.nodeId === a),
+          false,
+        );
         await store.deregister(b);
       });
     });

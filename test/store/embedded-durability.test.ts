@@ -31,7 +31,9 @@ describe('embedded store durability', { timeout: 120_000 }, () => {
       const dir = tempDir();
       const config: StoreConfig = { driver: 'embedded', dir, durability };
       const writers = [0, 1, 2].map((w) => {
-        const child = spawnTs('test/store/store-worker.ts', [JSON.stringify({ op: 'acked-writes', config, prefix: `w${w}`, count: 1_000_000 })]);
+        const child = spawnTs('test/store/store-worker.ts', [
+          JSON.stringify({ op: 'acked-writes', config, prefix: `w${w}`, count: 1_000_000 }),
+        ]);
         const acked: number[] = [];
         const other: string[] = [];
         let buffer = '';
@@ -52,7 +54,9 @@ describe('embedded store durability', { timeout: 120_000 }, () => {
       const deadline = Date.now() + 20_000;
       while (writers.some((x) => x.acked.length < 200) && Date.now() < deadline) await sleep(20);
       for (const x of writers) x.child.kill('SIGKILL');
-      await Promise.all(writers.map((x) => new Promise((r) => x.child.exitCode !== null || x.child.signalCode ? r(null) : x.child.once('exit', r))));
+      await Promise.all(
+        writers.map((x) => new Promise((r) => (x.child.exitCode !== null || x.child.signalCode ? r(null) : x.child.once('exit', r)))),
+      );
 
       const store = await openStore(config);
       try {
@@ -60,8 +64,13 @@ describe('embedded store durability', { timeout: 120_000 }, () => {
         let total = 0;
         for (const x of writers) {
           const timeouts = x.other.filter((l) => l.startsWith('timeout ')).length;
-          assert.ok(x.acked.length >= 10,
-            `writer ${x.w} acknowledged only ${x.acked.length} writes (${timeouts} timed out); it said: ${x.other.filter((l) => !l.startsWith('timeout ')).slice(-3).join(' | ')}`);
+          assert.ok(
+            x.acked.length >= 10,
+            `writer ${x.w} acknowledged only ${x.acked.length} writes (${timeouts} timed out); it said: ${x.other
+              .filter((l) => !l.startsWith('timeout '))
+              .slice(-3)
+              .join(' | ')}`,
+          );
           for (const i of x.acked) {
             total++;
             const entry = await store.get(`w${x.w}:${i}`);
@@ -86,7 +95,9 @@ describe('embedded store durability', { timeout: 120_000 }, () => {
       await Promise.all(Array.from({ length: 50 }, (_, i) => store.set(`short:${i}`, i, { ttlMs: 5_000 })));
       // Plain node, not tsx: a listing must take well under the 5 s TTL even on a loaded box.
       const keysOnDisk = async () => {
-        const child = spawn(process.execPath, [path.join(REPO_ROOT, 'test/store/list-kv-keys.mjs'), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [path.join(REPO_ROOT, 'test/store/list-kv-keys.mjs'), dir], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         return JSON.parse((await finished(child, 30_000)).stdout) as string[];
       };
       assert.equal((await keysOnDisk()).length, 52);

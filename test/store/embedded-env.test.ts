@@ -58,7 +58,9 @@ describe('embedded stores sharing a directory in one process', () => {
     const b = await open();
     await a.set('shared', 'x');
     // LMDB clears the reader slots of processes whose lock it cannot see when it opens.
-    const peer = spawnTs('test/store/store-worker.ts', [JSON.stringify({ op: 'incr', config: { driver: 'embedded', dir }, key: 'by-peer', calls: 1, concurrency: 1 })]);
+    const peer = spawnTs('test/store/store-worker.ts', [
+      JSON.stringify({ op: 'incr', config: { driver: 'embedded', dir }, key: 'by-peer', calls: 1, concurrency: 1 }),
+    ]);
     const r = await finished(peer, 30_000);
     assert.equal(r.code, 0, r.stderr);
     await b.close();

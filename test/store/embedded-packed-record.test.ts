@@ -13,17 +13,23 @@ const version = fc.oneof(fc.nat(), fc.integer({ min: 1_700_000_000_000, max: 4_0
 
 describe('packed kv record', () => {
   it('round-trips any JSON value as its text and as what JSON.parse gives', () => {
-    const text = fc.oneof(fc.json(), fc.string({ unit: 'binary', maxLength: 200 }).map((s) => JSON.stringify({ [s]: s, __proto__x: [s] })));
-    fc.assert(fc.property(text, version, fc.oneof(fc.constant(0), version), (t, ver, exp) => {
-      const value = JSON.parse(t) as JsonValue;
-      const json = JSON.stringify(value);
-      const bytes = packRecord(json, value, ver, exp);
-      assert.deepEqual(readPackedRecord(bytes, bytes.length), { j: json, ver, exp });
-      const read = readPackedValue(bytes, bytes.length)!;
-      assert.equal(JSON.stringify(read.value), json);
-      assert.deepEqual(read.value, JSON.parse(json));
-      assert.deepEqual([read.ver, read.exp], [ver, exp]);
-    }), { numRuns: 500 });
+    const text = fc.oneof(
+      fc.json(),
+      fc.string({ unit: 'binary', maxLength: 200 }).map((s) => JSON.stringify({ [s]: s, __proto__x: [s] })),
+    );
+    fc.assert(
+      fc.property(text, version, fc.oneof(fc.constant(0), version), (t, ver, exp) => {
+        const value = JSON.parse(t) as JsonValue;
+        const json = JSON.stringify(value);
+        const bytes = packRecord(json, value, ver, exp);
+        assert.deepEqual(readPackedRecord(bytes, bytes.length), { j: json, ver, exp });
+        const read = readPackedValue(bytes, bytes.length)!;
+        assert.equal(JSON.stringify(read.value), json);
+        assert.deepEqual(read.value, JSON.parse(json));
+        assert.deepEqual([read.ver, read.exp], [ver, exp]);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('keeps an own __proto__ key and lone surrogates exact (they travel as text)', () => {

@@ -36,13 +36,19 @@ describe('embedded kv record reader', () => {
   }
 
   it('reads every record the driver writes as lmdb-js decodes it', () => {
-    const json = fc.oneof(fc.json(), fc.string({ unit: 'binary', maxLength: 300 }).map((s) => JSON.stringify(s)));
+    const json = fc.oneof(
+      fc.json(),
+      fc.string({ unit: 'binary', maxLength: 300 }).map((s) => JSON.stringify(s)),
+    );
     const version = fc.oneof(fc.nat(), fc.integer({ min: 1_700_000_000_000, max: 4_000_000_000_000 }), fc.maxSafeNat());
-    fc.assert(fc.property(fc.option(json), version, fc.oneof(fc.constant(0), version), (j, ver, exp) => {
-      const [byHand, byLmdb] = roundTrip({ j, ver, exp });
-      assert.deepEqual(byHand, byLmdb);
-      assert.deepEqual(byHand, { j, ver, exp });
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.option(json), version, fc.oneof(fc.constant(0), version), (j, ver, exp) => {
+        const [byHand, byLmdb] = roundTrip({ j, ver, exp });
+        assert.deepEqual(byHand, byLmdb);
+        assert.deepEqual(byHand, { j, ver, exp });
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('reads values of every string size class (fixstr, str8, str16, str32)', () => {
@@ -55,11 +61,20 @@ describe('embedded kv record reader', () => {
 
   it('declines any other layout, so the caller decodes it the generic way', () => {
     for (const other of [
-      'a string', 42, null, { ver: 1, j: '1', exp: 0 }, { j: '1', ver: 1 }, { j: '1', ver: 1, exp: 0, extra: true },
-      { j: 1, ver: 1, exp: 0 }, { j: '1', ver: -1, exp: 0 }, { j: '1', ver: 1.5, exp: 0 }, { j: '1', ver: 2n ** 63n, exp: 0 },
+      'a string',
+      42,
+      null,
+      { ver: 1, j: '1', exp: 0 },
+      { j: '1', ver: 1 },
+      { j: '1', ver: 1, exp: 0, extra: true },
+      { j: 1, ver: 1, exp: 0 },
+      { j: '1', ver: -1, exp: 0 },
+      { j: '1', ver: 1.5, exp: 0 },
+      { j: '1', ver: 2n ** 63n, exp: 0 },
     ]) {
       const [byHand] = roundTrip(other);
-      if (byHand !== undefined) assert.deepEqual(byHand, roundTrip(other)[1], `${JSON.stringify(other, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+      if (byHand !== undefined)
+        assert.deepEqual(byHand, roundTrip(other)[1], `${JSON.stringify(other, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
     }
     assert.deepEqual(roundTrip({ j: '"v"', ver: 7, exp: 0 })[0], { j: '"v"', ver: 7, exp: 0 });
     const bytes = kv.getBinary(`k${n - 1}`)!;

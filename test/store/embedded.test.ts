@@ -14,11 +14,14 @@ storeConformance('embedded', async () => {
     // freezes (SIGSTOP) inside its transaction. Writers must time out, not hang; once
     // that process is killed, LMDB's robust mutex hands the lock back.
     outage: {
-      begin: () => new Promise<void>((resolve, reject) => {
-        holder = spawn(process.execPath, [path.join(REPO_ROOT, 'test/store/hold-write-lock.mjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-        holder.stdout!.once('data', () => resolve());
-        holder.once('error', reject);
-      }),
+      begin: () =>
+        new Promise<void>((resolve, reject) => {
+          holder = spawn(process.execPath, [path.join(REPO_ROOT, 'test/store/hold-write-lock.mjs'), dir], {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          });
+          holder.stdout!.once('data', () => resolve());
+          holder.once('error', reject);
+        }),
       end: async () => {
         holder?.kill('SIGKILL');
         await new Promise((r) => holder?.once('exit', r));

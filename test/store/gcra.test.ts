@@ -8,14 +8,24 @@ function burst(limit: number, windowMs: number, calls: number, now = gcraNowUs()
   let allowed = 0;
   for (let i = 0; i < calls; i++) {
     const step = gcraStep(tat, now, limit, windowMs);
-    if (step.allowed) { allowed++; tat = step.newTatUs; }
+    if (step.allowed) {
+      allowed++;
+      tat = step.newTatUs;
+    }
   }
   return allowed;
 }
 
 describe('gcra', () => {
   it('allows exactly `limit` at once for limits whose interval is not a whole number of µs', () => {
-    for (const [limit, windowMs] of [[3, 1000], [7, 1000], [600, 60_000], [6000, 60_000], [10_000, 60_000], [1, 1]] as const) {
+    for (const [limit, windowMs] of [
+      [3, 1000],
+      [7, 1000],
+      [600, 60_000],
+      [6000, 60_000],
+      [10_000, 60_000],
+      [1, 1],
+    ] as const) {
       assert.equal(burst(limit, windowMs, limit * 2), limit, `${limit} per ${windowMs} ms`);
     }
   });

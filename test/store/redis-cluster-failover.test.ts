@@ -82,7 +82,11 @@ async function wholeClusterOutage(t: TestContext): Promise<void> {
     await sleep(1_000); // a queued write would have run by now
     const after = (await store.get('{whole}:x'))?.value;
     t.diagnostic(`redis-cluster whole outage: ${JSON.stringify({ ...refused, recoveryAfterRestartMs: recoveryMs, valueAfter: after })}`);
-    assert.deepEqual(Object.keys(refused.errors).filter((e) => !e.startsWith('STORE_UNAVAILABLE:')), [], 'every failure must be STORE_UNAVAILABLE');
+    assert.deepEqual(
+      Object.keys(refused.errors).filter((e) => !e.startsWith('STORE_UNAVAILABLE:')),
+      [],
+      'every failure must be STORE_UNAVAILABLE',
+    );
     assert.equal(refused.acked, 0);
     assert.ok(refused.p50Ms < 100, `calls waited ${refused.p50Ms} ms (median) instead of failing at once`);
     assert.equal(after, 'before', 'a write refused during the outage was applied after it');
@@ -92,7 +96,13 @@ async function wholeClusterOutage(t: TestContext): Promise<void> {
   }
 }
 
-interface OutageCalls { calls: number; acked: number; p50Ms: number; maxMs: number; errors: Record<string, number> }
+interface OutageCalls {
+  calls: number;
+  acked: number;
+  p50Ms: number;
+  maxMs: number;
+  errors: Record<string, number>;
+}
 
 /** Batches of 20 concurrent writes every 50 ms for `forMs`; all expected to fail. */
 async function writeDuringOutage(store: Store, key: string, forMs: number): Promise<OutageCalls> {
@@ -101,28 +111,49 @@ async function writeDuringOutage(store: Store, key: string, forMs: number): Prom
   let acked = 0;
   const end = Date.now() + forMs;
   for (let batch = 0; Date.now() < end; batch++) {
-    await Promise.all(Array.from({ length: 20 }, async (_, i) => {
-      const at = Date.now();
-      try {
-        await store.set(key, `refused-${batch}-${i}`);
-        acked++;
-      } catch (err) {
-        errors.push(`${(err as { code?: string }).code}: ${(err as Error).message}`);
-      }
-      latencies.push(Date.now() - at);
-    }));
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const at = Date.now();
+        try {
+          await store.set(key, `refused-${batch}-${i}`);
+          acked++;
+        } catch (err) {
+          errors.push(`${(err as { code?: string }).code}: ${(err as Error).message}`);
+        }
+        latencies.push(Date.now() - at);
+      }),
+    );
     await sleep(50);
   }
   latencies.sort((a, b) => a - b);
-  return { calls: latencies.length, acked, p50Ms: latencies[latencies.length >> 1] ?? 0, maxMs: latencies.at(-1) ?? 0, errors: histogram(errors) };
+  return {
+    calls: latencies.length,
+    acked,
+    p50Ms: latencies[latencies.length >> 1] ?? 0,
+    maxMs: latencies.at(-1) ?? 0,
+    errors: histogram(errors),
+  };
 }
 
 /** `redis-cluster up` again on the same dir (restarts from data); ms until a write succeeds. */
 async function restartCluster(cluster: TestCluster, store: Store): Promise<number> {
   const manifest = readClusterManifest(cluster.dir);
   assert.ok(manifest, 'the cluster manifest is gone');
-  const up = await runMiniscale(['redis-cluster', 'up', '--dir', cluster.dir, '--port', String(manifest.basePort),
-    '--replicas', String(manifest.replicas), '--node-timeout', String(NODE_TIMEOUT_MS)], { timeoutMs: 90_000 });
+  const up = await runMiniscale(
+    [
+      'redis-cluster',
+      'up',
+      '--dir',
+      cluster.dir,
+      '--port',
+      String(manifest.basePort),
+      '--replicas',
+      String(manifest.replicas),
+      '--node-timeout',
+      String(NODE_TIMEOUT_MS),
+    ],
+    { timeoutMs: 90_000 },
+  );
   assert.equal(up.code, 0, up.stderr);
   const restartedAt = Date.now();
   for (;;) {
@@ -152,7 +183,13 @@ async function failoverScenario(t: TestContext, signal: 'SIGKILL' | 'SIGSTOP'): 
   } finally {
     await store?.close();
     // A stopped process cannot exit on SIGTERM; resume it so the cluster stops cleanly.
-    if (signal === 'SIGSTOP' && victimPid) { try { process.kill(victimPid, 'SIGCONT'); } catch { /* gone */ } }
+    if (signal === 'SIGSTOP' && victimPid) {
+      try {
+        process.kill(victimPid, 'SIGCONT');
+      } catch {
+        /* gone */
+      }
+    }
     await cluster.stop();
   }
 }
@@ -181,7 +218,10 @@ async function writeThroughFault(store: Store, victimLanes: Set<string>, fault: 
 }
 
 function pingResult(store: Store): Promise<string> {
-  return store.ping().then(() => 'ok', (err: { code?: string }) => err.code ?? String(err));
+  return store.ping().then(
+    () => 'ok',
+    (err: { code?: string }) => err.code ?? String(err),
+  );
 }
 
 /** Writes `{tag}:0`, `{tag}:1`, … one at a time, each key once, logging every outcome. */
@@ -229,10 +269,16 @@ async function checkAndReport(t: TestContext, store: Store, run: Run, signal: st
   };
   t.diagnostic(`redis-cluster failover: ${JSON.stringify(report)}`);
 
-  assert.ok(recoveredAt > 0 && recoveredAt - faultAt <= RECOVERY_BOUND_MS,
-    `writes to the lost primary's slot did not succeed again within ${RECOVERY_BOUND_MS} ms`);
+  assert.ok(
+    recoveredAt > 0 && recoveredAt - faultAt <= RECOVERY_BOUND_MS,
+    `writes to the lost primary's slot did not succeed again within ${RECOVERY_BOUND_MS} ms`,
+  );
   assert.ok(slowest <= OP_TIMEOUT_MS + 500, `a call took ${slowest} ms with a ${OP_TIMEOUT_MS} ms timeout`);
-  assert.deepEqual(failed.map((o) => o.error), [], 'every failure must be STORE_UNAVAILABLE');
+  assert.deepEqual(
+    failed.map((o) => o.error),
+    [],
+    'every failure must be STORE_UNAVAILABLE',
+  );
   assert.ok(lost <= Math.max(5, acked.length * 0.02), `lost ${lost} of ${acked.length} acked writes`);
   // ping checks every primary that owns slots, so a cluster missing one is not "healthy".
   assert.equal(pingDuring, 'STORE_UNAVAILABLE');

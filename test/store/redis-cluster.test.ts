@@ -4,7 +4,9 @@ import { startTestCluster, type TestCluster } from '../support/redis.js';
 storeConformance('redis-cluster', async () => {
   const cluster: TestCluster = await startTestCluster();
   const pids = cluster.cluster.nodes.map((n) => n.pid);
-  const signalAll = (sig: NodeJS.Signals) => { for (const pid of pids) process.kill(pid, sig); };
+  const signalAll = (sig: NodeJS.Signals) => {
+    for (const pid of pids) process.kill(pid, sig);
+  };
   return {
     config: { driver: 'redis-cluster', url: cluster.seedUrl },
     // Every node frozen (SIGSTOP): connections stay open but nothing answers — the
@@ -14,7 +16,11 @@ storeConformance('redis-cluster', async () => {
       end: async () => signalAll('SIGCONT'),
     },
     teardown: async () => {
-      try { signalAll('SIGCONT'); } catch { /* already gone */ }
+      try {
+        signalAll('SIGCONT');
+      } catch {
+        /* already gone */
+      }
       await cluster.stop();
     },
   };

@@ -50,7 +50,9 @@ class ReplyDroppingProxy {
     return { proxy, port };
   }
 
-  dropReplies(): void { this.#dropReplies = true; }
+  dropReplies(): void {
+    this.#dropReplies = true;
+  }
 
   /** Closes every proxied connection and passes replies again for new ones. */
   cutConnections(): void {
@@ -68,10 +70,16 @@ class ReplyDroppingProxy {
     for (const s of [client, upstream]) {
       this.#sockets.add(s);
       s.on('error', () => {}); // the other side closing is what this proxy is for
-      s.on('close', () => { this.#sockets.delete(s); client.destroy(); upstream.destroy(); });
+      s.on('close', () => {
+        this.#sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
     }
     client.on('data', (d) => upstream.write(d));
-    upstream.on('data', (d) => { if (!this.#dropReplies) client.write(d); });
+    upstream.on('data', (d) => {
+      if (!this.#dropReplies) client.write(d);
+    });
   }
 }
 
@@ -148,12 +156,14 @@ describe('redis drivers: start-up', () => {
   it('fails with STORE_UNAVAILABLE, within its ready timeout, when nothing listens', async () => {
     const port = await freePort();
     const started = Date.now();
-    await assert.rejects(openRedisDriver({ driver: 'redis', url: `redis://127.0.0.1:${port}` }, { readyTimeoutMs: 500 }),
+    await assert.rejects(
+      openRedisDriver({ driver: 'redis', url: `redis://127.0.0.1:${port}` }, { readyTimeoutMs: 500 }),
       (err: { code?: string; message?: string }) => {
         assert.equal(err.code, 'STORE_UNAVAILABLE');
         assert.match(err.message ?? '', /ECONNREFUSED/);
         return true;
-      });
+      },
+    );
     assert.ok(Date.now() - started < 2_000);
   });
 
@@ -163,7 +173,7 @@ describe('redis drivers: start-up', () => {
     await assert.rejects(openStore({ driver: 'redis-cluster', url: 'not a url' }), { code: 'CONFIG_INVALID' });
   });
 
-  it('refuses a key prefix with braces (it would become every key\'s cluster hash tag)', async () => {
+  it("refuses a key prefix with braces (it would become every key's cluster hash tag)", async () => {
     await assert.rejects(openStore({ driver: 'redis', url: 'redis://127.0.0.1:1', prefix: 'ms{x}:' }), { code: 'VALIDATION_FAILED' });
   });
 });

@@ -25,7 +25,9 @@ async function run(): Promise<unknown> {
     case 'incr': {
       // `concurrency` calls in flight at once, to batch into shared transactions/pipelines.
       let next = 0;
-      const lane = async () => { while (next++ < job.calls) await store.incr(job.key, 1); };
+      const lane = async () => {
+        while (next++ < job.calls) await store.incr(job.key, 1);
+      };
       await Promise.all(Array.from({ length: job.concurrency }, lane));
       return { calls: job.calls };
     }
@@ -47,9 +49,7 @@ async function run(): Promise<unknown> {
       return { conflicts };
     }
     case 'hit': {
-      const results = await Promise.all(
-        Array.from({ length: job.calls }, () => store.hit(job.key, job.limit, job.windowMs)),
-      );
+      const results = await Promise.all(Array.from({ length: job.calls }, () => store.hit(job.key, job.limit, job.windowMs)));
       return { allowed: results.filter((r) => r.allowed).length };
     }
     case 'locked-increment': {
@@ -58,7 +58,10 @@ async function run(): Promise<unknown> {
       const owner = `worker-${process.pid}`;
       for (let done = 0; done < job.sections;) {
         const lock = await store.acquire(job.lock, owner, 5_000);
-        if (!lock) { await new Promise((r) => setTimeout(r, Math.random() * 3)); continue; }
+        if (!lock) {
+          await new Promise((r) => setTimeout(r, Math.random() * 3));
+          continue;
+        }
         const cur = await store.get(job.key);
         await store.set(job.key, (typeof cur?.value === 'number' ? cur.value : 0) + 1);
         await store.release(lock);

@@ -13,7 +13,7 @@ import type * as StoreModule from '../../src/store/index.js';
 import { BOARD, KEYS, expectedValue } from './versioned-values.js';
 
 const [srcRoot, dir, ms, mine, other] = process.argv.slice(2) as [string, string, string, string, string];
-const { openStore } = await import(pathToFileURL(path.join(srcRoot, 'src/store/index.ts')).href) as typeof StoreModule;
+const { openStore } = (await import(pathToFileURL(path.join(srcRoot, 'src/store/index.ts')).href)) as typeof StoreModule;
 const store = await openStore({ driver: 'embedded', dir, durability: 'commit' });
 
 let writes = 0;

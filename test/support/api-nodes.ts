@@ -67,7 +67,7 @@ export async function startApiTopology(opts: TopologyOptions = {}): Promise<ApiT
   };
   try {
     // Started together on purpose: tests rely on nodes racing at start-up (access_token).
-    nodes.push(...await Promise.all(Array.from({ length: opts.nodes ?? 2 }, () => startNode())));
+    nodes.push(...(await Promise.all(Array.from({ length: opts.nodes ?? 2 }, () => startNode()))));
   } catch (err) {
     await stop();
     throw err;
@@ -105,7 +105,9 @@ export interface Reply<T = unknown> {
 
 /** One HTTP call; JSON bodies are sent and parsed for you. */
 export async function call<T = Record<string, unknown>>(
-  base: string, method: string, urlPath: string,
+  base: string,
+  method: string,
+  urlPath: string,
   opts: { token?: string; json?: unknown; body?: string | Buffer; headers?: Record<string, string> } = {},
 ): Promise<Reply<T>> {
   const headers: Record<string, string> = { ...opts.headers };
@@ -118,14 +120,20 @@ export async function call<T = Record<string, unknown>>(
   const res = await request(`${base}${urlPath}`, { method: method as 'GET', headers, body });
   const text = await res.body.text();
   let parsed: unknown = text;
-  try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON: keep the text */ }
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON: keep the text */
+  }
   return { status: res.statusCode, headers: res.headers, body: parsed as T, text };
 }
 
 let loginSeq = 0;
 /** Signs in as user NAME through the emulator's `dev:NAME:…` codes. */
 export async function login(base: string, name: string): Promise<{ token: string; openid: string; expiresAt: string }> {
-  const res = await call<{ token: string; openid: string; expiresAt: string }>(base, 'POST', '/v1/auth/login', { json: { code: `dev:${name}:${process.pid}-${loginSeq++}` } });
+  const res = await call<{ token: string; openid: string; expiresAt: string }>(base, 'POST', '/v1/auth/login', {
+    json: { code: `dev:${name}:${process.pid}-${loginSeq++}` },
+  });
   if (res.status !== 200) throw new Error(`login as ${name} failed: ${res.status} ${res.text}`);
   return res.body;
 }

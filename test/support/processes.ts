@@ -10,7 +10,12 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 
 const children = new Set<ChildProcess>();
 
-export interface RunResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 /**
  * Starts `node --import tsx <script> ...args` from the repository root; with `ipc`, with
@@ -31,8 +36,12 @@ export function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv =
 export function finished(child: ChildProcess, timeoutMs = 60_000): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -60,7 +69,9 @@ export function killAll(): void {
  */
 export function listening<T>(child: ChildProcess, what: string, timeoutMs = 20_000): Promise<T> {
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-2000);
+  });
   return new Promise<T>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${what} did not start in ${timeoutMs / 1000} s: ${stderr}`)), timeoutMs);

@@ -37,13 +37,18 @@ export async function startUp(args: string[], env: NodeJS.ProcessEnv = {}, ready
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
-  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => {
-    running.delete(child);
-    resolve(code ?? signal);
-  }));
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve(code ?? signal);
+    }),
+  );
   const lines: string[] = [];
   const ready = new Promise<{ url: string; pids: number[] }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`up not ready within ${readyTimeoutMs} ms:\n${lines.slice(-15).join('\n')}`)), readyTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`up not ready within ${readyTimeoutMs} ms:\n${lines.slice(-15).join('\n')}`)),
+      readyTimeoutMs,
+    );
     const onLine = (line: string) => {
       lines.push(line);
       if (!line.includes('"event":"ready"')) return;
@@ -52,7 +57,10 @@ export async function startUp(args: string[], env: NodeJS.ProcessEnv = {}, ready
     };
     createInterface({ input: child.stdout }).on('line', onLine);
     createInterface({ input: child.stderr }).on('line', onLine);
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`up exited (${code}) before it was ready:\n${lines.slice(-15).join('\n')}`)); });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`up exited (${code}) before it was ready:\n${lines.slice(-15).join('\n')}`));
+    });
   });
   const { url, pids } = await ready;
   return { child, url, gatewayUrl: url, pids, lines, exited };
@@ -100,17 +108,36 @@ function isZombie(pid: number): boolean {
   }
 }
 
-export interface LoadResult { total: number; failed: number; statuses: Record<string, number>; nodeIds: Set<string> }
+export interface LoadResult {
+  total: number;
+  failed: number;
+  statuses: Record<string, number>;
+  nodeIds: Set<string>;
+}
 
 /**
  * Authenticated GETs to `base` (the workers' port, or a gateway) over `concurrency`
  * keep-alive connections, until `stop` resolves. A failure is anything but 200 (or a
  * socket error).
  */
-export async function getLoad(base: string, token: string, concurrency: number, stop: Promise<unknown>, timeoutMs = 20_000): Promise<LoadResult> {
+export async function getLoad(
+  base: string,
+  token: string,
+  concurrency: number,
+  stop: Promise<unknown>,
+  timeoutMs = 20_000,
+): Promise<LoadResult> {
   const pool = new Pool(base, { connections: concurrency });
   try {
-    return await loadUntil(stop, concurrency, () => pool.request({ path: LOAD_PATH, method: 'GET', headers: { authorization: `Bearer ${token}` }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }));
+    return await loadUntil(stop, concurrency, () =>
+      pool.request({
+        path: LOAD_PATH,
+        method: 'GET',
+        headers: { authorization: `Bearer ${token}` },
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      }),
+    );
   } finally {
     await pool.close();
   }
@@ -120,8 +147,21 @@ export async function getLoad(base: string, token: string, concurrency: number, 
  * The same GETs, each on a connection of its own (as new clients arrive); each one gives
  * up after `timeoutMs`.
  */
-export function freshConnectionGets(base: string, token: string, concurrency: number, stop: Promise<unknown>, timeoutMs = 2_000): Promise<LoadResult> {
-  return loadUntil(stop, concurrency, () => request(`${base}${LOAD_PATH}`, { headers: { authorization: `Bearer ${token}` }, reset: true, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }));
+export function freshConnectionGets(
+  base: string,
+  token: string,
+  concurrency: number,
+  stop: Promise<unknown>,
+  timeoutMs = 2_000,
+): Promise<LoadResult> {
+  return loadUntil(stop, concurrency, () =>
+    request(`${base}${LOAD_PATH}`, {
+      headers: { authorization: `Bearer ${token}` },
+      reset: true,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    }),
+  );
 }
 
 const LOAD_PATH = '/v1/me/kv/load';
@@ -129,7 +169,9 @@ const LOAD_PATH = '/v1/me/kv/load';
 async function loadUntil(stop: Promise<unknown>, concurrency: number, get: () => Promise<Dispatcher.ResponseData>): Promise<LoadResult> {
   const result: LoadResult = { total: 0, failed: 0, statuses: {}, nodeIds: new Set() };
   let done = false;
-  void stop.finally(() => { done = true; });
+  void stop.finally(() => {
+    done = true;
+  });
   const worker = async () => {
     while (!done) {
       let status: string;
@@ -158,8 +200,15 @@ async function loadUntil(stop: Promise<unknown>, concurrency: number, get: () =>
 export async function rollingRestartUnderLoad(up: UpHandle, dir: string, token: string, connections: number): Promise<void> {
   const before = readUpTopology(dir);
   let restarted!: CliResult;
-  const restart = runMiniscale(['restart', '--data', dir], { timeoutMs: 90_000 }).then((r) => { restarted = r; });
-  const result = await getLoad(up.url, token, connections, restart.then(() => sleep(500)));
+  const restart = runMiniscale(['restart', '--data', dir], { timeoutMs: 90_000 }).then((r) => {
+    restarted = r;
+  });
+  const result = await getLoad(
+    up.url,
+    token,
+    connections,
+    restart.then(() => sleep(500)),
+  );
   assert.equal(restarted.code, 0, restarted.stderr);
   const after = readUpTopology(dir);
   assert.equal(after.restarts, before.restarts + 1);

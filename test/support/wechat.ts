@@ -27,11 +27,23 @@ export async function subscribe(emulatorUrl: string, openid: string, templateId:
   if (res.status !== 200) throw new Error(`could not subscribe: ${res.text}`);
 }
 
-export interface EncryptedUserData { encryptedData: string; iv: string; rawData: string; signature: string }
+export interface EncryptedUserData {
+  encryptedData: string;
+  iv: string;
+  rawData: string;
+  signature: string;
+}
 
 /** `data` as WeChat's client would hand it to the mini program, with the user's current session_key. */
-export async function encryptForUser(emulatorUrl: string, openid: string, data: Record<string, unknown>, appid?: string): Promise<EncryptedUserData> {
-  const res = await call<EncryptedUserData>(emulatorUrl, 'POST', '/_emulator/encrypt', { json: { openid, data, ...(appid ? { appid } : {}) } });
+export async function encryptForUser(
+  emulatorUrl: string,
+  openid: string,
+  data: Record<string, unknown>,
+  appid?: string,
+): Promise<EncryptedUserData> {
+  const res = await call<EncryptedUserData>(emulatorUrl, 'POST', '/_emulator/encrypt', {
+    json: { openid, data, ...(appid ? { appid } : {}) },
+  });
   if (res.status !== 200) throw new Error(`could not encrypt: ${res.text}`);
   return res.body;
 }
@@ -52,7 +64,14 @@ export async function sessionKeyOf(emulatorUrl: string, openid: string): Promise
   return res.body.session_key;
 }
 
-export interface SentMessage { msgid: string; touser: string; template_id: string; page: string | null; data: unknown; miniprogram_state: string }
+export interface SentMessage {
+  msgid: string;
+  touser: string;
+  template_id: string;
+  page: string | null;
+  data: unknown;
+  miniprogram_state: string;
+}
 
 export async function sentMessages(emulatorUrl: string): Promise<SentMessage[]> {
   return (await call<{ messages: SentMessage[] }>(emulatorUrl, 'GET', '/_emulator/sent-messages')).body.messages;

@@ -63,9 +63,23 @@ describe('miniscale wechat-emulator', { timeout: 90_000 }, () => {
     const ok = await code2Session(url, env.MINISCALE_WECHAT_APPID, env.MINISCALE_WECHAT_SECRET, 'dev:mia:1');
     assert.equal(ok.openid, devOpenid(env.MINISCALE_WECHAT_APPID, 'mia'));
     assert.equal((await code2Session(url, DEV_APPID, DEV_SECRET, 'dev:mia:2')).errcode, 40013, 'the dev appid is not accepted then');
-    const tok = await postJson(url, '/cgi-bin/stable_token', { grant_type: 'client_credential', appid: env.MINISCALE_WECHAT_APPID, secret: env.MINISCALE_WECHAT_SECRET });
+    const tok = await postJson(url, '/cgi-bin/stable_token', {
+      grant_type: 'client_credential',
+      appid: env.MINISCALE_WECHAT_APPID,
+      secret: env.MINISCALE_WECHAT_SECRET,
+    });
     assert.equal(tok.body.expires_in, 7200);
-    assert.deepEqual(await stats(url), { jscode2session: 2, token: 0, stable_token: 1, getcallbackip: 0, getuserphonenumber: 0, msg_sec_check: 0, getwxacodeunlimit: 0, subscribe_send: 0, stable_token_force: 0 });
+    assert.deepEqual(await stats(url), {
+      jscode2session: 2,
+      token: 0,
+      stable_token: 1,
+      getcallbackip: 0,
+      getuserphonenumber: 0,
+      msg_sec_check: 0,
+      getwxacodeunlimit: 0,
+      subscribe_send: 0,
+      stable_token_force: 0,
+    });
     const end = await cli.stop('SIGTERM');
     assert.equal(end.code, 0);
     assert.ok(end.ms < 5_000, `exited ${end.ms} ms after SIGTERM`);
@@ -77,13 +91,24 @@ describe('miniscale wechat-emulator', { timeout: 90_000 }, () => {
     assert.ok((await code2Session(dev.url, DEV_APPID, DEV_SECRET, 'dev:ned')).openid);
     assert.equal((await dev.stop('SIGINT')).code, 0);
 
-    const custom = await startCli(['--port', '0', '--appid', 'wxflagapp0000001', '--secret', 'flag-secret', '--login-limit', '1'], { MINISCALE_WECHAT_APPID: 'wxenvignored', MINISCALE_WECHAT_SECRET: 'ignored' });
+    const custom = await startCli(['--port', '0', '--appid', 'wxflagapp0000001', '--secret', 'flag-secret', '--login-limit', '1'], {
+      MINISCALE_WECHAT_APPID: 'wxenvignored',
+      MINISCALE_WECHAT_SECRET: 'ignored',
+    });
     assert.ok((await code2Session(custom.url, 'wxflagapp0000001', 'flag-secret', 'dev:ola:1')).openid);
     assert.equal((await code2Session(custom.url, 'wxflagapp0000001', 'flag-secret', 'dev:ola:2')).errcode, 45011);
     assert.equal((await custom.stop('SIGTERM')).code, 0);
   });
 
-  for (const args of [['--port', 'abc'], ['--port', '70000'], ['--port', '-1'], ['--login-limit', '0'], ['--token-ttl', '1.5'], ['--appid', ''], ['--bogus']]) {
+  for (const args of [
+    ['--port', 'abc'],
+    ['--port', '70000'],
+    ['--port', '-1'],
+    ['--login-limit', '0'],
+    ['--token-ttl', '1.5'],
+    ['--appid', ''],
+    ['--bogus'],
+  ]) {
     it(`${args.join(' ') || '(empty)'} → exit 2 with one line on stderr`, async () => {
       const r = await runTs('src/cli.ts', ['wechat-emulator', ...args], 20_000);
       assert.equal(r.code, 2, r.stderr);

@@ -8,9 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { devOpenid } from '../../src/wechat-emulator/index.js';
-import {
-  APPID, closeAll, getJson, login, postJson, SECRET, stableToken, startEmu, stats, token, tokenErrcode,
-} from './helpers.js';
+import { APPID, closeAll, getJson, login, postJson, SECRET, stableToken, startEmu, stats, token, tokenErrcode } from './helpers.js';
 
 after(closeAll);
 
@@ -163,7 +161,7 @@ describe('/cgi-bin/stable_token', { timeout: 30_000 }, () => {
     assert.ok((await stableToken(url, false)).access_token, 'normal mode still works');
   });
 
-  it('renews early: in the last stretch of a token\'s life a normal call gets a new one, and the old one lives on until it expires', async () => {
+  it("renews early: in the last stretch of a token's life a normal call gets a new one, and the old one lives on until it expires", async () => {
     // 2 s tokens: renewed in their last 0.5 s (WeChat: the last 5 of 120 minutes, at most 1/4 here).
     const { url } = await startEmu({ tokenTtlSec: 2 });
     const s1 = await stableToken(url);
@@ -228,7 +226,17 @@ describe('an API called with an access_token (getcallbackip)', { timeout: 30_000
 describe('/_emulator/stats', { timeout: 30_000 }, () => {
   it('counts every call per endpoint, answered well or not; reset zeroes the counters', async () => {
     const { url } = await startEmu();
-    assert.deepEqual(await stats(url), { jscode2session: 0, token: 0, stable_token: 0, getcallbackip: 0, getuserphonenumber: 0, msg_sec_check: 0, getwxacodeunlimit: 0, subscribe_send: 0, stable_token_force: 0 });
+    assert.deepEqual(await stats(url), {
+      jscode2session: 0,
+      token: 0,
+      stable_token: 0,
+      getcallbackip: 0,
+      getuserphonenumber: 0,
+      msg_sec_check: 0,
+      getwxacodeunlimit: 0,
+      subscribe_send: 0,
+      stable_token_force: 0,
+    });
     await login(url, 'dev:hal:1');
     await login(url, 'dev:hal:1');
     await login(url, 'garbage');
@@ -238,9 +246,29 @@ describe('/_emulator/stats', { timeout: 30_000 }, () => {
     await tokenErrcode(url, s);
     await tokenErrcode(url, 'nope');
     await tokenErrcode(url, 'nope');
-    assert.deepEqual(await stats(url), { jscode2session: 3, token: 2, stable_token: 1, getcallbackip: 3, getuserphonenumber: 0, msg_sec_check: 0, getwxacodeunlimit: 0, subscribe_send: 0, stable_token_force: 0 });
+    assert.deepEqual(await stats(url), {
+      jscode2session: 3,
+      token: 2,
+      stable_token: 1,
+      getcallbackip: 3,
+      getuserphonenumber: 0,
+      msg_sec_check: 0,
+      getwxacodeunlimit: 0,
+      subscribe_send: 0,
+      stable_token_force: 0,
+    });
     assert.deepEqual((await postJson(url, '/_emulator/reset')).body, { ok: true });
-    assert.deepEqual(await stats(url), { jscode2session: 0, token: 0, stable_token: 0, getcallbackip: 0, getuserphonenumber: 0, msg_sec_check: 0, getwxacodeunlimit: 0, subscribe_send: 0, stable_token_force: 0 });
+    assert.deepEqual(await stats(url), {
+      jscode2session: 0,
+      token: 0,
+      stable_token: 0,
+      getcallbackip: 0,
+      getuserphonenumber: 0,
+      msg_sec_check: 0,
+      getwxacodeunlimit: 0,
+      subscribe_send: 0,
+      stable_token_force: 0,
+    });
     assert.equal(await tokenErrcode(url, s), 0, 'reset keeps tokens');
     assert.equal((await login(url, 'dev:hal:1')).errcode, 40163, 'reset keeps used codes used');
   });

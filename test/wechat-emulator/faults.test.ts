@@ -29,7 +29,9 @@ describe('fault knobs', { timeout: 30_000 }, () => {
   it('dropNext destroys the connection of the next N calls with no answer', async () => {
     const { url } = await startEmu();
     await postJson(url, '/_emulator/faults', { dropNext: 1 });
-    await assert.rejects(login(url, 'dev:jay:1'), (err: Error) => /other side closed|socket|ECONNRESET/i.test(`${err.message} ${String((err as { code?: string }).code)}`));
+    await assert.rejects(login(url, 'dev:jay:1'), (err: Error) =>
+      /other side closed|socket|ECONNRESET/i.test(`${err.message} ${String((err as { code?: string }).code)}`),
+    );
     assert.ok((await login(url, 'dev:jay:1')).openid);
     assert.equal((await stats(url)).jscode2session, 2);
   });
@@ -43,12 +45,15 @@ describe('fault knobs', { timeout: 30_000 }, () => {
     t = Date.now();
     await stats(url);
     assert.ok(Date.now() - t < 300, 'knobs are not delayed');
-    await assert.rejects(
-      request(`${url}/cgi-bin/token?grant_type=client_credential`, { signal: AbortSignal.timeout(100) }),
-      { name: 'TimeoutError' },
-    );
+    await assert.rejects(request(`${url}/cgi-bin/token?grant_type=client_credential`, { signal: AbortSignal.timeout(100) }), {
+      name: 'TimeoutError',
+    });
     await postJson(url, '/_emulator/reset');
-    assert.deepEqual((await getJson<FaultSettings>(url, '/_emulator/faults')).body, { delayMs: 0, failNext: 0, dropNext: 0 }, 'reset clears faults');
+    assert.deepEqual(
+      (await getJson<FaultSettings>(url, '/_emulator/faults')).body,
+      { delayMs: 0, failNext: 0, dropNext: 0 },
+      'reset clears faults',
+    );
   });
 
   it('rejects a bad faults body with 400 and a clear message', async () => {
@@ -65,7 +70,10 @@ describe('fault knobs', { timeout: 30_000 }, () => {
   it('close() ends promptly even with a delayed request in flight', async () => {
     const emu = await startEmu();
     await postJson(emu.url, '/_emulator/faults', { delayMs: 60_000 });
-    const pending = login(emu.url, 'dev:lee:1').then(() => 'answered', () => 'dropped');
+    const pending = login(emu.url, 'dev:lee:1').then(
+      () => 'answered',
+      () => 'dropped',
+    );
     await new Promise((r) => setTimeout(r, 100));
     const t = Date.now();
     await emu.close();
@@ -98,7 +106,13 @@ describe('bounded memory', () => {
   });
 
   it('forgets tokens an hour after they stopped working', () => {
-    const book = new TokenBook({ ttlMs: 7_200_000, invalidateAfterMs: 300_000, renewBeforeMs: 300_000, forceIntervalMs: 30_000, forcePerDay: 20 });
+    const book = new TokenBook({
+      ttlMs: 7_200_000,
+      invalidateAfterMs: 300_000,
+      renewBeforeMs: 300_000,
+      forceIntervalMs: 30_000,
+      forcePerDay: 20,
+    });
     const t0 = 0;
     const old = book.issueToken(t0).access_token;
     book.issueToken(t0 + 1_000);

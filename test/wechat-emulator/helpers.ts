@@ -4,7 +4,12 @@
  */
 import { request } from 'undici';
 import { createLogger } from '../../src/core/logging.js';
-import { startWechatEmulator, type EmulatorStats, type WechatEmulator, type WechatEmulatorOptions } from '../../src/wechat-emulator/index.js';
+import {
+  startWechatEmulator,
+  type EmulatorStats,
+  type WechatEmulator,
+  type WechatEmulatorOptions,
+} from '../../src/wechat-emulator/index.js';
 
 export const APPID = 'wxemutestappid01';
 export const SECRET = 'emu-test-secret';
@@ -25,7 +30,11 @@ const running: WechatEmulator[] = [];
 
 export async function startEmu(opts: Partial<WechatEmulatorOptions> = {}): Promise<WechatEmulator> {
   const emu = await startWechatEmulator({
-    port: 0, appid: APPID, secret: SECRET, logger: createLogger({ component: 'wechat-emulator', level: 'silent' }), ...opts,
+    port: 0,
+    appid: APPID,
+    secret: SECRET,
+    logger: createLogger({ component: 'wechat-emulator', level: 'silent' }),
+    ...opts,
   });
   running.push(emu);
   return emu;
@@ -35,7 +44,11 @@ export async function closeAll(): Promise<void> {
   await Promise.all(running.splice(0).map((e) => e.close()));
 }
 
-export async function getJson<T = WxBody>(base: string, path: string, query: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+export async function getJson<T = WxBody>(
+  base: string,
+  path: string,
+  query: Record<string, string> = {},
+): Promise<{ status: number; body: T }> {
   const qs = new URLSearchParams(query).toString();
   const res = await request(`${base}${path}${qs ? `?${qs}` : ''}`);
   return { status: res.statusCode, body: (await res.body.json()) as T };
@@ -53,7 +66,11 @@ export async function postJson<T = WxBody>(base: string, path: string, json?: un
 /** jscode2session with the right credentials unless overridden. */
 export async function login(base: string, code: string, override: Record<string, string> = {}): Promise<WxBody> {
   const { status, body } = await getJson(base, '/sns/jscode2session', {
-    appid: APPID, secret: SECRET, js_code: code, grant_type: 'authorization_code', ...override,
+    appid: APPID,
+    secret: SECRET,
+    js_code: code,
+    grant_type: 'authorization_code',
+    ...override,
   });
   if (status !== 200) throw new Error(`jscode2session answered HTTP ${status}`);
   return body;
@@ -64,7 +81,13 @@ export async function token(base: string, override: Record<string, string> = {})
 }
 
 export async function stableToken(base: string, forceRefresh?: boolean, override: Record<string, unknown> = {}): Promise<WxBody> {
-  const json = { grant_type: 'client_credential', appid: APPID, secret: SECRET, ...(forceRefresh === undefined ? {} : { force_refresh: forceRefresh }), ...override };
+  const json = {
+    grant_type: 'client_credential',
+    appid: APPID,
+    secret: SECRET,
+    ...(forceRefresh === undefined ? {} : { force_refresh: forceRefresh }),
+    ...override,
+  };
   return (await postJson(base, '/cgi-bin/stable_token', json)).body;
 }
 

@@ -27,7 +27,10 @@ export interface IssuedSession {
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export class Sessions {
-  constructor(private readonly store: Store, private readonly ttlSec: number) {}
+  constructor(
+    private readonly store: Store,
+    private readonly ttlSec: number,
+  ) {}
 
   async create(session: Omit<Session, 'createdAt'>): Promise<IssuedSession> {
     const token = randomBytes(32).toString('base64url');

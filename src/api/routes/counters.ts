@@ -7,9 +7,12 @@ import { Name } from '../schemas.js';
 
 const Params = Type.Object({ name: Name });
 /** Amounts stay well inside 2^53 so no single call can jump a counter out of range. */
-const IncrBody = Type.Object({
-  by: Type.Optional(Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000 })),
-}, { additionalProperties: false });
+const IncrBody = Type.Object(
+  {
+    by: Type.Optional(Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000 })),
+  },
+  { additionalProperties: false },
+);
 const CounterResponse = Type.Object({ name: Type.String(), value: Type.Integer() });
 
 export function counterRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {

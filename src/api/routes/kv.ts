@@ -19,11 +19,14 @@ export function userKvRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     app.addHook('onRequest', authHook(ctx));
     const keyOf = (openid: string, key: string) => userKey(openid, 'kv', key);
     app.get('/v1/me/kv/:key', { schema: read }, (req, reply) =>
-      readEntry(ctx.store, keyOf(req.user!.openid, req.params.key), req.params.key, req, reply));
+      readEntry(ctx.store, keyOf(req.user!.openid, req.params.key), req.params.key, req, reply),
+    );
     app.put('/v1/me/kv/:key', { schema: write }, async (req, reply) =>
-      writeEntry(ctx.store, keyOf(req.user!.openid, req.params.key), req.params.key, req.body, req, reply));
+      writeEntry(ctx.store, keyOf(req.user!.openid, req.params.key), req.params.key, req.body, req, reply),
+    );
     app.delete('/v1/me/kv/:key', { schema: remove }, async (req, reply) =>
-      deleteEntry(ctx.store, keyOf(req.user!.openid, req.params.key), req.params.key, req, reply));
+      deleteEntry(ctx.store, keyOf(req.user!.openid, req.params.key), req.params.key, req, reply),
+    );
   };
 }
 
@@ -31,7 +34,8 @@ export function publicKvRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.addHook('onRequest', authHook(ctx));
     app.get('/v1/kv/:key', { schema: read }, (req, reply) =>
-      readEntry(ctx.store, appKey('kv', req.params.key), req.params.key, req, reply));
+      readEntry(ctx.store, appKey('kv', req.params.key), req.params.key, req, reply),
+    );
   };
 }
 
@@ -39,10 +43,13 @@ export function adminKvRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.addHook('onRequest', adminHook(ctx));
     app.get('/v1/admin/kv/:key', { schema: read }, (req, reply) =>
-      readEntry(ctx.store, appKey('kv', req.params.key), req.params.key, req, reply));
+      readEntry(ctx.store, appKey('kv', req.params.key), req.params.key, req, reply),
+    );
     app.put('/v1/admin/kv/:key', { schema: write }, async (req, reply) =>
-      writeEntry(ctx.store, appKey('kv', req.params.key), req.params.key, req.body, req, reply));
+      writeEntry(ctx.store, appKey('kv', req.params.key), req.params.key, req.body, req, reply),
+    );
     app.delete('/v1/admin/kv/:key', { schema: remove }, async (req, reply) =>
-      deleteEntry(ctx.store, appKey('kv', req.params.key), req.params.key, req, reply));
+      deleteEntry(ctx.store, appKey('kv', req.params.key), req.params.key, req, reply),
+    );
   };
 }

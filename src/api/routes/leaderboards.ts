@@ -10,13 +10,19 @@ import { authHook } from '../hooks.js';
 import { Name } from '../schemas.js';
 
 const Params = Type.Object({ board: Name });
-const ScoreBody = Type.Object({
-  // JSON cannot carry NaN or Infinity, and 1e309 parses to Infinity: the bound refuses it.
-  score: Type.Number({ minimum: -Number.MAX_VALUE, maximum: Number.MAX_VALUE }),
-  mode: Type.Optional(Type.Union([Type.Literal('best'), Type.Literal('set')])),
-}, { additionalProperties: false });
+const ScoreBody = Type.Object(
+  {
+    // JSON cannot carry NaN or Infinity, and 1e309 parses to Infinity: the bound refuses it.
+    score: Type.Number({ minimum: -Number.MAX_VALUE, maximum: Number.MAX_VALUE }),
+    mode: Type.Optional(Type.Union([Type.Literal('best'), Type.Literal('set')])),
+  },
+  { additionalProperties: false },
+);
 const Standing = Type.Object({ board: Type.String(), openid: Type.String(), score: Type.Number(), rank: Type.Integer() });
-const TopQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })) }, { additionalProperties: false });
+const TopQuery = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })) },
+  { additionalProperties: false },
+);
 const Top = Type.Object({
   board: Type.String(),
   entries: Type.Array(Type.Object({ rank: Type.Integer(), openid: Type.String(), score: Type.Number() })),

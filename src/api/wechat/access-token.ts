@@ -40,7 +40,11 @@ const LOCK_TTL_MS = 15_000;
 /** How often a caller waiting for another one's refresh looks at the store again. */
 const WAIT_POLL_MS = 50;
 
-interface StoredToken { token: string; expiresAt: number; refreshAt: number }
+interface StoredToken {
+  token: string;
+  expiresAt: number;
+  refreshAt: number;
+}
 
 /** Told of every fetch, for the node's metrics. */
 export type OnTokenFetch = (fetch: { reason: 'due' | 'rejected'; forced: boolean }) => void;

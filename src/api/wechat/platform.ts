@@ -10,11 +10,26 @@
  *   successful answers are checked (wechat-answers.ts) before anything is passed on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isMiniscaleError, SubscriptionRefusedError, ValidationError, WechatBusyError, WechatCodeInvalidError, WechatRateLimitedError, WechatTokenRejectedError, WechatUserInactiveError } from '../../core/errors.js';
+import {
+  isMiniscaleError,
+  SubscriptionRefusedError,
+  ValidationError,
+  WechatBusyError,
+  WechatCodeInvalidError,
+  WechatRateLimitedError,
+  WechatTokenRejectedError,
+  WechatUserInactiveError,
+} from '../../core/errors.js';
 import type { Logger } from '../../core/logging.js';
 import type { AccessTokenKeeper } from './access-token.js';
 import {
-  msgidOf, phoneNumberOf, textCheckOf, wxacodeImageOf, type PhoneNumber, type TextCheck, type WxacodeImage,
+  msgidOf,
+  phoneNumberOf,
+  textCheckOf,
+  wxacodeImageOf,
+  type PhoneNumber,
+  type TextCheck,
+  type WxacodeImage,
 } from './wechat-answers.js';
 import type { WechatClient, WechatJson } from './wechat-client.js';
 import { errcodeOf, wechatError, type ErrcodeTable } from './wechat-errors.js';
@@ -26,7 +41,11 @@ const WXACODE_RETRY_AFTER_SEC = 60;
 
 export type TextScene = 1 | 2 | 3 | 4;
 
-export interface WxacodeRequest { scene: string; page?: string; width: number }
+export interface WxacodeRequest {
+  scene: string;
+  page?: string;
+  width: number;
+}
 
 export interface SubscribeMessage {
   touser: string;
@@ -48,7 +67,10 @@ const PHONE_ERRORS: ErrcodeTable = {
   40029: (text) => new WechatCodeInvalidError(`WeChat refused the phone number code (invalid, expired or used): ${text}`),
 };
 const TEXT_CHECK_ERRORS: ErrcodeTable = {
-  40003: (text) => new WechatUserInactiveError(`WeChat does not know this user as active (they must have used the mini program in the last 2 hours): ${text}`),
+  40003: (text) =>
+    new WechatUserInactiveError(
+      `WeChat does not know this user as active (they must have used the mini program in the last 2 hours): ${text}`,
+    ),
 };
 const WXACODE_ERRORS: ErrcodeTable = {
   45009: (text) => new WechatRateLimitedError(`WeChat's rate limit on mini program codes was reached: ${text}`, WXACODE_RETRY_AFTER_SEC),

@@ -32,7 +32,8 @@ export function decryptUserData(sessionKey: string, encryptedData: string, iv: s
   } catch {
     throw new DecryptFailedError('encryptedData decrypts to something that is not JSON');
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new DecryptFailedError('encryptedData decrypts to JSON that is not an object');
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new DecryptFailedError('encryptedData decrypts to JSON that is not an object');
   const { watermark, ...rest } = data as Record<string, unknown>;
   if (typeof watermark !== 'object' || watermark === null || (watermark as Record<string, unknown>).appid !== appid) {
     throw new DecryptFailedError('encryptedData was not made for this app (watermark.appid)');
@@ -42,7 +43,9 @@ export function decryptUserData(sessionKey: string, encryptedData: string, iv: s
 
 /** Throws SIGNATURE_INVALID unless `signature` is sha1(rawData + sessionKey), in constant time. */
 export function checkSignature(rawData: string, signature: string, sessionKey: string): void {
-  const expected = createHash('sha1').update(rawData + sessionKey, 'utf8').digest();
+  const expected = createHash('sha1')
+    .update(rawData + sessionKey, 'utf8')
+    .digest();
   const given = /^[0-9a-fA-F]{40}$/.test(signature) ? Buffer.from(signature, 'hex') : Buffer.alloc(0);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new SignatureInvalidError('signature is not sha1(rawData + session_key) for this session');

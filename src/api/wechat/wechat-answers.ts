@@ -14,9 +14,15 @@ export interface PhoneNumber {
 }
 
 export type TextSuggest = 'pass' | 'review' | 'risky';
-export interface TextCheck { suggest: TextSuggest; label: number }
+export interface TextCheck {
+  suggest: TextSuggest;
+  label: number;
+}
 
-export interface WxacodeImage { contentType: string; bytes: Buffer }
+export interface WxacodeImage {
+  contentType: string;
+  bytes: Buffer;
+}
 
 const SUGGESTS: ReadonlySet<string> = new Set(['pass', 'review', 'risky']);
 /** Magic numbers of the image types WeChat answers with. */
@@ -31,12 +37,15 @@ const MAX_UINT64 = (1n << 64n) - 1n;
 export function phoneNumberOf(json: WechatJson, appid: string): PhoneNumber {
   const info = json.body.phone_info as Record<string, unknown> | undefined;
   const watermark = info?.watermark as Record<string, unknown> | undefined;
-  if (!info || typeof info !== 'object' || !watermark || typeof watermark !== 'object') throw bad('getuserphonenumber', 'no phone_info with a watermark');
+  if (!info || typeof info !== 'object' || !watermark || typeof watermark !== 'object')
+    throw bad('getuserphonenumber', 'no phone_info with a watermark');
   if (watermark.appid !== appid) throw bad('getuserphonenumber', 'the watermark names another appid');
   const { phoneNumber, purePhoneNumber } = info;
   const countryCode = typeof info.countryCode === 'number' ? String(info.countryCode) : info.countryCode;
-  if (typeof phoneNumber !== 'string' || !/^\+?\d{3,24}$/.test(phoneNumber)) throw bad('getuserphonenumber', 'phoneNumber is not a phone number');
-  if (typeof purePhoneNumber !== 'string' || !/^\d{3,20}$/.test(purePhoneNumber)) throw bad('getuserphonenumber', 'purePhoneNumber is not digits');
+  if (typeof phoneNumber !== 'string' || !/^\+?\d{3,24}$/.test(phoneNumber))
+    throw bad('getuserphonenumber', 'phoneNumber is not a phone number');
+  if (typeof purePhoneNumber !== 'string' || !/^\d{3,20}$/.test(purePhoneNumber))
+    throw bad('getuserphonenumber', 'purePhoneNumber is not digits');
   if (typeof countryCode !== 'string' || !/^\d{1,4}$/.test(countryCode)) throw bad('getuserphonenumber', 'countryCode is not 1-4 digits');
   return { phoneNumber, purePhoneNumber, countryCode };
 }
@@ -47,7 +56,8 @@ export function textCheckOf(json: WechatJson): TextCheck {
   if (!result || typeof result !== 'object') throw bad('msg_sec_check', 'no result');
   const { suggest, label } = result;
   if (typeof suggest !== 'string' || !SUGGESTS.has(suggest)) throw bad('msg_sec_check', 'suggest is not pass, review or risky');
-  if (typeof label !== 'number' || !Number.isInteger(label) || label < 0 || label > 1_000_000) throw bad('msg_sec_check', 'label is not a label number');
+  if (typeof label !== 'number' || !Number.isInteger(label) || label < 0 || label > 1_000_000)
+    throw bad('msg_sec_check', 'label is not a label number');
   return { suggest: suggest as TextSuggest, label };
 }
 
@@ -75,7 +85,8 @@ export function wxacodeImageOf(contentType: string, bytes: Buffer): WxacodeImage
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   const signature = IMAGE_SIGNATURES[type];
   if (!signature) throw bad('getwxacodeunlimit', `content type ${JSON.stringify(type.slice(0, 60))} is not an image type WeChat sends`);
-  if (bytes.length <= signature.length || !bytes.subarray(0, signature.length).equals(signature)) throw bad('getwxacodeunlimit', `the bytes are not ${type}`);
+  if (bytes.length <= signature.length || !bytes.subarray(0, signature.length).equals(signature))
+    throw bad('getwxacodeunlimit', `the bytes are not ${type}`);
   return { contentType: type, bytes };
 }
 

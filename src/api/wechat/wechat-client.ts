@@ -4,7 +4,13 @@
  * only; `WechatPlatform` (platform.ts) adds the access_token and the retries, and
  * wechat-errors.ts turns errcodes into our errors.
  */
-import { AuthCodeInvalidError, AuthRateLimitedError, AuthUserBlockedError, UpstreamTimeoutError, UpstreamUnavailableError } from '../../core/errors.js';
+import {
+  AuthCodeInvalidError,
+  AuthRateLimitedError,
+  AuthUserBlockedError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from '../../core/errors.js';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { wechatError, type ErrcodeTable, type WechatErrorBody } from './wechat-errors.js';
 
@@ -62,7 +68,12 @@ export class WechatClient {
   /** `jscode2session`: exchanges a wx.login code for the user's openid and session_key. */
   async code2Session(code: string): Promise<WechatSession> {
     const path = '/sns/jscode2session';
-    const { body } = await this.#json('GET', path, { appid: this.#opts.appid, secret: this.#opts.secret, js_code: code, grant_type: 'authorization_code' });
+    const { body } = await this.#json('GET', path, {
+      appid: this.#opts.appid,
+      secret: this.#opts.secret,
+      js_code: code,
+      grant_type: 'authorization_code',
+    });
     if (!isText(body.openid) || !isText(body.session_key)) throw wechatError(path, body, LOGIN_ERRORS);
     return { openid: body.openid, sessionKey: body.session_key, ...(isText(body.unionid) ? { unionid: body.unionid } : {}) };
   }
@@ -73,11 +84,20 @@ export class WechatClient {
    */
   async stableToken(forceRefresh: boolean): Promise<WechatToken> {
     const path = '/cgi-bin/stable_token';
-    const { body } = await this.#json('POST', path, {}, {
-      grant_type: 'client_credential', appid: this.#opts.appid, secret: this.#opts.secret, force_refresh: forceRefresh,
-    });
+    const { body } = await this.#json(
+      'POST',
+      path,
+      {},
+      {
+        grant_type: 'client_credential',
+        appid: this.#opts.appid,
+        secret: this.#opts.secret,
+        force_refresh: forceRefresh,
+      },
+    );
     const expiresIn = body.expires_in;
-    if (!isText(body.access_token) || typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn <= 0) throw wechatError(path, body);
+    if (!isText(body.access_token) || typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn <= 0)
+      throw wechatError(path, body);
     return { accessToken: body.access_token, expiresInSec: expiresIn };
   }
 
@@ -108,7 +128,12 @@ export class WechatClient {
     return parseJson(path, bytes);
   }
 
-  async #send(method: 'GET' | 'POST', path: string, query: Record<string, string>, json?: unknown): Promise<{ contentType: string; bytes: Buffer }> {
+  async #send(
+    method: 'GET' | 'POST',
+    path: string,
+    query: Record<string, string>,
+    json?: unknown,
+  ): Promise<{ contentType: string; bytes: Buffer }> {
     const url = `${this.#opts.apiBase}${path}?${new URLSearchParams(query).toString()}`;
     const timeoutMs = this.#opts.timeoutMs;
     let res: Dispatcher.ResponseData;
@@ -169,7 +194,8 @@ function parseJson(path: string, bytes: Buffer): WechatJson {
   } catch (err) {
     throw new UpstreamUnavailableError(`WeChat API answered ${path} with a body that is not JSON`, { cause: err });
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UpstreamUnavailableError(`WeChat API answered ${path} with JSON that is not an object`);
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new UpstreamUnavailableError(`WeChat API answered ${path} with JSON that is not an object`);
   return { body: body as Record<string, unknown> & WechatErrorBody, text };
 }
 

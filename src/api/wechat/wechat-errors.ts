@@ -7,7 +7,10 @@
  */
 import { MiniscaleError, UpstreamUnavailableError, WechatBusyError, WechatTokenRejectedError } from '../../core/errors.js';
 
-export interface WechatErrorBody { errcode?: unknown; errmsg?: unknown }
+export interface WechatErrorBody {
+  errcode?: unknown;
+  errmsg?: unknown;
+}
 
 /** What a call does with the errcodes that mean something for it. */
 export type ErrcodeTable = Readonly<Record<number, (text: string) => MiniscaleError>>;
@@ -31,7 +34,10 @@ export function errcodeOf(body: WechatErrorBody): number | undefined {
 export function wechatError(path: string, body: WechatErrorBody, table: ErrcodeTable = {}): MiniscaleError {
   const errcode = errcodeOf(body);
   const errmsg = typeof body.errmsg === 'string' ? body.errmsg.slice(0, 200) : '';
-  const text = errcode === undefined ? `an answer without errcode from ${path}` : `WeChat errcode ${errcode} from ${path}${errmsg ? ` (${errmsg})` : ''}`;
+  const text =
+    errcode === undefined
+      ? `an answer without errcode from ${path}`
+      : `WeChat errcode ${errcode} from ${path}${errmsg ? ` (${errmsg})` : ''}`;
   if (errcode === undefined || errcode === 0) return new UpstreamUnavailableError(`${text}: not the answer expected`);
   // A client sees these messages: the errcode, and none of WeChat's own text.
   const specific = table[errcode];

@@ -31,7 +31,11 @@ export interface CachedWxacode {
   etag: string;
 }
 
-interface StoredImage { contentType: string; etag: string; base64: string }
+interface StoredImage {
+  contentType: string;
+  etag: string;
+  base64: string;
+}
 
 export class WxacodeCache {
   readonly #inflight = new Map<string, Promise<CachedWxacode>>();
@@ -81,7 +85,10 @@ export class WxacodeCache {
   /** The lease's version when this caller got it; null when someone else holds it. */
   async #takeLease(leaseKey: string): Promise<number | null> {
     try {
-      const entry = await this.store.set(leaseKey, `${this.owner}.${randomBytes(8).toString('hex')}`, { ifAbsent: true, ttlMs: FETCH_LEASE_TTL_MS });
+      const entry = await this.store.set(leaseKey, `${this.owner}.${randomBytes(8).toString('hex')}`, {
+        ifAbsent: true,
+        ttlMs: FETCH_LEASE_TTL_MS,
+      });
       return entry.version;
     } catch (err) {
       if (isMiniscaleError(err) && err.code === 'VERSION_CONFLICT') return null;
@@ -99,7 +106,9 @@ export class WxacodeCache {
     if (image.bytes.length <= MAX_CACHED_IMAGE_BYTES) {
       const value: StoredImage = { contentType: image.contentType, etag, base64: image.bytes.toString('base64') };
       // The image is good either way: a store that fails now only costs a WeChat call later.
-      await this.store.set(key, { ...value }, { ttlMs: this.ttlMs }).catch((err: unknown) => this.log.warn({ err }, 'could not cache a mini program code'));
+      await this.store
+        .set(key, { ...value }, { ttlMs: this.ttlMs })
+        .catch((err: unknown) => this.log.warn({ err }, 'could not cache a mini program code'));
     } else {
       this.log.warn({ bytes: image.bytes.length }, 'mini program code too large to cache');
     }

@@ -21,9 +21,15 @@ export function workerAdminRoutes(ctx: ApiContext, link: PrimaryLink): FastifyPl
     app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
       reply.header('cache-control', 'no-store');
       if (isConsolePagePath(request.url.split('?')[0]!.replace(/\/+$/, ''))) return;
-      const allowed = mayAdminister({
-        client: request.ip, host: request.headers.host, origin: request.headers.origin, authorization: request.headers.authorization,
-      }, ctx.options.adminKey);
+      const allowed = mayAdminister(
+        {
+          client: request.ip,
+          host: request.headers.host,
+          origin: request.headers.origin,
+          authorization: request.headers.authorization,
+        },
+        ctx.options.adminKey,
+      );
       if (!allowed) throw new ForbiddenError(ADMIN_ACCESS_MESSAGE);
     });
     const dashboard = async (_request: FastifyRequest, reply: FastifyReply) => reply.headers(CONSOLE_PAGE_HEADERS).send(CONSOLE_PAGE_HTML);
@@ -35,7 +41,7 @@ export function workerAdminRoutes(ctx: ApiContext, link: PrimaryLink): FastifyPl
     app.post<{ Params: { ref: string; action: string } }>(`${ADMIN_PREFIX}/upstreams/:ref/:action`, async (request) => {
       const { ref, action } = request.params;
       if (action !== 'drain' && action !== 'undrain') throw new NotFoundError(`no admin route POST ${request.url.split('?')[0]}`);
-      const answer = await ask({ op: 'drain', ref, draining: action === 'drain' }) as DrainAnswer;
+      const answer = (await ask({ op: 'drain', ref, draining: action === 'drain' })) as DrainAnswer;
       if (answer.ok) return answer.upstream;
       if (answer.code === 'DRAIN_REFUSED') throw new DrainRefusedError(answer.message);
       throw new NotFoundError(answer.message);

@@ -22,14 +22,27 @@ export interface AttachedWorker {
   ready(url: string): void;
 }
 
-export async function attachToPrimary(app: FastifyInstance, ctx: ApiContext, connections: ConnectionDrain, role: WorkerRole, log: Logger): Promise<AttachedWorker> {
+export async function attachToPrimary(
+  app: FastifyInstance,
+  ctx: ApiContext,
+  connections: ConnectionDrain,
+  role: WorkerRole,
+  log: Logger,
+): Promise<AttachedWorker> {
   await app.register(workerAdminRoutes(ctx, role.link));
   let accepting = true;
   role.link.answer(async (raw) => {
     const op = raw as WorkerLocalOp;
     switch (op.op) {
-      case 'stats': return { ...(await answerCounts(ctx)), inflight: connections.inflight, connections: connections.connections, accepting } satisfies WorkerStats;
-      case 'metrics': return ctx.metrics.registry.getMetricsAsJSON();
+      case 'stats':
+        return {
+          ...(await answerCounts(ctx)),
+          inflight: connections.inflight,
+          connections: connections.connections,
+          accepting,
+        } satisfies WorkerStats;
+      case 'metrics':
+        return ctx.metrics.registry.getMetricsAsJSON();
       case 'accept':
         if (op.accepting === accepting || ctx.state.draining) return null;
         accepting = op.accepting;
@@ -37,12 +50,16 @@ export async function attachToPrimary(app: FastifyInstance, ctx: ApiContext, con
         else connections.stopAccepting();
         log.info({ accepting }, accepting ? 'undrained by the admin API' : 'drained by the admin API');
         return null;
-      default: return null;
+      default:
+        return null;
     }
   });
   const store = new StorePinger(ctx.store, 'nodes');
   const report = async (): Promise<WorkerReport> => ({
-    counters: await nodeCounters(ctx), inflight: connections.inflight, accepting, store: store.health(),
+    counters: await nodeCounters(ctx),
+    inflight: connections.inflight,
+    accepting,
+    store: store.health(),
   });
   return {
     ready: (url) => {

@@ -71,6 +71,4 @@ export interface WorkersView {
   upstreams: WorkerView[];
 }
 
-export type DrainAnswer =
-  | { ok: true; upstream: WorkerView }
-  | { ok: false; code: 'NOT_FOUND' | 'DRAIN_REFUSED'; message: string };
+export type DrainAnswer = { ok: true; upstream: WorkerView } | { ok: false; code: 'NOT_FOUND' | 'DRAIN_REFUSED'; message: string };

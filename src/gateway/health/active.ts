@@ -71,9 +71,11 @@ export class ActiveHealthChecker {
     }
     try {
       const res = await client.request({
-        path: this.s.path, method: 'GET',
+        path: this.s.path,
+        method: 'GET',
         headers: { 'user-agent': 'miniscale-gateway-probe' },
-        headersTimeout: this.s.timeoutMs, bodyTimeout: this.s.timeoutMs,
+        headersTimeout: this.s.timeoutMs,
+        bodyTimeout: this.s.timeoutMs,
         signal: AbortSignal.timeout(this.s.timeoutMs),
       });
       if (res.statusCode < 200 || res.statusCode >= 300) {

@@ -76,8 +76,10 @@ export class LatencyOutlierDetector {
       w.u.health.ejectAsSlow(now, this.policy.probes);
       ejected.push(w.u);
       out++;
-      this.log.warn({ upstream: w.u.url, meanMs: round(w.meanMs), othersMedianMs: round(base), answers: w.count },
-        'upstream ejected: latency outlier');
+      this.log.warn(
+        { upstream: w.u.url, meanMs: round(w.meanMs), othersMedianMs: round(base), answers: w.count },
+        'upstream ejected: latency outlier',
+      );
     }
     return ejected;
   }
@@ -95,8 +97,10 @@ export class LatencyOutlierDetector {
         u.health.releaseLatencyHold(); // nothing to compare with: back on the timer, half-open
       } else if (u.probeMs === undefined || this.#outlier(u.probeMs, median(peers))) {
         u.health.extendSlowEjection(now);
-        this.log.info({ upstream: u.url, probeMs: u.probeMs === undefined ? null : round(u.probeMs), peersProbeMs: round(median(peers)) },
-          'upstream still slow: ejection extended');
+        this.log.info(
+          { upstream: u.url, probeMs: u.probeMs === undefined ? null : round(u.probeMs), peersProbeMs: round(median(peers)) },
+          'upstream still slow: ejection extended',
+        );
       } else {
         u.health.releaseLatencyHold();
       }

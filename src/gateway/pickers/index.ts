@@ -10,9 +10,13 @@ export { ConsistentHashPicker, LeastConnPicker, P2cEwmaPicker, RoundRobinPicker 
 
 export function createPicker(algorithm: Algorithm, opts: { hashBalance: number }): Picker {
   switch (algorithm) {
-    case 'round-robin': return new RoundRobinPicker();
-    case 'least-conn': return new LeastConnPicker();
-    case 'p2c-ewma': return new P2cEwmaPicker();
-    case 'hash': return new ConsistentHashPicker(opts.hashBalance);
+    case 'round-robin':
+      return new RoundRobinPicker();
+    case 'least-conn':
+      return new LeastConnPicker();
+    case 'p2c-ewma':
+      return new P2cEwmaPicker();
+    case 'hash':
+      return new ConsistentHashPicker(opts.hashBalance);
   }
 }

@@ -100,7 +100,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     // metrics and the access log) can run before the awaiting forwarder resumes.
     this.ctx.upstream = this.upstream;
     this.ctx.status = status;
-    const out = responseHeaders(controller.rawHeaders as Buffer[] | null ?? [], headers.connection, REPLACED);
+    const out = responseHeaders((controller.rawHeaders as Buffer[] | null) ?? [], headers.connection, REPLACED);
     out.push('x-request-id', this.ctx.id);
     try {
       this.ctx.res.writeHead(status, out);
@@ -159,14 +159,28 @@ class Attempt implements Dispatcher.DispatchHandler {
       return;
     }
     // Still queued or connecting: give up now; onRequestStart aborts it if it ever starts.
-    this.#settle({ kind: 'failed', error: TIMEOUT, sent: false, bodyIntact: false, timedOut: true, latencyMs: performance.now() - this.#startedAt });
+    this.#settle({
+      kind: 'failed',
+      error: TIMEOUT,
+      sent: false,
+      bodyIntact: false,
+      timedOut: true,
+      latencyMs: performance.now() - this.#startedAt,
+    });
   };
 
   readonly #abort = (reason: Error): void => {
     if (this.#controller) this.#controller.abort(reason);
     else if (!this.#settled) {
       clearTimeout(this.#timer);
-      this.#settle({ kind: 'failed', error: reason, sent: false, bodyIntact: false, timedOut: false, latencyMs: performance.now() - this.#startedAt });
+      this.#settle({
+        kind: 'failed',
+        error: reason,
+        sent: false,
+        bodyIntact: false,
+        timedOut: false,
+        latencyMs: performance.now() - this.#startedAt,
+      });
     }
   };
 

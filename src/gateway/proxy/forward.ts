@@ -46,7 +46,10 @@ export async function forward(gw: GatewayRuntime, ctx: ProxyContext): Promise<vo
       case 'dropped':
         continue;
       case 'refused':
-        sendError(ctx.res, 'VALIDATION_FAILED', `the request cannot be forwarded: ${result.error.message}`, { requestId: ctx.id, close: true });
+        sendError(ctx.res, 'VALIDATION_FAILED', `the request cannot be forwarded: ${result.error.message}`, {
+          requestId: ctx.id,
+          close: true,
+        });
         return;
       case 'failed':
         if (ctx.clientGone) return;
@@ -74,14 +77,17 @@ async function holdReplayableBody(ctx: ProxyContext): Promise<boolean> {
   if (!ctx.idempotent || ctx.body === null || Buffer.isBuffer(ctx.body)) return true;
   const body = ctx.body;
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), Math.max(0, ctx.deadlineAt - performance.now())); });
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), Math.max(0, ctx.deadlineAt - performance.now()));
+  });
   try {
     const held = await Promise.race([buffer(body), late]);
     if (held !== 'late') {
       ctx.body = held;
       return true;
     }
-    if (!ctx.clientGone) sendError(ctx.res, 'REQUEST_TIMEOUT', 'the request body did not arrive in time', { requestId: ctx.id, close: true });
+    if (!ctx.clientGone)
+      sendError(ctx.res, 'REQUEST_TIMEOUT', 'the request body did not arrive in time', { requestId: ctx.id, close: true });
   } catch {
     if (!ctx.clientGone) sendError(ctx.res, 'VALIDATION_FAILED', 'the request body broke off', { requestId: ctx.id, close: true });
   } finally {
@@ -137,9 +143,16 @@ function answerFailure(gw: GatewayRuntime, ctx: ProxyContext, attempts: number, 
   if (attempts === 0 && !timedOut) {
     sendError(ctx.res, 'UPSTREAM_UNAVAILABLE', 'no upstream is available', { requestId: ctx.id });
   } else if (timedOut) {
-    sendError(ctx.res, 'UPSTREAM_TIMEOUT', `no upstream answered within the timeout (${attempts} attempt${attempts === 1 ? '' : 's'})`, { requestId: ctx.id });
+    sendError(ctx.res, 'UPSTREAM_TIMEOUT', `no upstream answered within the timeout (${attempts} attempt${attempts === 1 ? '' : 's'})`, {
+      requestId: ctx.id,
+    });
   } else {
-    sendError(ctx.res, 'UPSTREAM_UNAVAILABLE', `no upstream answered (${attempts} attempt${attempts === 1 ? '' : 's'})`, { requestId: ctx.id });
+    sendError(ctx.res, 'UPSTREAM_UNAVAILABLE', `no upstream answered (${attempts} attempt${attempts === 1 ? '' : 's'})`, {
+      requestId: ctx.id,
+    });
   }
-  gw.log.warn({ reqId: ctx.id, method: ctx.method, path: ctx.path, attempts, timedOut, err: err?.message }, 'request failed at the gateway');
+  gw.log.warn(
+    { reqId: ctx.id, method: ctx.method, path: ctx.path, attempts, timedOut, err: err?.message },
+    'request failed at the gateway',
+  );
 }

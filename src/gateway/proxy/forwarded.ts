@@ -38,10 +38,17 @@ export interface ClientAddress {
   peerTrusted: boolean;
 }
 
-export function resolveClient(remoteAddress: string | undefined, xff: string | string[] | undefined, trusted: TrustedProxies): ClientAddress {
+export function resolveClient(
+  remoteAddress: string | undefined,
+  xff: string | string[] | undefined,
+  trusted: TrustedProxies,
+): ClientAddress {
   const peer = normalizeIp(remoteAddress ?? '');
   if (!trusted.trusts(peer)) return { peer, client: peer, forwardedFor: peer, peerTrusted: false };
-  const given = (Array.isArray(xff) ? xff.join(',') : xff ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const given = (Array.isArray(xff) ? xff.join(',') : (xff ?? ''))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   let client = peer;
   for (let i = given.length - 1; i >= 0; i--) {
     const hop = normalizeIp(given[i]!);

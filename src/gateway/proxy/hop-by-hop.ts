@@ -5,8 +5,14 @@
  * client cannot, say, hide `X-Forwarded-For` from a node by naming it in `Connection`.
  */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization',
-  'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
 ]);
 
 const COMMON: ReadonlySet<string> = new Set(['keep-alive', 'close', 'upgrade']);
@@ -32,7 +38,11 @@ export function connectionNamed(connection: string | string[] | undefined): Set<
  * list keeps repeated headers (Set-Cookie) and order, and costs less than building and
  * pruning an object on every response.
  */
-export function responseHeaders(raw: ReadonlyArray<Buffer | string>, connection: string | string[] | undefined, replace: ReadonlySet<string>): string[] {
+export function responseHeaders(
+  raw: ReadonlyArray<Buffer | string>,
+  connection: string | string[] | undefined,
+  replace: ReadonlySet<string>,
+): string[] {
   const named = connectionNamed(connection);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {

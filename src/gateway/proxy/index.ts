@@ -19,10 +19,24 @@ export function proxyRequest(gw: GatewayRuntime, req: IncomingMessage, res: Serv
   const now = performance.now();
   const total = gw.options.totalTimeoutMs;
   const ctx: ProxyContext = {
-    req, res, id: '', method: req.method ?? 'GET', path: '/',
-    startedAt: now, deadlineAt: now + total, deadlineEpochMs: Date.now() + total,
-    client: NO_CLIENT, upstreamHeaders: [], body: null, idempotent: false, hashKey: undefined,
-    attempts: 0, upstream: undefined, status: 0, clientGone: false, abortAttempt: undefined,
+    req,
+    res,
+    id: '',
+    method: req.method ?? 'GET',
+    path: '/',
+    startedAt: now,
+    deadlineAt: now + total,
+    deadlineEpochMs: Date.now() + total,
+    client: NO_CLIENT,
+    upstreamHeaders: [],
+    body: null,
+    idempotent: false,
+    hashKey: undefined,
+    attempts: 0,
+    upstream: undefined,
+    status: 0,
+    clientGone: false,
+    abortAttempt: undefined,
   };
   active.count++;
   res.once('close', () => {
@@ -48,9 +62,18 @@ function finish(gw: GatewayRuntime, ctx: ProxyContext): void {
   series.request(status);
   series.duration.observe(ms / 1000);
   if (gw.options.accessLog) {
-    gw.log.info({
-      reqId: ctx.id, method: ctx.method, path: ctx.path, status, ms: Math.round(ms * 100) / 100,
-      upstream: ctx.upstream?.url, attempts: ctx.attempts, client: ctx.client.client,
-    }, 'request');
+    gw.log.info(
+      {
+        reqId: ctx.id,
+        method: ctx.method,
+        path: ctx.path,
+        status,
+        ms: Math.round(ms * 100) / 100,
+        upstream: ctx.upstream?.url,
+        attempts: ctx.attempts,
+        client: ctx.client.client,
+      },
+      'request',
+    );
   }
 }

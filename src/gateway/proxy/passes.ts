@@ -52,7 +52,9 @@ export const targetPath: RequestPass = {
         const u = new URL(url);
         ctx.path = u.pathname + u.search;
         return true;
-      } catch { /* falls through to 400 */ }
+      } catch {
+        /* falls through to 400 */
+      }
     }
     sendError(ctx.res, 'VALIDATION_FAILED', 'the request target must be a path', { requestId: ctx.id, close: true });
     return false;
@@ -206,7 +208,14 @@ export const hashKey: RequestPass = {
 };
 
 export const REQUEST_PASSES: readonly RequestPass[] = [
-  requestId, targetPath, framing, bodyLimit, idempotent, clientAddress, upstreamHeaders, hashKey,
+  requestId,
+  targetPath,
+  framing,
+  bodyLimit,
+  idempotent,
+  clientAddress,
+  upstreamHeaders,
+  hashKey,
 ];
 
 class BodyLimit extends Transform {

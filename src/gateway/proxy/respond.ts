@@ -4,7 +4,12 @@ import type { Socket } from 'node:net';
 import { errorBody, statusOf, type ApiErrorCode } from '../../core/error-response.js';
 import { closeLingering } from '../../http/lingering-close.js';
 
-export function sendError(res: ServerResponse, code: ApiErrorCode, message: string, opts: { requestId?: string; close?: boolean } = {}): void {
+export function sendError(
+  res: ServerResponse,
+  code: ApiErrorCode,
+  message: string,
+  opts: { requestId?: string; close?: boolean } = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;

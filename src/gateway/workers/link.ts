@@ -37,7 +37,7 @@ export class WorkerLink implements ClusterLink {
   }
 
   async setDraining(ref: string, draining: boolean): Promise<UpstreamView | undefined> {
-    return (await this.#ask({ op: 'drain', ref, draining }) as UpstreamView | null) ?? undefined;
+    return ((await this.#ask({ op: 'drain', ref, draining })) as UpstreamView | null) ?? undefined;
   }
 
   metrics(): Promise<string> {
@@ -57,9 +57,12 @@ export class WorkerLink implements ClusterLink {
     const gw = this.#gw;
     if (!gw) return null;
     switch (op.op) {
-      case 'view': return upstreamsView(gw);
-      case 'drain': return setDraining(gw, op.ref, op.draining) ?? null;
-      case 'metrics': return await gw.metrics.registry.getMetricsAsJSON();
+      case 'view':
+        return upstreamsView(gw);
+      case 'drain':
+        return setDraining(gw, op.ref, op.draining) ?? null;
+      case 'metrics':
+        return await gw.metrics.registry.getMetricsAsJSON();
       case 'sync-drained':
         gw.membership.setAdminDrained(op.drained);
         return null;

@@ -54,8 +54,11 @@ export class GatewayPrimary {
       onReady: (m) => this.#fleet.tell(m, this.#syncDrained()),
     });
     this.#stats = new StatsRecorder({
-      topology: 'gateway', algorithm: o.algorithm, log: o.log,
-      read: () => gatewayReading(this.#fleet.serving().flatMap((m) => (m.report ? [{ by: String(m.pid), counts: m.report as GatewayCounts }] : []))),
+      topology: 'gateway',
+      algorithm: o.algorithm,
+      log: o.log,
+      read: () =>
+        gatewayReading(this.#fleet.serving().flatMap((m) => (m.report ? [{ by: String(m.pid), counts: m.report as GatewayCounts }] : []))),
     });
   }
 
@@ -81,10 +84,10 @@ export class GatewayPrimary {
   }
 
   async #answer(op: AskOp): Promise<unknown> {
-    if (op.op === 'metrics') return AggregatorRegistry.aggregate(await this.#askWorkers(op) as object[]).metrics();
-    if (op.op === 'view') return mergeViews(await this.#askWorkers(op) as UpstreamsView[]);
+    if (op.op === 'metrics') return AggregatorRegistry.aggregate((await this.#askWorkers(op)) as object[]).metrics();
+    if (op.op === 'view') return mergeViews((await this.#askWorkers(op)) as UpstreamsView[]);
     if (op.op === 'stats') return this.#stats.report();
-    const views = (await this.#askWorkers(op) as Array<UpstreamView | null>).filter((v): v is UpstreamView => v !== null);
+    const views = ((await this.#askWorkers(op)) as Array<UpstreamView | null>).filter((v): v is UpstreamView => v !== null);
     if (views.length === 0) return null;
     const merged = mergeUpstream(views);
     if (op.draining) this.#drained.add(merged.url);

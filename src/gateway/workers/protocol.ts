@@ -39,7 +39,4 @@ export type AskOp =
  * drained by the admin API, and answers nothing.
  */
 export type LocalOp =
-  | { op: 'view' }
-  | { op: 'drain'; ref: string; draining: boolean }
-  | { op: 'metrics' }
-  | { op: 'sync-drained'; drained: string[] };
+  { op: 'view' } | { op: 'drain'; ref: string; draining: boolean } | { op: 'metrics' } | { op: 'sync-drained'; drained: string[] };

@@ -9,8 +9,15 @@ import type { KvRecord } from './embedded-record.js';
 import type { RankingKey, RankTreeKey, RankTreeValue } from './embedded-rank-index.js';
 import type { MetaDb } from './embedded-format.js';
 
-export interface LockRecord { owner: string; token: number; exp: number }
-export interface NodeRecord { info: JsonObject; exp: number }
+export interface LockRecord {
+  owner: string;
+  token: number;
+  exp: number;
+}
+export interface NodeRecord {
+  info: JsonObject;
+  exp: number;
+}
 
 export interface EmbeddedDbs {
   root: RootDatabase;

@@ -42,8 +42,8 @@ export function checkLmdbEngine(v: { major: number; minor: number; patch: number
   // The fork calls itself 0.9.90 (lmdb-js's own test for it is patch < 90).
   if (v.major === 0 && v.minor === 9 && v.patch < 90) return;
   throw new MissingDependencyError(
-    `the embedded store needs lmdb built on LMDB 0.9, but this one runs ${v.versionString}, which is unsafe with several writing processes; `
-    + 'run `npm ci` again (it rebuilds lmdb; needs a C++ toolchain: apt-get install -y build-essential python3)',
+    `the embedded store needs lmdb built on LMDB 0.9, but this one runs ${v.versionString}, which is unsafe with several writing processes; ` +
+      'run `npm ci` again (it rebuilds lmdb; needs a C++ toolchain: apt-get install -y build-essential python3)',
   );
 }
 

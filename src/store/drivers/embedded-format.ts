@@ -40,7 +40,11 @@ export async function initFormat(root: RootDatabase, meta: MetaDb, data: Databas
   });
 }
 
-export interface UpgradeResult { from: StoreFormat; to: StoreFormat; boardMembers: number }
+export interface UpgradeResult {
+  from: StoreFormat;
+  to: StoreFormat;
+  boardMembers: number;
+}
 
 /** Flips the directory to format 2, building every board's rank levels in the same transaction. */
 export async function upgradeFormat(root: RootDatabase, meta: MetaDb, ranks: RankIndex): Promise<UpgradeResult> {

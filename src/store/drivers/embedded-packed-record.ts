@@ -25,7 +25,11 @@ const TEXT_AND_PACK = 1;
 const TEXT_ONLY = 2;
 const HEADER_BYTES = 23;
 
-export interface PackedValue { value: JsonValue; ver: number; exp: number }
+export interface PackedValue {
+  value: JsonValue;
+  ver: number;
+  exp: number;
+}
 
 export function isPacked(bytes: Uint8Array): boolean {
   return bytes[0] === PACKED_MARKER;
@@ -62,9 +66,10 @@ export function readPackedValue(bytes: Buffer, length: number): PackedValue | nu
   const kind = bytes[2]!;
   if (kind === TOMBSTONE) return null;
   const textEnd = HEADER_BYTES + bytes.readUInt32LE(19);
-  const value = kind === TEXT_AND_PACK
-    ? unpackValue(bytes.subarray(textEnd, length))
-    : JSON.parse(bytes.toString('utf8', HEADER_BYTES, textEnd)) as JsonValue;
+  const value =
+    kind === TEXT_AND_PACK
+      ? unpackValue(bytes.subarray(textEnd, length))
+      : (JSON.parse(bytes.toString('utf8', HEADER_BYTES, textEnd)) as JsonValue);
   return { value, ver: bytes.readDoubleLE(3), exp: bytes.readDoubleLE(11) };
 }
 
@@ -78,6 +83,11 @@ function writeHeader(out: Buffer, kind: number, ver: number, exp: number, textBy
 }
 
 function validHeader(bytes: Buffer, length: number): boolean {
-  return length >= HEADER_BYTES && bytes[0] === PACKED_MARKER && bytes[1] === LAYOUT && bytes[2]! <= TEXT_ONLY
-    && HEADER_BYTES + bytes.readUInt32LE(19) <= length;
+  return (
+    length >= HEADER_BYTES &&
+    bytes[0] === PACKED_MARKER &&
+    bytes[1] === LAYOUT &&
+    bytes[2]! <= TEXT_ONLY &&
+    HEADER_BYTES + bytes.readUInt32LE(19) <= length
+  );
 }

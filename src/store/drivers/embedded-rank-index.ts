@@ -38,10 +38,17 @@ export type RankTreeKey = [string, number] | [string, number, number, string];
 /** A span, or the board record's `[top, size]`. */
 export type RankTreeValue = number | [number, number];
 
-interface BoardLevels { top: number; size: number }
+interface BoardLevels {
+  top: number;
+  size: number;
+}
 
 /** Where a walk stopped on one level: the entry before the target, its position and span. */
-interface Step { key: RankTreeKey; pos: number; span: number }
+interface Step {
+  key: RankTreeKey;
+  pos: number;
+  span: number;
+}
 
 export class RankIndex {
   readonly #ranking: Database<true, RankingKey>;

@@ -20,7 +20,11 @@
  * A kv record: the JSON text (parsed on read), its version and expiry (0 = none).
  * `j: null` is a tombstone: absent, but it remembers the last version.
  */
-export interface KvRecord { j: string | null; ver: number; exp: number }
+export interface KvRecord {
+  j: string | null;
+  ver: number;
+  exp: number;
+}
 
 /** After `d4 72 ID`: the record's keys as msgpack, an array of "j", "ver", "exp". */
 const KEYS = Buffer.from([0x93, 0xa1, 0x6a, 0xa3, 0x76, 0x65, 0x72, 0xa3, 0x65, 0x78, 0x70]);
@@ -56,7 +60,8 @@ function readStringOrNil(bytes: Buffer, length: number): string | null | undefin
   else if (b === 0xdb) head = 5;
   else return undefined;
   if (at + head > length) return undefined;
-  const size = head === 1 ? b & 0x1f : head === 2 ? bytes[at + 1]! : head === 3 ? (bytes[at + 1]! << 8) | bytes[at + 2]! : bytes.readUInt32BE(at + 1);
+  const size =
+    head === 1 ? b & 0x1f : head === 2 ? bytes[at + 1]! : head === 3 ? (bytes[at + 1]! << 8) | bytes[at + 2]! : bytes.readUInt32BE(at + 1);
   const start = at + head;
   if (start + size > length) return undefined;
   at = start + size;
@@ -69,11 +74,16 @@ function readNumber(bytes: Buffer, length: number): number | undefined {
   const b = bytes[at]!;
   const size = b < 0x80 ? 1 : b === 0xcc ? 2 : b === 0xcd ? 3 : b === 0xce ? 5 : b === 0xcb ? 9 : 0;
   if (size === 0 || at + size > length) return undefined;
-  const value = size === 1 ? b
-    : size === 2 ? bytes[at + 1]!
-      : size === 3 ? (bytes[at + 1]! << 8) | bytes[at + 2]!
-        : size === 5 ? bytes.readUInt32BE(at + 1)
-          : bytes.readDoubleBE(at + 1);
+  const value =
+    size === 1
+      ? b
+      : size === 2
+        ? bytes[at + 1]!
+        : size === 3
+          ? (bytes[at + 1]! << 8) | bytes[at + 2]!
+          : size === 5
+            ? bytes.readUInt32BE(at + 1)
+            : bytes.readDoubleBE(at + 1);
   at += size;
   return value;
 }

@@ -20,8 +20,18 @@
 import { InternalError, isMiniscaleError, StoreUnavailableError, ValidationError, VersionConflictError } from '../../core/errors.js';
 import type { EmbeddedStoreConfig } from '../config.js';
 import type {
-  DeleteOptions, Entry, JsonEntry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
-  ScoreEntry, ScoreMode, SetOptions, StoreDriver,
+  DeleteOptions,
+  Entry,
+  JsonEntry,
+  JsonObject,
+  JsonValue,
+  Lock,
+  RateLimitResult,
+  RegisteredNode,
+  ScoreEntry,
+  ScoreMode,
+  SetOptions,
+  StoreDriver,
 } from '../store.js';
 import { TOMBSTONE_TTL_MS } from '../store.js';
 import { gcraNowUs, gcraStep } from '../gcra.js';
@@ -318,8 +328,13 @@ async function commitCause(err: unknown): Promise<unknown> {
   if (!(pending instanceof Promise)) return err;
   let timer: NodeJS.Timeout | undefined;
   const cause = await Promise.race([
-    pending.then(() => undefined, (e: unknown) => e),
-    new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), 1_000); }),
+    pending.then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), 1_000);
+    }),
   ]);
   clearTimeout(timer);
   if (!(cause instanceof Error)) return err;

@@ -30,24 +30,32 @@ export type DriverName = RedisStoreConfig['driver'];
 
 export function createClient(config: RedisStoreConfig, timeoutMs: number, natMap: NatMap | undefined): Client {
   const seeds = parseUrls(config.url, config.driver);
-  const client = config.driver === 'redis-cluster'
-    ? new Cluster(
-      seeds.map((u) => ({ host: u.hostname, port: Number(u.port || 6379) })),
-      { ...clusterOptions(timeoutMs, seeds[0]!), natMap },
-    )
-    : new Redis(config.url, redisOptions(timeoutMs));
+  const client =
+    config.driver === 'redis-cluster'
+      ? new Cluster(
+          seeds.map((u) => ({ host: u.hostname, port: Number(u.port || 6379) })),
+          { ...clusterOptions(timeoutMs, seeds[0]!), natMap },
+        )
+      : new Redis(config.url, redisOptions(timeoutMs));
   for (const [name, def] of Object.entries(SCRIPTS)) client.defineCommand(name, def);
   return client as Client;
 }
 
 function parseUrls(url: string, driver: DriverName): URL[] {
-  const parts = url.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = url
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (parts.length === 0 || (driver === 'redis' && parts.length > 1)) {
     throw new ConfigError(`${driver} store: expected ${driver === 'redis' ? 'one URL' : 'comma-separated seed URLs'}, got "${url}"`);
   }
   return parts.map((part) => {
     let parsed: URL | undefined;
-    try { parsed = new URL(part); } catch { /* reported below */ }
+    try {
+      parsed = new URL(part);
+    } catch {
+      /* reported below */
+    }
     if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')) {
       throw new ConfigError(`${driver} store: "${part}" is not a redis:// or rediss:// URL`);
     }
@@ -138,7 +146,8 @@ export async function waitUntilReady(client: Client, timeoutMs: number): Promise
     function done(err?: Error): void {
       clearTimeout(timer);
       client.off('ready', onReady);
-      if (err) reject(err); else resolve();
+      if (err) reject(err);
+      else resolve();
     }
     client.on('ready', onReady);
   });

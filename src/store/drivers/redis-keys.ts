@@ -25,16 +25,24 @@ export class RedisKeys {
   }
 
   /** A hash {v: JSON text, ver, e: expiresAt or 0}; without `v` it is a tombstone. */
-  kv(key: string): string { return `${this.#p}kv:${key}`; }
+  kv(key: string): string {
+    return `${this.#p}kv:${key}`;
+  }
 
   /** A string holding the counter's decimal value. */
-  counter(key: string): string { return `${this.#p}ctr:${key}`; }
+  counter(key: string): string {
+    return `${this.#p}ctr:${key}`;
+  }
 
   /** One zset per board, of negated scores. */
-  board(board: string): string { return `${this.#p}z:${board}`; }
+  board(board: string): string {
+    return `${this.#p}z:${board}`;
+  }
 
   /** A string holding the GCRA theoretical arrival time. */
-  rate(key: string): string { return `${this.#p}rl:${key}`; }
+  rate(key: string): string {
+    return `${this.#p}rl:${key}`;
+  }
 
   /**
    * The lock hash and its fencing counter. Both keys differ only before their first

@@ -14,7 +14,10 @@
 const NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-export interface ScriptDef { numberOfKeys: number; lua: string }
+export interface ScriptDef {
+  numberOfKeys: number;
+  lua: string;
+}
 
 /**
  * KEYS[1] kv hash; ARGV: json, ttlMs ('' = none), ifVersion ('' = none), ifAbsent ('1'/'0').

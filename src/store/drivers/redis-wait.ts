@@ -28,7 +28,9 @@ export async function waitForReplicas(client: Redis | Cluster, redisKey: string,
   const conn = client instanceof Cluster ? primaryFor(client, redisKey) : client;
   const acked = Number(await conn.call('WAIT', String(wait.replicas), String(wait.timeoutMs)));
   if (acked < wait.replicas) {
-    throw new StoreUnavailableError(`the write reached ${acked} of ${wait.replicas} replica(s) within ${wait.timeoutMs} ms; it is on the primary but may be lost if it fails`);
+    throw new StoreUnavailableError(
+      `the write reached ${acked} of ${wait.replicas} replica(s) within ${wait.timeoutMs} ms; it is on the primary but may be lost if it fails`,
+    );
   }
 }
 
@@ -37,4 +39,3 @@ function primaryFor(cluster: Cluster, redisKey: string): Redis {
   if (!node) throw new StoreUnavailableError(`no connected primary for ${redisKey}; the write may or may not be replicated`);
   return node;
 }
-

@@ -18,8 +18,18 @@ import { InternalError, isMiniscaleError, StoreUnavailableError, ValidationError
 import { DEFAULT_OP_TIMEOUT_MS, DEFAULT_WAIT_TIMEOUT_MS, type RedisStoreConfig } from '../config.js';
 import { GCRA_EPOCH_US } from '../gcra.js';
 import type {
-  DeleteOptions, Entry, JsonEntry, JsonObject, JsonValue, Lock, RateLimitResult, RegisteredNode,
-  ScoreEntry, ScoreMode, SetOptions, StoreDriver,
+  DeleteOptions,
+  Entry,
+  JsonEntry,
+  JsonObject,
+  JsonValue,
+  Lock,
+  RateLimitResult,
+  RegisteredNode,
+  ScoreEntry,
+  ScoreMode,
+  SetOptions,
+  StoreDriver,
 } from '../store.js';
 import { TOMBSTONE_TTL_MS } from '../store.js';
 import { createClient, waitUntilReady, type Client, type DriverName } from './redis-client.js';
@@ -51,7 +61,9 @@ export async function openRedisDriver(config: RedisStoreConfig, connect: RedisCo
   // Failures reach callers through their commands; this listener keeps ioredis from
   // printing every reconnect error, and remembers the last one for the start-up message.
   let lastError: unknown;
-  client.on('error', (err: unknown) => { lastError = err; });
+  client.on('error', (err: unknown) => {
+    lastError = err;
+  });
   try {
     await waitUntilReady(client, connect.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
   } catch (err) {
@@ -59,7 +71,9 @@ export async function openRedisDriver(config: RedisStoreConfig, connect: RedisCo
     const why = lastError instanceof Error ? lastError.message : (err as Error).message;
     throw new StoreUnavailableError(`cannot connect to ${config.driver} at ${config.url}: ${why}`, { cause: lastError ?? err });
   }
-  const wait = config.waitReplicas ? { replicas: config.waitReplicas, timeoutMs: config.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS } : undefined;
+  const wait = config.waitReplicas
+    ? { replicas: config.waitReplicas, timeoutMs: config.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS }
+    : undefined;
   return new RedisDriver(client, config.driver, keys, timeoutMs, wait);
 }
 
@@ -90,7 +104,10 @@ export class RedisDriver implements StoreDriver {
   async set(key: string, value: JsonValue, json: string, opts: SetOptions): Promise<Entry> {
     const ttl = opts.ttlMs === undefined ? '' : String(opts.ttlMs);
     const ifVersion = opts.ifVersion === undefined ? '' : String(opts.ifVersion);
-    const reply = await this.#send((c) => c.msKvSet(this.#keys.kv(key), json, ttl, ifVersion, opts.ifAbsent ? '1' : '0'), this.#keys.kv(key));
+    const reply = await this.#send(
+      (c) => c.msKvSet(this.#keys.kv(key), json, ttl, ifVersion, opts.ifAbsent ? '1' : '0'),
+      this.#keys.kv(key),
+    );
     if (Number(reply[0]) === 0) throw conflict(key, reply[1]);
     await this.#replicated(this.#keys.kv(key));
     return { value, version: Number(reply[1]), expiresAt: Number(reply[2]) || null };
@@ -141,7 +158,10 @@ export class RedisDriver implements StoreDriver {
   }
 
   async hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
-    const reply = await this.#send((c) => c.msHit(this.#keys.rate(key), String(limit), String(windowMs), String(GCRA_EPOCH_US)), this.#keys.rate(key));
+    const reply = await this.#send(
+      (c) => c.msHit(this.#keys.rate(key), String(limit), String(windowMs), String(GCRA_EPOCH_US)),
+      this.#keys.rate(key),
+    );
     return { allowed: Number(reply[0]) === 1, remaining: Number(reply[1]), retryAfterMs: Number(reply[2]) };
   }
 
@@ -190,8 +210,13 @@ export class RedisDriver implements StoreDriver {
     if (this.#closed) return;
     this.#closed = true;
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), this.#timeoutMs); });
-    const quit = this.#client.quit().then(() => true, () => false);
+    const deadline = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.#timeoutMs);
+    });
+    const quit = this.#client.quit().then(
+      () => true,
+      () => false,
+    );
     const clean = await Promise.race([quit, deadline]);
     clearTimeout(timer);
     if (!clean) this.#client.disconnect();
@@ -278,11 +303,13 @@ async function pingPrimaries(cluster: Cluster): Promise<void> {
     owners.add(owner);
   }
   const connected = new Map(cluster.nodes('master').map((n) => [`${n.options.host}:${n.options.port}`, n]));
-  await Promise.all([...owners].map(async (owner) => {
-    const node = connected.get(owner);
-    if (!node) throw new StoreUnavailableError(`redis-cluster store: primary ${owner} is not connected`);
-    await node.ping();
-  }));
+  await Promise.all(
+    [...owners].map(async (owner) => {
+      const node = connected.get(owner);
+      if (!node) throw new StoreUnavailableError(`redis-cluster store: primary ${owner} is not connected`);
+      await node.ping();
+    }),
+  );
 }
 
 /**
@@ -294,7 +321,8 @@ async function pingPrimaries(cluster: Cluster): Promise<void> {
  * Anything else (a script error, a reply we cannot parse) is a bug: InternalError.
  */
 const UNAVAILABLE_REPLY = /^(?:CLUSTERDOWN|TRYAGAIN|LOADING|READONLY|MASTERDOWN|BUSY|OOM|MISCONF|NOREPLICAS|MOVED \d|ASK \d)/;
-const UNAVAILABLE_CLIENT = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|Connection is closed|Stream isn't writeable|Command timed out|enableOfflineQueue|Failed to refresh slots|None of startup nodes|Too many Cluster redirections|Cluster is (?:ended|disconnect)/;
+const UNAVAILABLE_CLIENT =
+  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|Connection is closed|Stream isn't writeable|Command timed out|enableOfflineQueue|Failed to refresh slots|None of startup nodes|Too many Cluster redirections|Cluster is (?:ended|disconnect)/;
 const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
 
 function isUnavailable(err: unknown): boolean {

@@ -136,7 +136,9 @@ export function check(history: History, final: FinalState): Verdict {
     ok: ops.filter((o) => o.status === 'ok').length,
     fail: ops.filter((o) => o.status === 'fail').length,
     unknown: ops.filter((o) => o.status === 'unknown').length,
-    lost, phantom, staleReads,
+    lost,
+    phantom,
+    staleReads,
     counter: { acked, unknown: unknownIncr, final: final.counter, ok: counterOk },
     gets: { counted: counted.length, ok: okGets, availability: counted.length ? okGets / counted.length : 1 },
     anomalies,
@@ -148,7 +150,8 @@ export function check(history: History, final: FinalState): Verdict {
  * A lost CAS race; a connection refused while the gateway restarts; a CAS whose read was
  * refused, timed out or answered 5xx (so its write was never sent).
  */
-const EXPECTED_FAILURE = /^(?:VERSION_CONFLICT|ECONNREFUSED|read: (?:ECONNREFUSED|UND_ERR_\w+|ECONNRESET|STORE_UNAVAILABLE|UPSTREAM_UNAVAILABLE|UPSTREAM_TIMEOUT))$/;
+const EXPECTED_FAILURE =
+  /^(?:VERSION_CONFLICT|ECONNREFUSED|read: (?:ECONNREFUSED|UND_ERR_\w+|ECONNRESET|STORE_UNAVAILABLE|UPSTREAM_UNAVAILABLE|UPSTREAM_TIMEOUT))$/;
 
 function overlapsAny(op: Op, windows: FaultEvent[]): boolean {
   return windows.some((w) => op.end >= w.start && op.start <= (w.excludeUntil ?? w.end ?? Infinity) + KILL_WINDOW_GRACE_MS);

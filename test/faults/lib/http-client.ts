@@ -16,7 +16,9 @@ import type { OpStatus } from './history.js';
 export const CLIENT_TIMEOUT_MS = 12_000;
 
 /** Where the gateway is; `up` restarted on the same data dir listens on a new port. */
-export interface Target { url: string }
+export interface Target {
+  url: string;
+}
 
 export interface CallResult {
   status: OpStatus;
@@ -27,14 +29,21 @@ export interface CallResult {
   error?: string;
 }
 
-const agent = new Agent({ headersTimeout: CLIENT_TIMEOUT_MS, bodyTimeout: CLIENT_TIMEOUT_MS, connectTimeout: 2_000, keepAliveTimeout: 2_000 });
+const agent = new Agent({
+  headersTimeout: CLIENT_TIMEOUT_MS,
+  bodyTimeout: CLIENT_TIMEOUT_MS,
+  connectTimeout: 2_000,
+  keepAliveTimeout: 2_000,
+});
 
 export async function closeAgent(): Promise<void> {
   await agent.close();
 }
 
 export async function httpCall(
-  target: Target, method: 'GET' | 'PUT' | 'POST', urlPath: string,
+  target: Target,
+  method: 'GET' | 'PUT' | 'POST',
+  urlPath: string,
   opts: { token?: string; json?: unknown; headers?: Record<string, string> } = {},
 ): Promise<CallResult> {
   const headers: Record<string, string> = { ...opts.headers };
@@ -48,11 +57,16 @@ export async function httpCall(
     const res = await request(`${target.url}${urlPath}`, { method, headers, body, dispatcher: agent });
     const text = await res.body.text();
     let parsed: unknown;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = text; }
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text;
+    }
     const etag = typeof res.headers.etag === 'string' ? res.headers.etag : undefined;
     const nodeId = typeof res.headers['x-node-id'] === 'string' ? res.headers['x-node-id'] : undefined;
     const status: OpStatus = res.statusCode < 300 ? 'ok' : res.statusCode < 500 ? 'fail' : 'unknown';
-    const error = status === 'ok' ? undefined : (parsed as { error?: { code?: string } } | undefined)?.error?.code ?? `HTTP ${res.statusCode}`;
+    const error =
+      status === 'ok' ? undefined : ((parsed as { error?: { code?: string } } | undefined)?.error?.code ?? `HTTP ${res.statusCode}`);
     return { status, http: res.statusCode, body: parsed, etag, nodeId, error };
   } catch (err) {
     const code = (err as { code?: string }).code ?? (err as Error).name;

@@ -11,7 +11,11 @@ const [url, driver] = [process.argv[2]!, (process.argv[3] ?? 'redis') as 'redis'
 const store = await openStore({ driver, url, opTimeoutMs: 1_000 });
 await store.set('{late}:k', 'before');
 console.log('ready');
-const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (err: { code?: string }) => err.code ?? String(err));
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (err: { code?: string }) => err.code ?? String(err),
+  );
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'write') {
     console.log(`set ${await outcome(store.set('{late}:k', 'stale'))}`);

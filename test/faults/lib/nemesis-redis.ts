@@ -60,10 +60,19 @@ export interface PrimaryKillOptions {
  * when a worker of an affected user has a write acknowledged again (the replica took
  * over); then the dead node is started again from its data and rejoins as a replica.
  */
-export async function killPrimary(h: History, cluster: TestCluster, openids: string[], nodeTimeoutMs: number, o: PrimaryKillOptions = {}): Promise<void> {
+export async function killPrimary(
+  h: History,
+  cluster: TestCluster,
+  openids: string[],
+  nodeTimeoutMs: number,
+  o: PrimaryKillOptions = {},
+): Promise<void> {
   const manifest = readClusterManifest(cluster.dir);
   if (!manifest) throw new Error('the cluster manifest is gone');
-  const owners = await ownersOf(manifest.nodes.map((n) => n.port), openids.map((id) => `{u:${id}}`));
+  const owners = await ownersOf(
+    manifest.nodes.map((n) => n.port),
+    openids.map((id) => `{u:${id}}`),
+  );
   const victimPort = owners[0]!;
   const victim = manifest.nodes.find((n) => n.port === victimPort);
   if (!victim) throw new Error(`primary on port ${victimPort} is not in the manifest`);
@@ -75,7 +84,11 @@ export async function killPrimary(h: History, cluster: TestCluster, openids: str
     if (!replica) throw new Error(`replica on port ${replicaPort} is not in the manifest`);
   }
   const kind = replica ? 'kill-primary-lagging-replica' : 'kill-primary';
-  const fault = h.fault(kind, `SIGKILL primary :${victimPort} (PID ${victim.pid})${replica ? `, its replica :${replica.port} paused ${o.lagReplicaMs} ms before` : ''}; users ${[...affected].join(' ')}`, true);
+  const fault = h.fault(
+    kind,
+    `SIGKILL primary :${victimPort} (PID ${victim.pid})${replica ? `, its replica :${replica.port} paused ${o.lagReplicaMs} ms before` : ''}; users ${[...affected].join(' ')}`,
+    true,
+  );
   if (replica) {
     // A paused process still has its kernel ACK what the primary sends (it would read it
     // all on SIGCONT): the primary must also drop the link, so nothing more reaches it.
@@ -95,12 +108,32 @@ export async function killPrimary(h: History, cluster: TestCluster, openids: str
   // recovery judged: with WAIT, a shard whose only replica was promoted has no replica
   // left, so its writes cannot be acknowledged until the old primary is back.
   const deadline = Date.now() + 60_000;
-  while ((await ownersOf(manifest.nodes.filter((n) => n.port !== victimPort).map((n) => n.port), [`{u:${openids[0]}}`]))[0] === victimPort) {
+  while (
+    (
+      await ownersOf(
+        manifest.nodes.filter((n) => n.port !== victimPort).map((n) => n.port),
+        [`{u:${openids[0]}}`],
+      )
+    )[0] === victimPort
+  ) {
     if (Date.now() > deadline) throw new Error(`${kind}: no replica took over :${victimPort} within 60 s`);
     await sleep(100);
   }
-  const up = await runMiniscale(['redis-cluster', 'up', '--dir', cluster.dir, '--port', String(manifest.basePort),
-    '--replicas', String(manifest.replicas), '--node-timeout', String(nodeTimeoutMs)], { timeoutMs: 90_000 });
+  const up = await runMiniscale(
+    [
+      'redis-cluster',
+      'up',
+      '--dir',
+      cluster.dir,
+      '--port',
+      String(manifest.basePort),
+      '--replicas',
+      String(manifest.replicas),
+      '--node-timeout',
+      String(nodeTimeoutMs),
+    ],
+    { timeoutMs: 90_000 },
+  );
   if (up.code !== 0) throw new Error(`restarting the killed primary failed: ${up.stderr}`);
   fault.recoveredMs = await waitForOk(h, fault, killedAt, ['put'], 60_000, (w) => affected.has(w.slice(0, w.indexOf('w') + 1)));
   fault.end = Math.max(h.now(), fault.start + fault.recoveredMs);

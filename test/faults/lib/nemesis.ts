@@ -16,7 +16,14 @@ export function pick<T>(items: T[]): T {
  * Resolves with the ms from the fault's start until an operation of one of `types`
  * that started after `afterMs` (and, when given, matches `which`) was acknowledged.
  */
-export async function waitForOk(h: History, fault: FaultEvent, afterMs: number, types: OpType[], timeoutMs = 60_000, which: (worker: string) => boolean = () => true): Promise<number> {
+export async function waitForOk(
+  h: History,
+  fault: FaultEvent,
+  afterMs: number,
+  types: OpType[],
+  timeoutMs = 60_000,
+  which: (worker: string) => boolean = () => true,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const op = h.ops.find((o) => o.start >= afterMs && o.status === 'ok' && types.includes(o.type) && which(o.worker));

@@ -30,18 +30,26 @@ export interface Netns {
 }
 
 const live = new Set<Netns>();
-process.on('exit', () => { for (const ns of live) ns.remove(); });
+process.on('exit', () => {
+  for (const ns of live) ns.remove();
+});
 
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 export function listNamespaces(): string[] {
-  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean);
 }
 
 export function listLinks(): string[] {
-  return execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter(Boolean);
+  return execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '')
+    .filter(Boolean);
 }
 
 export function createNetns(): Netns {
@@ -57,8 +65,15 @@ export function createNetns(): Netns {
     partition: () => ip('-n', ns.name, 'route', 'add', 'blackhole', `${ns.redisIp}/32`),
     heal: () => ip('-n', ns.name, 'route', 'del', 'blackhole', `${ns.redisIp}/32`),
     remove: () => {
-      for (const args of [['link', 'del', ns.hostIf], ['netns', 'del', ns.name]]) {
-        try { ip(...args); } catch { /* not there (any more) */ }
+      for (const args of [
+        ['link', 'del', ns.hostIf],
+        ['netns', 'del', ns.name],
+      ]) {
+        try {
+          ip(...args);
+        } catch {
+          /* not there (any more) */
+        }
       }
       live.delete(ns);
     },

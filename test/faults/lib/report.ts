@@ -11,12 +11,35 @@ export interface Row {
 }
 
 export function formatTable(rows: Row[]): string {
-  const head = ['store / setting', 'faults', 'ops', 'ok', 'fail', 'unknown', 'lost', 'phantom', 'stale reads', 'counter (acked..+unknown)', 'GET availability', 'recovery (slowest)'];
+  const head = [
+    'store / setting',
+    'faults',
+    'ops',
+    'ok',
+    'fail',
+    'unknown',
+    'lost',
+    'phantom',
+    'stale reads',
+    'counter (acked..+unknown)',
+    'GET availability',
+    'recovery (slowest)',
+  ];
   const body = rows.map(({ setting, faults, verdict: v }) => [
-    setting, faults, String(v.ops), String(v.ok), String(v.fail), String(v.unknown), String(v.lost), String(v.phantom), String(v.staleReads),
+    setting,
+    faults,
+    String(v.ops),
+    String(v.ok),
+    String(v.fail),
+    String(v.unknown),
+    String(v.lost),
+    String(v.phantom),
+    String(v.staleReads),
     `${v.counter.final} (${v.counter.acked}..${v.counter.acked + v.counter.unknown})${v.counter.ok ? '' : ' ✗'}`,
     `${(v.gets.availability * 100).toFixed(2)}% of ${v.gets.counted}`,
-    Object.entries(v.recoveryMs).map(([kind, ms]) => `${kind} ${(ms / 1000).toFixed(1)} s`).join(', ') || '-',
+    Object.entries(v.recoveryMs)
+      .map(([kind, ms]) => `${kind} ${(ms / 1000).toFixed(1)} s`)
+      .join(', ') || '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

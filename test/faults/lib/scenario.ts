@@ -36,7 +36,11 @@ export interface ScenarioOptions {
   quietMs?: number;
 }
 
-export interface ScenarioResult { row: Row; verdict: Verdict; history: History }
+export interface ScenarioResult {
+  row: Row;
+  verdict: Verdict;
+  history: History;
+}
 
 export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const h = new History();
@@ -59,14 +63,15 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   try {
     final = await readFinalState(o.target, wl);
     verdict = check(h, final);
-    problems.push(...await o.healthy());
+    problems.push(...(await o.healthy()));
   } catch (err) {
     problems.push(`final state: ${(err as Error).message}`);
   }
   const row: Row | undefined = verdict && { setting: o.name, faults: faultSummary(h.faults.map((f) => f.kind)), verdict };
   const failures = verdict ? [...problems, ...judge(verdict, o.allowedLoss ?? 0)] : problems;
   // Losses a setting is allowed (async replication) are still shown, not just counted.
-  if (verdict && verdict.anomalies.length > 0) console.log(`# ${o.name}: ${verdict.anomalies.length} anomalies, e.g. ${verdict.anomalies.slice(0, 8).join(' | ')}`);
+  if (verdict && verdict.anomalies.length > 0)
+    console.log(`# ${o.name}: ${verdict.anomalies.length} anomalies, e.g. ${verdict.anomalies.slice(0, 8).join(' | ')}`);
   if (process.env.MINISCALE_FAULTS_KEEP) console.log(`# history: ${h.save(o.name, { final, verdict })}`);
   if (failures.length > 0) {
     const file = h.save(o.name, { final, verdict, failures });
@@ -84,8 +89,10 @@ function judge(v: Verdict, allowedLoss: number): string[] {
   const counterOver = v.counter.final - (v.counter.acked + v.counter.unknown);
   if (counterOver > 0) out.push(`counter ${counterOver} above acked + unknown`);
   const losses = v.lost + v.staleReads + counterShort;
-  if (losses > allowedLoss) out.push(`${losses} acknowledged update(s) lost (allowed ${allowedLoss}): ${v.anomalies.slice(0, 5).join(' | ')}`);
-  if (v.gets.availability < MIN_GET_AVAILABILITY) out.push(`GET availability ${(v.gets.availability * 100).toFixed(2)}% < ${MIN_GET_AVAILABILITY * 100}%`);
+  if (losses > allowedLoss)
+    out.push(`${losses} acknowledged update(s) lost (allowed ${allowedLoss}): ${v.anomalies.slice(0, 5).join(' | ')}`);
+  if (v.gets.availability < MIN_GET_AVAILABILITY)
+    out.push(`GET availability ${(v.gets.availability * 100).toFixed(2)}% < ${MIN_GET_AVAILABILITY * 100}%`);
   // Definite failures the faults may cause: a lost CAS race, a refused connection while
   // `up` restarts, a CAS whose read could not be answered. Anything else — above all a
   // 401, a session lost in a failure — is a bug.

@@ -21,7 +21,11 @@ export interface Started {
 const started = new Set<Started>();
 process.on('exit', () => {
   for (const s of started) {
-    try { process.kill(s.pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(s.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
 });
 
@@ -38,14 +42,23 @@ export async function startMiniscale(args: string[], env: NodeJS.ProcessEnv, wra
       clearTimeout(timer);
       resolve(JSON.parse(line) as { url: string; pid: number });
     });
-    void exited.then(() => { clearTimeout(timer); reject(new Error(`${args[0]} exited: ${lines.slice(-10).join('\n')}`)); });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`${args[0]} exited: ${lines.slice(-10).join('\n')}`));
+    });
   });
   const handle: Started = {
     ...listening,
     child,
     stop: async () => {
       if (isRunning(listening.pid)) process.kill(listening.pid, 'SIGTERM');
-      const timer = setTimeout(() => { try { process.kill(listening.pid, 'SIGKILL'); } catch { /* gone */ } }, 10_000);
+      const timer = setTimeout(() => {
+        try {
+          process.kill(listening.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 10_000);
       await exited;
       clearTimeout(timer);
       started.delete(handle);

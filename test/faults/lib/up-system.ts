@@ -18,7 +18,11 @@ export class UpSystem {
   readonly target: Target = { url: '' };
   #handle: UpHandle | undefined;
 
-  constructor(readonly dataDir: string, readonly args: string[], readonly env: Record<string, string> = {}) {}
+  constructor(
+    readonly dataDir: string,
+    readonly args: string[],
+    readonly env: Record<string, string> = {},
+  ) {}
 
   get handle(): UpHandle {
     if (!this.#handle) throw new Error('up is not running');
@@ -57,7 +61,7 @@ export class UpSystem {
   /** The admin view's states of the nodes (healthy, or ramping up in slow start behind a gateway). */
   async upstreamStates(): Promise<string[]> {
     const res = await fetch(`${this.target.url}/_gateway/upstreams`);
-    const body = await res.json() as { upstreams: { state: string }[] };
+    const body = (await res.json()) as { upstreams: { state: string }[] };
     return body.upstreams.map((u) => u.state);
   }
 
@@ -65,7 +69,11 @@ export class UpSystem {
   async killTree(): Promise<number[]> {
     const pids = [this.handle.child.pid!, ...this.nodePids()];
     for (const pid of pids) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
     await this.handle.exited;
     const deadline = Date.now() + 10_000;
@@ -95,7 +103,11 @@ export class UpSystem {
     if (left.length > 0) {
       problems.push(`processes left behind: ${left.join(', ')}`);
       for (const pid of left) {
-        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       }
     }
     return problems;

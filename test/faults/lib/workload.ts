@@ -67,7 +67,10 @@ export async function startWorkload(target: Target, history: History, o: Workloa
   let running = true;
   const loops = workers.map((worker, index) => runWorker(target, history, worker, index, o.counter, () => running));
   return {
-    workers, tokens, openids, counter: o.counter,
+    workers,
+    tokens,
+    openids,
+    counter: o.counter,
     stop: async () => {
       running = false;
       await Promise.all(loops);
@@ -79,7 +82,18 @@ async function runWorker(target: Target, h: History, w: Worker, index: number, c
   let seq = 0;
   let casSeq = 0;
   const record = (type: Op['type'], key: string, start: number, res: CallResult, extra: Partial<Op> = {}): void => {
-    h.add({ type, worker: w.name, key, status: res.status, start, end: h.now(), http: res.http, error: res.error, nodeId: res.nodeId, ...extra });
+    h.add({
+      type,
+      worker: w.name,
+      key,
+      status: res.status,
+      start,
+      end: h.now(),
+      http: res.http,
+      error: res.error,
+      nodeId: res.nodeId,
+      ...extra,
+    });
   };
   while (running()) {
     let start = h.now();
@@ -90,12 +104,20 @@ async function runWorker(target: Target, h: History, w: Worker, index: number, c
     const got = await httpCall(target, 'GET', `/v1/me/kv/${w.regKey}`, { token: w.token });
     const read = got.http === 200 ? (got.body as { value: number }).value : null;
     // 404 is a definite answer ("never written"): the read succeeded.
-    record('get', w.regKey, start, got.http === 404 ? { ...got, status: 'ok', error: undefined } : got, got.http === 200 || got.http === 404 ? { read } : {});
+    record(
+      'get',
+      w.regKey,
+      start,
+      got.http === 404 ? { ...got, status: 'ok', error: undefined } : got,
+      got.http === 200 || got.http === 404 ? { read } : {},
+    );
 
     await casAppend(target, h, w, index * CAS_ID_STRIDE + ++casSeq, record);
 
     start = h.now();
-    record('incr', counter, start, await httpCall(target, 'POST', `/v1/counters/${counter}`, { token: w.token, json: { by: 1 } }), { value: 1 });
+    record('incr', counter, start, await httpCall(target, 'POST', `/v1/counters/${counter}`, { token: w.token, json: { by: 1 } }), {
+      value: 1,
+    });
 
     // A worker whose requests fail at once (everything down) would spin and starve the
     // restarting system of CPU; back off as a real client would.
@@ -122,7 +144,11 @@ async function casAppend(target: Target, h: History, w: Worker, id: number, reco
     record('cas', CAS_KEY, start, { ...cur, status: 'fail' }, { value: id, error: `read: ${cur.error}` });
     return;
   }
-  const res = await httpCall(target, 'PUT', `/v1/me/kv/${CAS_KEY}`, { token: w.token, json: { value: [...list, id] }, headers: precondition });
+  const res = await httpCall(target, 'PUT', `/v1/me/kv/${CAS_KEY}`, {
+    token: w.token,
+    json: { value: [...list, id] },
+    headers: precondition,
+  });
   record('cas', CAS_KEY, start, res, { value: id, read: list });
 }
 
