@@ -9,7 +9,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePortRange } from '../../src/core/ports.js';
 import { CLUSTER_BUS_OFFSET } from '../../src/redis-launcher/index.js';
 import { runMiniscale, startTestCluster, startTestRedis, tempDir, type TestCluster, type TestRedis } from '../support/redis.js';
@@ -53,6 +52,20 @@ function redisServerPids(ports: number[]): number[] {
     })
     .map(Number)
     .sort((a, b) => a - b);
+}
+
+/** The ports of these on which 127.0.0.1 cannot listen right now. */
+async function busyPorts(ports: number[]): Promise<number[]> {
+  const busy: number[] = [];
+  for (const port of ports) {
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (!free) busy.push(port);
+  }
+  return busy;
 }
 
 function portsFrom(base: number): number[] {
@@ -158,12 +171,14 @@ describe('miniscale redis-cluster up/down', { timeout: 240_000 }, () => {
     const started = Date.now();
     const down = await runMiniscale(['redis-cluster', 'down', '--dir', cluster!.dir], { timeoutMs: 30_000 });
     assert.equal(down.code, 0, down.stderr);
-    while (!pids.every(isGone) && Date.now() - started < STOP_DEADLINE_MS) await sleep(50);
+    // `down` returns only once the servers have exited, so an `up` right after it finds
+    // every client and bus port free.
     assert.deepEqual(
       pids.filter((pid) => !isGone(pid)),
       [],
-      'every manifest PID is gone',
+      'every manifest PID is gone when down returns',
     );
+    assert.deepEqual(await busyPorts(portsFrom(base).flatMap((p) => [p, p + CLUSTER_BUS_OFFSET])), [], 'every port is free');
     assert.ok(Date.now() - started < STOP_DEADLINE_MS);
     assert.equal(await redisCli(bystander.port, 'ping'), 'PONG', 'the other redis-server still runs');
     assert.equal(isGone(bystander.server.pid), false);
@@ -188,8 +203,6 @@ describe('miniscale redis-cluster up/down', { timeout: 240_000 }, () => {
     const pids = readManifest(cluster!.dir).nodes.map((n) => n.pid);
     const down = await runMiniscale(['redis-cluster', 'down', '--dir', cluster!.dir, '--purge'], { timeoutMs: 30_000 });
     assert.equal(down.code, 0, down.stderr);
-    const started = Date.now();
-    while (!pids.every(isGone) && Date.now() - started < STOP_DEADLINE_MS) await sleep(50);
     assert.deepEqual(
       pids.filter((pid) => !isGone(pid)),
       [],
