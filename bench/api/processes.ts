@@ -2,7 +2,7 @@
  * The processes of the API benchmark, all on free 127.0.0.1 ports: one redis-server
  * (configured as the seed stack's: no persistence), the BUILT API node
  * (`node dist/cli.js node`, what ships — no tsx loader in the measured process) on the
- * embedded store and on that redis, and the peer `kv.js` of shared/peer/seed-stack.
+ * embedded store and on that redis, and the peer `kv.js` of bench/peers/seed-stack.
  *
  * Each child runs in its own process group (`detached`), is stopped by its PID, and is
  * SIGKILLed if still running when the benchmark ends — normally, on an error, on

@@ -1,4 +1,4 @@
-/** The printed markdown table, the targets of issue 15, and the JSON file. */
+/** The printed markdown table, its targets, and the JSON file. */
 import { fmt, median, printMarkdownTable, ratio } from '../support/table.js';
 import type { WrkResult } from '../support/wrk.js';
 
@@ -163,7 +163,7 @@ export function printVerdict(v: Verdict | undefined, rows: Row[]): void {
   if (!v) return;
   const list = (xs: number[]) => xs.map((r) => `${r.toFixed(2)}×`).join(', ');
   console.log(`
-targets (issue 15): embedded node GET, with auth, versions and validation, ≥ ${GET_RPS_TARGET}× the peer's GET req/s at ≤ ${GET_CPU_TARGET}× its server CPU per request`);
+targets: embedded node GET, with auth, versions and validation, ≥ ${GET_RPS_TARGET}× the peer's GET req/s at ≤ ${GET_CPU_TARGET}× its server CPU per request`);
   console.log(`  ${v.ratio >= GET_RPS_TARGET ? 'MET ' : 'MISS'}  req/s ${v.ratio.toFixed(2)}× (per round: ${list(v.perRound)})`);
   console.log(
     `  ${v.cpuRatio !== null && v.cpuRatio <= GET_CPU_TARGET ? 'MET ' : 'MISS'}  CPU per request ${v.cpuRatio === null ? 'n/a' : `${v.cpuRatio.toFixed(2)}×`} (per round: ${list(v.cpuPerRound)})`,

@@ -3,7 +3,7 @@
  *    [--profile [--profile-target embedded-get|embedded-put|redis-get|redis-put] [--profile-dir DIR]]`
  *
  * The built API node (`node dist/cli.js node`) next to the naive Node + ioredis app of
- * the seed-stack baseline (shared/peer/seed-stack/node/kv.js), in one run, with the same
+ * the seed-stack baseline (bench/peers/seed-stack/node/kv.js), in one run, with the same
  * wrk (-t2 -c64 by default):
  *   - peer kv.js: GET /kv?key=K and SET (POST /kv/set), its own wrk scripts, on a
  *     redis-server configured as the seed stack's (no persistence);
@@ -13,7 +13,7 @@
  * machine hits each alike. Every run is checked for errors: non-2xx answers (the node's
  * own /metrics count, and wrk's) and socket errors — a run with any is invalid.
  *
- * Prints a markdown table with ratios to the peer and the targets of issue 15 (embedded
+ * Prints a markdown table with ratios to the peer and its targets (embedded
  * GET ≥ 0.9× the peer's req/s at ≤ 1.1× its server CPU per request, both as the median
  * of per-round pairs); `--profile` then profiles one node (--cpu-prof) under
  * load and says where its CPU goes (`--profile-dir` keeps the .cpuprofile files, for

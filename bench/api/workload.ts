@@ -1,5 +1,5 @@
 /**
- * The data and the requests, chosen to match the peer's (shared/peer/seed-stack):
+ * The data and the requests, chosen to match the peer's (bench/peers/seed-stack):
  * 10,000 entries with 100-byte string values, read at random; writes of a 100-byte
  * value to a random one of them. The peer keeps them as k0…k9999 in Redis; Miniscale
  * keeps them as 10 signed-in users × 1,000 keys each (k0…k999), and every request

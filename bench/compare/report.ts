@@ -128,7 +128,7 @@ export interface Target {
   met: boolean;
 }
 
-/** The one-hop default, which issue 15's throughput and kill-node targets are about. */
+/** The one-hop default, which the throughput and kill-node targets are about. */
 const ONE_HOP: SystemName = 'miniscale';
 /** Back at full strength after a worker is SIGKILLed, at most. */
 export const RECOVERY_TARGET_MS = 3_000;
@@ -204,7 +204,7 @@ export function targets(all: Summary[]): Target[] {
 }
 
 export function printTargets(list: Target[]): void {
-  console.log(`\ntargets (issue 15; on the one-hop default \`${ONE_HOP}\` unless named; medians of this run, reported, not asserted):`);
+  console.log(`\ntargets (on the one-hop default \`${ONE_HOP}\` unless named; medians of this run, reported, not asserted):`);
   for (const t of list) console.log(`  ${t.met ? 'met   ' : 'MISSED'}  ${t.what}: ${t.measured}`);
 }
 

@@ -65,7 +65,7 @@ export async function startGateway(upstreams: Upstream[], opts: { cpuProfDir?: s
 }
 
 /**
- * nginx as the seed's load balancer (shared/peer/seed-stack/conf/nginx-lb-keepalive.conf.tpl):
+ * nginx as the seed's load balancer (the seed stack's nginx-lb-keepalive.conf.tpl):
  * round-robin over the same upstreams, `keepalive 64`, HTTP/1.1 and an empty Connection
  * header to them, `worker_processes auto`, no access log. Only the paths and ports differ.
  */

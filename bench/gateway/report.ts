@@ -1,4 +1,4 @@
-/** The printed table, the targets of issue 4, and the JSON file. */
+/** The printed table, its targets, and the JSON file. */
 import type { WrkResult } from '../support/wrk.js';
 import { fmt, median, printMarkdownTable } from '../support/table.js';
 
@@ -190,6 +190,6 @@ export function printTable(rows: Row[]): void {
 }
 
 export function printTargets(list: Target[]): void {
-  console.log('\ntargets (issue 4)');
+  console.log('\ntargets');
   for (const t of list) console.log(`  ${t.pass ? 'PASS' : 'MISS'}  ${t.name}: ${t.measured}`);
 }

@@ -10,8 +10,8 @@
  *   (c) one upstream SIGKILLed a third into the run: failed requests (non-2xx + socket errors).
  * Each scenario runs in rounds (3 by default, 1 with --quick); a round runs the gateway
  * and nginx back to back, in alternating order. Prints a markdown table of medians with
- * the median and range of the per-round gateway ÷ nginx ratios, and the targets of
- * issue 4; `--profile` then profiles the
+ * the median and range of the per-round gateway ÷ nginx ratios, and its targets
+ * (docs/benchmarks.md); `--profile` then profiles the
  * gateway (--cpu-prof) under (a)'s load and says where its CPU time goes. Writes
  * bench/results/gateway-latest.json. Every process is stopped by PID (processes.ts),
  * and the whole run is cut off by a watchdog sized to the plan (../support/processes.ts).

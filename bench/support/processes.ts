@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** The built CLI: benchmarks measure what ships, with no TypeScript loader in the measured process. */
 export const CLI = path.join(REPO, 'dist/cli.js');
-/** The peer, vendored unchanged from shared/peer/seed-stack (see its README). */
+/** The peer, vendored unchanged in bench/peers/seed-stack (see its README). */
 export const SEED_STACK = path.join(REPO, 'bench/peers/seed-stack');
 
 const live = new Set<ChildProcess>();

@@ -124,7 +124,8 @@ function edgeOptions(ctx: ApiContext, trusted: TrustedProxies, logger: Logger): 
     },
     requestTimeout: o.requestTimeoutMs,
     // Keep idle keep-alive sockets longer than a gateway's pool does, so the pool
-    // always closes first and never reuses a socket we are closing (PITFALLS: keep-alive race).
+    // always closes first and never reuses a socket we are closing (a request written as
+    // the node closes the socket would get no answer).
     keepAliveTimeout: o.keepAliveTimeoutMs,
     connectionTimeout: o.socketTimeoutMs,
     // Passed as a function so Fastify (request.ip, X-Forwarded-For) and our own checks

@@ -27,7 +27,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /**
  * Idle keep-alive connections are closed after this. Longer than a gateway pool's idle
  * time (4 s) and nginx's (60 s), so the pool in front always closes first and never
- * reuses a socket the node is closing (PITFALLS: keep-alive race).
+ * reuses a socket the node is closing: a request written onto a socket as the node
+ * closes it would fail with no answer.
  */
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** No byte either way for this long — a client that stopped reading its answer — closes the socket. */

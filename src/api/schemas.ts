@@ -4,7 +4,7 @@
  */
 import { Type } from 'typebox';
 
-/** Keys, counter and board names: DESIGN's rule, minus "." and "..", which URLs cannot carry (clients normalise them away). */
+/** Keys, counter and board names: the rule of docs/api.md, minus "." and "..", which URLs cannot carry (clients normalise them away). */
 export const NAME_PATTERN = '^(?!\\.{1,2}$)[A-Za-z0-9._:-]{1,128}$';
 export const MAX_VALUE_BYTES = 64 * 1024;
 export const MAX_VALUE_DEPTH = 64;

@@ -23,7 +23,7 @@ import type { UpOptions } from './up-options.js';
 import { prepareStore, type PreparedStore } from './up-store.js';
 import { withinMs } from '../core/within.js';
 
-/** Everything stopped within this; DESIGN.md promises 15 s. */
+/** Everything stopped within this: the 15 s docs/operations.md promises. */
 export const STOP_BUDGET_MS = 13_000;
 
 export interface RunningSystem {

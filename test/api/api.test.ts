@@ -1,5 +1,5 @@
 /**
- * The HTTP API of DESIGN.md, black-box: two real node processes sharing one embedded
+ * The HTTP API of docs/api.md, black-box: two real node processes sharing one embedded
  * data directory, the WeChat emulator, real HTTP. Any node must serve any request.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * The API benchmark's verdict (issue 15): req/s and server CPU per request of the
+ * The API benchmark's verdict: req/s and server CPU per request of the
  * embedded GET against the peer's, each ratio taken within one round, then the median.
  */
 import assert from 'node:assert/strict';

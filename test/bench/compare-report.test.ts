@@ -1,5 +1,5 @@
 /**
- * bench/compare's arithmetic: the summary of a system's runs, the issue's targets read
+ * bench/compare's arithmetic: the summary of a system's runs, the targets read
  * from it, and what the kill-node scenario reads from `/_gateway/upstreams` (whom to
  * kill, what it held, when the system is whole again). No process is started.
  */

@@ -1,5 +1,5 @@
 /**
- * The admin API on the reserved /_gateway/ prefix: its JSON as DESIGN.md states it,
+ * The admin API on the reserved /_gateway/ prefix: its JSON as docs/api.md states it,
  * Prometheus metrics, the dashboard, and who may see them (loopback, or the admin key).
  */
 import assert from 'node:assert/strict';

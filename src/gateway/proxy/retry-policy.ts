@@ -1,5 +1,5 @@
 /**
- * When a failed attempt may be tried again on another upstream (DESIGN "Retries").
+ * When a failed attempt may be tried again on another upstream (docs/gateway.md, "Retries and the retry budget").
  * A request that never reached an upstream — connection refused, or given up before
  * undici wrote a byte — may go elsewhere whatever its method: nobody acted on it.
  * Once sent, only GET, HEAD and OPTIONS without a body are replayed: a replayed PUT
