@@ -127,7 +127,7 @@ export interface ApiRoutes {
   'PUT /v1/leaderboards/{board}/me': {
     body: {
       score: number;
-      mode?: 'best' | 'set';
+      mode?: "best" | "set";
     };
     query: undefined;
     response: {
@@ -174,13 +174,10 @@ export interface ApiRoutes {
       touser: string;
       template_id: string;
       page?: string;
-      data: Record<
-        string,
-        {
-          value: string;
-        }
-      >;
-      miniprogram_state?: 'developer' | 'trial' | 'formal';
+      data: Record<string, {
+        value: string;
+      }>;
+      miniprogram_state?: "developer" | "trial" | "formal";
     };
     query: undefined;
     response: {
@@ -217,7 +214,7 @@ export interface ApiRoutes {
     };
     query: undefined;
     response: {
-      suggest: 'pass' | 'review' | 'risky';
+      suggest: "pass" | "review" | "risky";
       label: number;
     };
   };
