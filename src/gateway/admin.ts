@@ -75,12 +75,13 @@ export async function handleAdmin(gw: GatewayRuntime, req: IncomingMessage, res:
   sendError(res, 'NOT_FOUND', `no admin route ${method} ${path}`);
 }
 
-/** Marks an upstream draining (or not) in this process; its view, or undefined when there is no such upstream. */
+/**
+ * Drains (or undrains) an upstream in this process, through its Membership; its view,
+ * or undefined when there is no such upstream (and then nothing is recorded).
+ */
 export function setDraining(gw: GatewayRuntime, ref: string, draining: boolean): UpstreamView | undefined {
-  const u = gw.membership.find(ref);
-  if (!u) return undefined;
-  u.health.drainingByAdmin = draining;
-  gw.log.info({ upstream: u.url, draining, inflight: u.inflight }, `upstream ${draining ? 'drained' : 'undrained'} by the admin API`);
+  if (!gw.membership.find(ref)) return undefined;
+  const u = gw.membership.setAdminDrained(ref, draining)!;
   return view(u, performance.now());
 }
 

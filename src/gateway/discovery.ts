@@ -74,14 +74,14 @@ export class RegistryDiscovery {
         const clash = this.membership.find(new URL(url).host);
         if (clash && ![...this.#known.values()].includes(clash)) {
           // Also given statically: one upstream, whose draining flag the registry drives.
-          clash.health.drainingByRegistry = node.info.draining === true;
+          this.membership.setRegistryDraining(clash, node.info.draining === true);
           continue;
         }
         if (clash) this.#forget(clash); // the same address under a new node id: a restart
         u = this.membership.add(url, { nodeId: node.nodeId, slowStart: !this.#first });
         this.#known.set(key, u);
       }
-      u.health.drainingByRegistry = node.info.draining === true;
+      this.membership.setRegistryDraining(u, node.info.draining === true);
     }
     for (const [key, u] of this.#known) if (!seen.has(key)) this.#forget(u, key);
     this.#first = false;

@@ -73,7 +73,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     healthEventLogger(log, metrics),
   );
   // Before any upstream is added, so every one (discovered ones too) starts drained or not.
-  if (options.drained) membership.setAdminDrained(options.drained);
+  if (options.drained) membership.replaceAdminDrains(options.drained);
   for (const url of o.upstreams) membership.add(url, { slowStart: false });
 
   let pinger: StorePinger | undefined;

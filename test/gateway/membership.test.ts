@@ -59,6 +59,32 @@ describe('draining through the admin API', () => {
   });
 });
 
+describe('an admin drain outlives the upstream it drained', () => {
+  it('a single-process gateway keeps a drain across the upstream being removed and added again', async () => {
+    const gw = await gateway({ upstreams: ['http://127.0.0.1:1', 'http://127.0.0.1:2'], healthIntervalMs: 0 });
+    try {
+      const drain = await request(`${gw.url}/_gateway/upstreams/127.0.0.1:1/drain`, { method: 'POST' });
+      assert.equal(drain.statusCode, 200);
+      await drain.body.dump();
+      // What discovery does when the machine flaps: gone from the registry, then back.
+      const { membership } = gw.runtime;
+      membership.remove(membership.find('127.0.0.1:1')!);
+      membership.add('http://127.0.0.1:1', { slowStart: false });
+      const listed = await request(`${gw.url}/_gateway/upstreams`);
+      const { upstreams } = (await listed.body.json()) as { upstreams: Array<{ url: string; state: string }> };
+      assert.deepEqual(
+        upstreams.map((u) => [u.url, u.state]),
+        [
+          ['http://127.0.0.1:2', 'healthy'],
+          ['http://127.0.0.1:1', 'draining'],
+        ],
+      );
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('membership from the node registry (miniscale gateway --discover)', () => {
   let ups: UpstreamHandle[];
   let store: Store;

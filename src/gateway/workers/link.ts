@@ -64,7 +64,7 @@ export class WorkerLink implements ClusterLink {
       case 'metrics':
         return await gw.metrics.registry.getMetricsAsJSON();
       case 'sync-drained':
-        gw.membership.setAdminDrained(op.drained);
+        gw.membership.replaceAdminDrains(op.drained);
         return null;
     }
   }

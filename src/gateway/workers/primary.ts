@@ -18,6 +18,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { StatsRecorder } from '../../console/stats-recorder.js';
 import type { Logger } from '../../core/logging.js';
 import { WorkerFleet } from '../../workers/fleet.js';
+import { AdminDrains } from '../admin-drains.js';
 import type { UpstreamView, UpstreamsView } from '../types.js';
 import { gatewayReading, type GatewayCounts } from '../stats-reading.js';
 import { mergeUpstream, mergeViews } from './merge.js';
@@ -36,8 +37,11 @@ export interface PrimaryOptions {
 
 export class GatewayPrimary {
   readonly #fleet: WorkerFleet<GatewayReady>;
-  /** Upstreams drained through the admin API, by URL: handed to every worker that becomes ready. */
-  readonly #drained = new Set<string>();
+  /**
+   * The cluster's record of admin drains, by URL: each worker's Membership applies the
+   * copy it is handed when it becomes ready and after every drain or undrain.
+   */
+  readonly #drains = new AdminDrains();
   /** The console's ring buffer, from the counts each serving worker sends with its heartbeat. */
   readonly #stats: StatsRecorder;
 
@@ -47,7 +51,7 @@ export class GatewayPrimary {
       label: 'gateway worker',
       log: o.log,
       // Applied before it listens (a drain made while it starts is replayed when it is ready).
-      env: (slot) => ({ [WORKER_ENV]: String(slot + 1), [DRAINED_ENV]: JSON.stringify([...this.#drained]) }),
+      env: (slot) => ({ [WORKER_ENV]: String(slot + 1), [DRAINED_ENV]: JSON.stringify(this.#drains.refs) }),
       readyTimeoutMs: o.readyTimeoutMs,
       stopGraceMs: o.stopGraceMs,
       onAsk: (op) => this.#answer(op as AskOp),
@@ -90,8 +94,8 @@ export class GatewayPrimary {
     const views = ((await this.#askWorkers(op)) as Array<UpstreamView | null>).filter((v): v is UpstreamView => v !== null);
     if (views.length === 0) return null;
     const merged = mergeUpstream(views);
-    if (op.draining) this.#drained.add(merged.url);
-    else this.#drained.delete(merged.url);
+    if (op.draining) this.#drains.add(merged.url);
+    else this.#drains.delete(merged.url);
     // A worker that became ready while the others were asked was not: the whole set
     // again, to every serving worker, leaves none behind.
     for (const m of this.#fleet.serving()) this.#fleet.tell(m, this.#syncDrained());
@@ -99,7 +103,7 @@ export class GatewayPrimary {
   }
 
   #syncDrained(): LocalOp {
-    return { op: 'sync-drained', drained: [...this.#drained] };
+    return { op: 'sync-drained', drained: [...this.#drains.refs] };
   }
 
   /** What every serving worker answered within the fan-out timeout (a stuck one is logged and left out). */
