@@ -176,11 +176,10 @@ export function registerGatewayCommand(program: Command): void {
         throw err;
       });
       if (link) {
-        link.attach(gw.runtime);
-        link.ready({ url: gw.url, port: gw.port, algorithm: gw.runtime.options.algorithm });
+        link.ready({ url: gw.url, port: gw.port, algorithm: gw.algorithm });
       } else {
         process.stdout.write(
-          `${JSON.stringify({ event: 'listening', url: gw.url, port: gw.port, pid: process.pid, algorithm: gw.runtime.options.algorithm })}\n`,
+          `${JSON.stringify({ event: 'listening', url: gw.url, port: gw.port, pid: process.pid, algorithm: gw.algorithm })}\n`,
         );
       }
       await onShutdown(() => gw.close(), { onDisconnect: true }).done;

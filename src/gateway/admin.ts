@@ -17,10 +17,10 @@ export { ADMIN_PREFIX, isAdminPath, isLoopbackHost } from '../http/admin-access.
 
 export function upstreamsView(gw: GatewayRuntime): { algorithm: string; upstreams: UpstreamView[] } {
   const now = performance.now();
-  return { algorithm: gw.options.algorithm, upstreams: gw.membership.upstreams.map((u) => view(u, now)) };
+  return { algorithm: gw.options.algorithm, upstreams: gw.membership.upstreams.map((u) => upstreamView(u, now)) };
 }
 
-function view(u: Upstream, now: number): UpstreamView {
+export function upstreamView(u: Upstream, now: number): UpstreamView {
   return {
     url: u.url,
     state: u.state(now),
@@ -82,7 +82,7 @@ export async function handleAdmin(gw: GatewayRuntime, req: IncomingMessage, res:
 export function setDraining(gw: GatewayRuntime, ref: string, draining: boolean): UpstreamView | undefined {
   if (!gw.membership.find(ref)) return undefined;
   const u = gw.membership.setAdminDrained(ref, draining)!;
-  return view(u, performance.now());
+  return upstreamView(u, performance.now());
 }
 
 async function only(method: string, allowed: string, res: ServerResponse, then: () => void | Promise<void>): Promise<void> {

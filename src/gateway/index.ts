@@ -11,7 +11,10 @@ import { StorePinger } from '../console/store-pinger.js';
 import { createLogger, type Logger } from '../core/logging.js';
 import { openStore, type Store } from '../store/index.js';
 import { Balancer } from './balancer.js';
+import { setDraining, upstreamsView } from './admin.js';
 import { RegistryDiscovery } from './discovery.js';
+import type { DiscoverySource } from './discovery-source.js';
+import { gatewayHandle, type RunningGateway } from './handle.js';
 import { ActiveHealthChecker } from './health/active.js';
 import { LatencyOutlierDetector } from './health/latency-outliers.js';
 import type { HealthEvent } from './health/state.js';
@@ -29,23 +32,17 @@ import { TrustedProxies } from './proxy/forwarded.js';
 import { RetryBudget } from './retry-budget.js';
 import type { GatewayRuntime } from './runtime.js';
 import { createGatewayServer } from './server.js';
+import { SourceMembers } from './source-members.js';
 import { gatewayCounts, gatewayReading } from './stats-reading.js';
 import type { Upstream } from './upstream.js';
 import { displayHost } from '../http/display-host.js';
 
 export * from './options.js';
 export { upstreamsView } from './admin.js';
+export type { RunningGateway } from './handle.js';
+export type { DiscoveredNode, DiscoverySink, DiscoverySource } from './discovery-source.js';
 export type { UpstreamView } from './types.js';
 export type { UpstreamState } from './health/state.js';
-
-export interface RunningGateway {
-  /** `http://host:port` to send requests to (127.0.0.1 when listening on every address). */
-  readonly url: string;
-  readonly port: number;
-  /** For tests and `miniscale up`: the live parts (membership, metrics, options). */
-  readonly runtime: GatewayRuntime;
-  close(): Promise<void>;
-}
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const o = resolveOptions(options);
@@ -100,7 +97,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     cluster: options.cluster,
   };
   let store: Store | undefined;
-  let discovery: RegistryDiscovery | undefined;
+  const sources: DiscoverySource[] = options.discovery ? [options.discovery] : [];
   const health = new ActiveHealthChecker(
     membership,
     { path: o.healthPath, intervalMs: o.healthIntervalMs, timeoutMs: o.healthTimeoutMs },
@@ -121,7 +118,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const shutdown = async (): Promise<void> => {
     stats?.stop();
     pinger?.stop();
-    await discovery?.stop();
+    for (const source of sources) await source.stop();
     await health.stop();
     outliers.stop();
     await membership.close();
@@ -130,11 +127,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   try {
     if (o.discover) {
       store = await openStore(o.discover);
-      discovery = new RegistryDiscovery(store, membership, o.discoverIntervalMs, log);
-      await discovery.start();
+      sources.unshift(new RegistryDiscovery(store, o.discoverIntervalMs, log));
       pinger = new StorePinger(store, 'gateway');
       pinger.start();
     }
+    for (const source of sources) await source.start(new SourceMembers(membership));
     health.start();
     outliers.start();
     stats?.start();
@@ -171,7 +168,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await shutdown();
     log.info('gateway closed');
   };
-  return { url, port, runtime: gw, close: () => (closing ??= close()) };
+  options.cluster?.attach({
+    view: () => upstreamsView(gw),
+    setDraining: (ref, draining) => setDraining(gw, ref, draining),
+    metrics: () => metrics.registry.getMetricsAsJSON(),
+    replaceAdminDrains: (refs) => membership.replaceAdminDrains(refs),
+    counts: () => gatewayCounts(gw),
+  });
+  return gatewayHandle(gw, { url, port }, () => (closing ??= close()));
 }
 
 function healthEventLogger(log: Logger, metrics: GatewayMetrics): (u: Upstream, e: HealthEvent) => void {

@@ -8,6 +8,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logging.js';
 import type { StoreConfig } from '../store/config.js';
 import { DEFAULT_PORT } from '../core/public-port.js';
+import type { DiscoverySource } from './discovery-source.js';
 import type { ClusterLink } from './types.js';
 
 export const ALGORITHMS = ['p2c-ewma', 'round-robin', 'least-conn', 'hash'] as const;
@@ -85,6 +86,8 @@ export interface GatewayOptions {
   /** Discover upstreams from the store's node registry, polled every `discoverIntervalMs`. */
   discover?: StoreConfig;
   discoverIntervalMs?: number;
+  /** Another source of upstreams (`up --gateway`'s node supervisor), besides the static list and `discover`. */
+  discovery?: DiscoverySource;
   algorithm?: Algorithm;
   /** What the `hash` algorithm hashes. @default { kind: 'ip' } */
   hashKey?: HashKey;
@@ -142,12 +145,14 @@ export interface GatewayOptions {
   restartsOf?(url: string): number | undefined;
 }
 
-export type ResolvedOptions = Required<Omit<GatewayOptions, 'discover' | 'adminKey' | 'logger' | 'cluster' | 'drained' | 'restartsOf'>> &
+export type ResolvedOptions = Required<
+  Omit<GatewayOptions, 'discover' | 'discovery' | 'adminKey' | 'logger' | 'cluster' | 'drained' | 'restartsOf'>
+> &
   Pick<GatewayOptions, 'discover' | 'adminKey'>;
 
 export function resolveOptions(o: GatewayOptions): ResolvedOptions {
   const upstreams = (o.upstreams ?? []).map((u) => checkUpstreamUrl(u, '--upstream'));
-  if (upstreams.length === 0 && !o.discover) {
+  if (upstreams.length === 0 && !o.discover && !o.discovery) {
     throw new ConfigError('give at least one --upstream URL, or --discover to find upstreams in the store');
   }
   if (new Set(upstreams.map(upstreamId)).size !== upstreams.length) throw new ConfigError('--upstream: the same host:port is given twice');

@@ -27,6 +27,8 @@ export interface UpstreamsView {
  * routes whose answer no single worker has; absent when the gateway is one process.
  */
 export interface ClusterLink {
+  /** Starts answering the other workers' questions from this worker's gateway. */
+  attach(local: LocalGateway): void;
   /** The upstreams as all workers see them, merged. */
   view(): Promise<UpstreamsView>;
   /** Applied by every worker; the merged view of the upstream, or undefined when none has it. */
@@ -35,4 +37,17 @@ export interface ClusterLink {
   metrics(): Promise<string>;
   /** The console's stats, kept by the primary from every worker's counts. */
   stats(): Promise<StatsReport>;
+}
+
+/** What a multi-worker gateway's worker answers from its own state when the primary asks. */
+export interface LocalGateway {
+  view(): UpstreamsView;
+  /** Through this worker's Membership; undefined when it has no such upstream. */
+  setDraining(ref: string, draining: boolean): UpstreamView | undefined;
+  /** prom-client's JSON form of this worker's metrics, for the primary to sum. */
+  metrics(): Promise<unknown>;
+  /** Makes exactly these the admin API's drains (the primary's record). */
+  replaceAdminDrains(refs: readonly string[]): void;
+  /** What this worker sends with its heartbeat, for the console. */
+  counts(): Promise<unknown>;
 }

@@ -4,12 +4,13 @@
  * balancing (p2c-EWMA), retries of what may be retried and latency ejection, at the
  * cost of a second hop.
  *
- * The gateway learns of nodes from the supervisor directly (gateway-wiring.ts), not by
- * polling the registry: a node being replaced leaves the rotation before it is told to
- * drain. Nodes still register in the store, for gateways on other machines.
+ * The gateway learns of nodes from the supervisor directly, as its discovery source
+ * (supervisor-discovery.ts), not by polling the registry: a node being replaced leaves
+ * the rotation before it is told to drain. Nodes still register in the store, for
+ * gateways on other machines.
  */
 import { startGateway, type RunningGateway } from '../gateway/index.js';
-import { gatewayEvents, reconcile } from './gateway-wiring.js';
+import { SupervisorDiscovery } from './supervisor-discovery.js';
 import { NodeSupervisor, type SupervisorEvents } from './supervisor.js';
 import type { Serving, ServeParts } from './serving.js';
 import { withinMs } from '../core/within.js';
@@ -21,15 +22,16 @@ const NODES_STOP_MS = 8_000;
 export async function serveThroughGateway(p: ServeParts): Promise<Serving> {
   const { o } = p;
   let gateway: RunningGateway | undefined;
-  const wiring = gatewayEvents(() => gateway);
+  // Read when the gateway starts, by which time the supervisor (built with the source's events) exists.
+  const source = new SupervisorDiscovery(() => supervisor.nodes());
   const events: SupervisorEvents = {
     ready: (n) => {
-      wiring.ready?.(n);
+      source.events.ready(n);
       p.onChange();
     },
-    retiring: (n) => wiring.retiring!(n),
+    retiring: (n) => source.events.retiring(n),
     gone: (n) => {
-      wiring.gone?.(n);
+      source.events.gone(n);
       p.onChange();
     },
   };
@@ -46,11 +48,11 @@ export async function serveThroughGateway(p: ServeParts): Promise<Serving> {
     await supervisor.stop(NODES_STOP_MS);
   };
   try {
-    const nodes = await supervisor.start();
+    await supervisor.start();
     gateway = await startGateway({
       port: o.port,
       host: o.host,
-      upstreams: nodes.map((n) => n.url),
+      discovery: source,
       algorithm: o.algorithm,
       trustProxy: o.trustProxy,
       adminKey: p.adminKey.key,
@@ -59,8 +61,6 @@ export async function serveThroughGateway(p: ServeParts): Promise<Serving> {
       logger: p.logger('gateway'),
       restartsOf: (url) => supervisor.restartsOf(url),
     });
-    // A node that crashed or came back while the gateway was starting.
-    reconcile(gateway, supervisor.nodes());
   } catch (err) {
     await stop();
     throw err;

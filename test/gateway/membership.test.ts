@@ -67,9 +67,8 @@ describe('an admin drain outlives the upstream it drained', () => {
       assert.equal(drain.statusCode, 200);
       await drain.body.dump();
       // What discovery does when the machine flaps: gone from the registry, then back.
-      const { membership } = gw.runtime;
-      membership.remove(membership.find('127.0.0.1:1')!);
-      membership.add('http://127.0.0.1:1', { slowStart: false });
+      assert.equal(gw.removeUpstream('127.0.0.1:1'), true);
+      gw.addUpstream('http://127.0.0.1:1');
       const listed = await request(`${gw.url}/_gateway/upstreams`);
       const { upstreams } = (await listed.body.json()) as { upstreams: Array<{ url: string; state: string }> };
       assert.deepEqual(

@@ -291,23 +291,22 @@ describe("a worker's link to the primary (in process)", () => {
   it("keeps the primary's drain set: exactly those upstreams drained, also ones it discovers later", async () => {
     const sent: unknown[] = [];
     const link = new WorkerLink((m) => sent.push(m));
-    const gw = await gateway({ upstreams: ['http://127.0.0.1:1'], healthIntervalMs: 0 });
+    const gw = await gateway({ upstreams: ['http://127.0.0.1:1'], healthIntervalMs: 0, cluster: link });
+    const stateOf = (url: string) => gw.upstreams.find((u) => u.url === url)?.state;
     try {
-      link.attach(gw.runtime);
-      const { membership } = gw.runtime;
       link.onMessage({ ms: 'local', id: 0, op: { op: 'sync-drained', drained: ['http://127.0.0.1:1', 'http://127.0.0.1:2'] } });
-      await waitFor('the sync to be applied', () => membership.find('127.0.0.1:1')!.health.drainingByAdmin, 2_000, 10);
+      await waitFor('the sync to be applied', () => stateOf('http://127.0.0.1:1') === 'draining', 2_000, 10);
       // Discovered after another worker drained it (as --discover would add it).
-      const later = membership.add('http://127.0.0.1:2', { slowStart: false });
-      const other = membership.add('http://127.0.0.1:3', { slowStart: false });
-      assert.equal(later.health.drainingByAdmin, true, 'a node named in the set is drained on arrival');
-      assert.equal(other.health.drainingByAdmin, false);
+      gw.addUpstream('http://127.0.0.1:2');
+      gw.addUpstream('http://127.0.0.1:3');
+      assert.equal(stateOf('http://127.0.0.1:2'), 'draining', 'a node named in the set is drained on arrival');
+      assert.equal(stateOf('http://127.0.0.1:3'), 'healthy');
 
       link.onMessage({ ms: 'local', id: 7, op: { op: 'sync-drained', drained: ['http://127.0.0.1:3'] } });
       await waitFor('the second sync, answered', () => sent.length === 1, 2_000, 10);
       assert.deepEqual(
-        membership.upstreams.map((u) => u.health.drainingByAdmin),
-        [false, false, true],
+        gw.upstreams.map((u) => u.state),
+        ['healthy', 'healthy', 'draining'],
         'exactly the set, undrains included',
       );
     } finally {

@@ -7,15 +7,12 @@
 import { PrimaryLink } from '../../workers/link.js';
 import type { StatsReport } from '../../console/stats-types.js';
 import type { ToPrimary, ToWorker } from '../../workers/protocol.js';
-import { setDraining, upstreamsView } from '../admin.js';
-import type { GatewayRuntime } from '../runtime.js';
-import type { ClusterLink, UpstreamView, UpstreamsView } from '../types.js';
-import { gatewayCounts } from '../stats-reading.js';
+import type { ClusterLink, LocalGateway, UpstreamView, UpstreamsView } from '../types.js';
 import { DRAINED_ENV, WORKER_ENV, type AskOp, type GatewayReady, type LocalOp } from './protocol.js';
 
 export class WorkerLink implements ClusterLink {
   readonly #link: PrimaryLink;
-  #gw: GatewayRuntime | undefined;
+  #gw: LocalGateway | undefined;
 
   constructor(send?: (m: ToPrimary) => void) {
     this.#link = new PrimaryLink(send);
@@ -23,13 +20,13 @@ export class WorkerLink implements ClusterLink {
   }
 
   /** Starts answering the primary for this worker's gateway. */
-  attach(gw: GatewayRuntime): void {
+  attach(gw: LocalGateway): void {
     this.#gw = gw;
   }
 
   /** Listening: tells the primary, then beats with this worker's counts for the console. */
   ready(info: GatewayReady): void {
-    this.#link.ready(info, () => (this.#gw ? gatewayCounts(this.#gw) : undefined));
+    this.#link.ready(info, () => this.#gw?.counts());
   }
 
   view(): Promise<UpstreamsView> {
@@ -58,13 +55,13 @@ export class WorkerLink implements ClusterLink {
     if (!gw) return null;
     switch (op.op) {
       case 'view':
-        return upstreamsView(gw);
+        return gw.view();
       case 'drain':
-        return setDraining(gw, op.ref, op.draining) ?? null;
+        return gw.setDraining(op.ref, op.draining) ?? null;
       case 'metrics':
-        return await gw.metrics.registry.getMetricsAsJSON();
+        return await gw.metrics();
       case 'sync-drained':
-        gw.membership.replaceAdminDrains(op.drained);
+        gw.replaceAdminDrains(op.drained);
         return null;
     }
   }
