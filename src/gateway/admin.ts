@@ -23,6 +23,8 @@ export function upstreamsView(gw: GatewayRuntime): { algorithm: string; upstream
 export function upstreamView(u: Upstream, now: number): UpstreamView {
   return {
     url: u.url,
+    // Known for a discovered upstream: the console names its row, and drains it, by node id.
+    ...(u.nodeId !== undefined ? { nodeId: u.nodeId } : {}),
     state: u.state(now),
     inflight: u.inflight,
     ewmaMs: Math.round(u.latency.value(now) * 1000) / 1000,

@@ -8,6 +8,8 @@ import type { StatsReport } from '../console/stats-types.js';
 /** One upstream as the admin API shows it. */
 export interface UpstreamView {
   url: string;
+  /** The node's id, when a discovery source named it. */
+  nodeId?: string;
   state: string;
   inflight: number;
   ewmaMs: number;

@@ -43,8 +43,10 @@ export function mergeUpstream(list: readonly UpstreamView[]): MergedUpstreamView
   for (const u of list) states[u.state] = (states[u.state] ?? 0) + 1;
   const state = leastHealthy(list.map((u) => u.state));
   const sum = (f: (u: UpstreamView) => number) => list.reduce((n, u) => n + f(u), 0);
+  const nodeId = list.find((u) => u.nodeId !== undefined)?.nodeId;
   return {
     url: list[0]!.url,
+    ...(nodeId !== undefined ? { nodeId } : {}),
     state,
     states,
     inflight: sum((u) => u.inflight),
