@@ -15,58 +15,40 @@ import { onShutdown } from '../core/shutdown.js';
 import { portFromEnv } from '../core/public-port.js';
 import { collect, integerIn, numberIn, port } from './cli-options.js';
 import { ConfigError } from '../core/errors.js';
-import {
-  ALGORITHMS,
-  DEFAULT_EWMA_DECAY_MS,
-  DEFAULT_LATENCY_EJECTION_FACTOR,
-  DEFAULT_HEALTH_INTERVAL_MS,
-  DEFAULT_HEALTH_PATH,
-  DEFAULT_HEALTH_TIMEOUT_MS,
-  DEFAULT_HOST,
-  DEFAULT_MAX_ATTEMPTS,
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_RETRY_BUDGET_RATIO,
-  DEFAULT_SLOW_START_MS,
-  DEFAULT_TOTAL_TIMEOUT_MS,
-  DEFAULT_TRY_TIMEOUT_MS,
-  parseHashKey,
-  resolveOptions,
-  type Algorithm,
-  type GatewayOptions,
-} from '../gateway/options.js';
+import { ALGORITHMS, DEFAULTS, parseHashKey, resolveOptions, type Algorithm, type GatewayOptions } from '../gateway/options.js';
 import { isLongEnoughAdminKey, MIN_ADMIN_KEY_LENGTH } from '../core/admin-key.js';
 import { createLogger } from '../core/logging.js';
 import { resolveStoreConfig, STORE_DRIVERS } from '../store/index.js';
 
 interface GatewayFlags {
   port?: number;
-  host: string;
+  host?: string;
   upstream: string[];
   discover?: boolean;
   store?: string;
   storeUrl?: string;
   data?: string;
   discoverInterval?: number;
-  algorithm: Algorithm;
+  algorithm?: Algorithm;
   hashKey?: string;
   hashBalance?: number;
-  ewmaDecay: number;
+  ewmaDecay?: number;
   trustProxy: string[];
   adminKeyFile?: string;
-  healthPath: string;
-  healthInterval: number;
-  healthTimeout: number;
+  healthPath?: string;
+  healthInterval?: number;
+  healthTimeout?: number;
   ejectAfter?: number;
-  slowStart: number;
-  latencyEjection: number;
-  maxAttempts: number;
-  retryBudget: number;
-  tryTimeout: number;
-  totalTimeout: number;
+  slowStart?: number;
+  latencyEjection?: number;
+  maxAttempts?: number;
+  retryBudget?: number;
+  tryTimeout?: number;
+  totalTimeout?: number;
   headersTimeout?: number;
   requestTimeout?: number;
   idleTimeout?: number;
-  maxBody: number;
+  maxBody?: number;
   poolConnections?: number;
   accessLog: boolean;
   workers: number;
@@ -77,75 +59,99 @@ export function registerGatewayCommand(program: Command): void {
     .command('gateway')
     .description('run the load balancer in front of API nodes (static --upstream list, or --discover from the store)')
     .option('--port <port>', 'port to listen on (0 = any free port; default $MINISCALE_PORT, else 8080)', port('--port'))
-    .option('--host <host>', 'address to listen on', DEFAULT_HOST)
+    .option('--host <host>', `address to listen on (default ${DEFAULTS.listen.host})`)
     .option('--upstream <url>', 'an upstream http://host:port (repeatable)', collect, [])
     .option('--discover', "find upstreams in the store's node registry (nodes come and go with no restart)")
     .addOption(new Option('--store <driver>', 'store to discover from (with --discover)').choices(STORE_DRIVERS as string[]))
     .option('--store-url <url>', 'redis://host:port (comma-separated seeds for redis-cluster)')
     .option('--data <dir>', 'data directory of the embedded store (with --discover)')
     .option('--discover-interval <ms>', 'how often the registry is read', integerIn('--discover-interval', 50, 60_000))
-    .addOption(new Option('--algorithm <name>', 'balancing algorithm').choices([...ALGORITHMS]).default('p2c-ewma'))
+    .addOption(new Option('--algorithm <name>', `balancing algorithm (default ${DEFAULTS.balancing.algorithm})`).choices([...ALGORITHMS]))
     .option('--hash-key <key>', 'what --algorithm hash hashes: header:NAME or ip (default ip)')
     .option(
       '--hash-balance <c>',
-      'bounded-load factor of hash: no node above c × the mean load (default 1.25)',
+      `bounded-load factor of hash: no node above c × the mean load (default ${DEFAULTS.balancing.hashBalance})`,
       numberIn('--hash-balance', 1, 100),
     )
-    .option('--ewma-decay <ms>', 'p2c-ewma latency decay time constant', integerIn('--ewma-decay', 10, 600_000), DEFAULT_EWMA_DECAY_MS)
+    .option(
+      '--ewma-decay <ms>',
+      `p2c-ewma latency decay time constant (default ${DEFAULTS.balancing.ewmaDecayMs})`,
+      integerIn('--ewma-decay', 10, 600_000),
+    )
     .option('--trust-proxy <cidr>', 'trust X-Forwarded-For from these proxies (repeatable)', collect, [])
     .option('--admin-key-file <path>', 'file holding the admin key for non-loopback /_gateway/ access (default: $MINISCALE_ADMIN_KEY)')
-    .option('--health-path <path>', 'active health check path', DEFAULT_HEALTH_PATH)
+    .option('--health-path <path>', `active health check path (default ${DEFAULTS.healthChecks.path})`)
     .option(
       '--health-interval <ms>',
-      'active health check interval (0 = off)',
+      `active health check interval, 0 = off (default ${DEFAULTS.healthChecks.intervalMs})`,
       integerIn('--health-interval', 0, 3_600_000),
-      DEFAULT_HEALTH_INTERVAL_MS,
     )
-    .option('--health-timeout <ms>', 'active health check timeout', integerIn('--health-timeout', 10, 60_000), DEFAULT_HEALTH_TIMEOUT_MS)
-    .option('--eject-after <n>', 'consecutive failures that eject an upstream (default 5)', integerIn('--eject-after', 1, 1000))
-    .option('--slow-start <ms>', 'ramp-up window of a returning upstream', integerIn('--slow-start', 0, 3_600_000), DEFAULT_SLOW_START_MS)
+    .option(
+      '--health-timeout <ms>',
+      `active health check timeout (default ${DEFAULTS.healthChecks.timeoutMs})`,
+      integerIn('--health-timeout', 10, 60_000),
+    )
+    .option(
+      '--eject-after <n>',
+      `consecutive failures that eject an upstream (default ${DEFAULTS.outlierDetection.ejectAfterFailures})`,
+      integerIn('--eject-after', 1, 1000),
+    )
+    .option(
+      '--slow-start <ms>',
+      `ramp-up window of a returning upstream (default ${DEFAULTS.balancing.slowStartMs})`,
+      integerIn('--slow-start', 0, 3_600_000),
+    )
     .option(
       '--latency-ejection <factor>',
-      "eject an upstream whose mean latency over a second is above factor × its peers' median (and 50 ms above it); 0 = off",
+      "eject an upstream whose mean latency over a second is above factor × its peers' median (and 50 ms above it); " +
+        `0 = off (default ${DEFAULTS.outlierDetection.latencyEjectionFactor})`,
       numberIn('--latency-ejection', 0, 1000),
-      DEFAULT_LATENCY_EJECTION_FACTOR,
     )
-    .option('--max-attempts <n>', 'attempts per request, first try included', integerIn('--max-attempts', 1, 10), DEFAULT_MAX_ATTEMPTS)
+    .option(
+      '--max-attempts <n>',
+      `attempts per request, first try included (default ${DEFAULTS.retryPolicy.maxAttempts})`,
+      integerIn('--max-attempts', 1, 10),
+    )
     .option(
       '--retry-budget <ratio>',
-      'retries allowed per request over a 10 s window (plus 3)',
+      `retries allowed per request over a 10 s window, plus 3 (default ${DEFAULTS.retryPolicy.budgetRatio})`,
       numberIn('--retry-budget', 0, 10),
-      DEFAULT_RETRY_BUDGET_RATIO,
     )
     .option(
       '--try-timeout <ms>',
-      'per-attempt timeout to response headers',
+      `per-attempt timeout to response headers (default ${DEFAULTS.timeouts.tryMs})`,
       integerIn('--try-timeout', 1, 3_600_000),
-      DEFAULT_TRY_TIMEOUT_MS,
     )
     .option(
       '--total-timeout <ms>',
-      'total time for a request, retries included',
+      `total time for a request, retries included (default ${DEFAULTS.timeouts.totalMs})`,
       integerIn('--total-timeout', 1, 3_600_000),
-      DEFAULT_TOTAL_TIMEOUT_MS,
     )
     .option(
       '--headers-timeout <ms>',
-      'time a client has to send its headers (default 10000)',
+      `time a client has to send its headers (default ${DEFAULTS.timeouts.headersMs})`,
       integerIn('--headers-timeout', 100, 3_600_000),
     )
     .option(
       '--request-timeout <ms>',
-      'time a client has to send its whole request (default 30000)',
+      `time a client has to send its whole request (default ${DEFAULTS.timeouts.requestMs})`,
       integerIn('--request-timeout', 100, 3_600_000),
     )
     .option(
       '--idle-timeout <ms>',
-      'idle keep-alive client connections are closed after this (default 10000)',
+      `idle keep-alive client connections are closed after this (default ${DEFAULTS.timeouts.clientIdleMs})`,
       integerIn('--idle-timeout', 100, 3_600_000),
     )
-    .option('--max-body <bytes>', 'largest request body accepted', integerIn('--max-body', 0, 2 ** 40), DEFAULT_MAX_BODY_BYTES)
-    .option('--pool-connections <n>', 'connections per upstream (default 128)', integerIn('--pool-connections', 1, 100_000))
+    .option(
+      '--max-body <bytes>',
+      `largest request body accepted (default ${DEFAULTS.limits.maxBodyBytes})`,
+      integerIn('--max-body', 0, 2 ** 40),
+    )
+    .option(
+      '--pool-connections <n>',
+      `connections per upstream (default ${DEFAULTS.pool.connections})`,
+      integerIn('--pool-connections', 1, 100_000),
+    )
     .option('--no-access-log', 'no log line per request')
     .option(
       '--workers <n>',
@@ -164,7 +170,7 @@ export function registerGatewayCommand(program: Command): void {
       const gw = await startGateway({
         ...options,
         cluster: link,
-        drained: link ? drained : undefined,
+        admin: { ...options.admin, drained: link ? drained : undefined },
         logger: link ? createLogger({ component: 'gateway', worker }) : undefined,
       }).catch((err: unknown) => {
         // An open IPC channel (a cluster worker's, a supervisor's) would keep this
@@ -196,7 +202,12 @@ async function runPrimary(workers: number, options: GatewayOptions): Promise<voi
   const resolved = resolveOptions(options); // every setting checked once, before forking N copies
   const log = createLogger({ component: 'gateway' });
   const { GatewayPrimary } = await import('../gateway/workers/primary.js');
-  const primary = new GatewayPrimary({ workers, log, algorithm: resolved.algorithm, stopGraceMs: resolved.closeGraceMs + 5_000 });
+  const primary = new GatewayPrimary({
+    workers,
+    log,
+    algorithm: resolved.balancing.algorithm,
+    stopGraceMs: resolved.timeouts.closeGraceMs + 5_000,
+  });
   // Listening for signals from the start: a SIGTERM while workers start stops them too.
   const stopped = onShutdown(() => primary.stop(), { onDisconnect: true });
   try {
@@ -214,35 +225,37 @@ async function runPrimary(workers: number, options: GatewayOptions): Promise<voi
   }
 }
 
+/** The flags in the gateway's option groups; checks and defaults are resolveOptions' alone. */
 function toOptions(f: GatewayFlags): GatewayOptions {
   if (!f.discover && (f.store || f.storeUrl || f.data)) throw new ConfigError('--store, --store-url and --data only apply with --discover');
   return {
-    port: f.port ?? portFromEnv(),
-    host: f.host,
+    listen: { port: f.port ?? portFromEnv(), host: f.host },
     upstreams: f.upstream,
-    discover: f.discover ? resolveStoreConfig({ store: f.store, storeUrl: f.storeUrl, data: f.data }) : undefined,
-    discoverIntervalMs: f.discoverInterval,
-    algorithm: f.algorithm,
-    hashKey: f.hashKey === undefined ? undefined : parseHashKey(f.hashKey),
-    hashBalance: f.hashBalance,
-    ewmaDecayMs: f.ewmaDecay,
+    discovery: {
+      store: f.discover ? resolveStoreConfig({ store: f.store, storeUrl: f.storeUrl, data: f.data }) : undefined,
+      intervalMs: f.discoverInterval,
+    },
+    balancing: {
+      algorithm: f.algorithm,
+      hashKey: f.hashKey === undefined ? undefined : parseHashKey(f.hashKey),
+      hashBalance: f.hashBalance,
+      ewmaDecayMs: f.ewmaDecay,
+      slowStartMs: f.slowStart,
+    },
+    healthChecks: { path: f.healthPath, intervalMs: f.healthInterval, timeoutMs: f.healthTimeout },
+    outlierDetection: { ejectAfterFailures: f.ejectAfter, latencyEjectionFactor: f.latencyEjection },
+    retryPolicy: { maxAttempts: f.maxAttempts, budgetRatio: f.retryBudget },
+    timeouts: {
+      tryMs: f.tryTimeout,
+      totalMs: f.totalTimeout,
+      headersMs: f.headersTimeout,
+      requestMs: f.requestTimeout,
+      clientIdleMs: f.idleTimeout,
+    },
+    limits: { maxBodyBytes: f.maxBody },
+    pool: { connections: f.poolConnections },
     trustProxy: f.trustProxy,
-    adminKey: adminKey(f.adminKeyFile),
-    healthPath: f.healthPath,
-    healthIntervalMs: f.healthInterval,
-    healthTimeoutMs: f.healthTimeout,
-    ejectAfterFailures: f.ejectAfter,
-    slowStartMs: f.slowStart,
-    latencyEjectionFactor: f.latencyEjection,
-    maxAttempts: f.maxAttempts,
-    retryBudgetRatio: f.retryBudget,
-    tryTimeoutMs: f.tryTimeout,
-    totalTimeoutMs: f.totalTimeout,
-    headersTimeoutMs: f.headersTimeout,
-    requestTimeoutMs: f.requestTimeout,
-    clientIdleTimeoutMs: f.idleTimeout,
-    maxBodyBytes: f.maxBody,
-    poolConnections: f.poolConnections,
+    admin: { key: adminKey(f.adminKeyFile) },
     accessLog: f.accessLog,
   };
 }

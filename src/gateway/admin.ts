@@ -17,7 +17,7 @@ export { ADMIN_PREFIX, isAdminPath, isLoopbackHost } from '../http/admin-access.
 
 export function upstreamsView(gw: GatewayRuntime): { algorithm: string; upstreams: UpstreamView[] } {
   const now = performance.now();
-  return { algorithm: gw.options.algorithm, upstreams: gw.membership.upstreams.map((u) => upstreamView(u, now)) };
+  return { algorithm: gw.options.balancing.algorithm, upstreams: gw.membership.upstreams.map((u) => upstreamView(u, now)) };
 }
 
 export function upstreamView(u: Upstream, now: number): UpstreamView {
@@ -45,7 +45,7 @@ export async function handleAdmin(gw: GatewayRuntime, req: IncomingMessage, res:
   const client = resolveClient(req.socket.remoteAddress, req.headers['x-forwarded-for'], gw.trusted);
   const allowed = mayAdminister(
     { client: client.client, host: req.headers.host, origin: req.headers.origin, authorization: req.headers.authorization },
-    gw.options.adminKey,
+    gw.options.admin.key,
   );
   if (!allowed) {
     sendError(res, 'FORBIDDEN', ADMIN_ACCESS_MESSAGE);

@@ -45,7 +45,7 @@ export function gatewayHandle(gw: GatewayRuntime, where: { url: string; port: nu
   return {
     url: where.url,
     port: where.port,
-    algorithm: gw.options.algorithm,
+    algorithm: gw.options.balancing.algorithm,
     get upstreams() {
       return upstreamsView(gw).upstreams;
     },

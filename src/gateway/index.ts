@@ -20,13 +20,7 @@ import { LatencyOutlierDetector } from './health/latency-outliers.js';
 import type { HealthEvent } from './health/state.js';
 import { Membership } from './membership.js';
 import { GatewayMetrics } from './metrics.js';
-import {
-  DEFAULT_OUTLIER_INTERVAL_MS,
-  DEFAULT_OUTLIER_MIN_REQUESTS,
-  DEFAULT_SLOW_START_MIN_WEIGHT,
-  resolveOptions,
-  type GatewayOptions,
-} from './options.js';
+import { resolveOptions, type GatewayOptions } from './options.js';
 import { createPicker } from './pickers/index.js';
 import { TrustedProxies } from './proxy/forwarded.js';
 import { RetryBudget } from './retry-budget.js';
@@ -55,22 +49,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   membership = new Membership(
     {
       health: {
-        ejectAfterFailures: o.ejectAfterFailures,
-        ejectionBaseMs: o.ejectionBaseMs,
-        ejectionMaxMs: o.ejectionMaxMs,
-        slowStartMs: o.slowStartMs,
-        slowStartMinWeight: DEFAULT_SLOW_START_MIN_WEIGHT,
-        healthyThreshold: o.healthyThreshold,
-        unhealthyThreshold: o.unhealthyThreshold,
+        ejectAfterFailures: o.outlierDetection.ejectAfterFailures,
+        ejectionBaseMs: o.outlierDetection.ejectionBaseMs,
+        ejectionMaxMs: o.outlierDetection.ejectionMaxMs,
+        slowStartMs: o.balancing.slowStartMs,
+        slowStartMinWeight: o.balancing.slowStartMinWeight,
+        healthyThreshold: o.healthChecks.healthyThreshold,
+        unhealthyThreshold: o.healthChecks.unhealthyThreshold,
       },
-      pool: { connections: o.poolConnections, idleMs: o.poolIdleMs, connectTimeoutMs: o.connectTimeoutMs },
-      ewmaDecayMs: o.ewmaDecayMs,
+      pool: { connections: o.pool.connections, idleMs: o.pool.idleMs, connectTimeoutMs: o.timeouts.connectMs },
+      ewmaDecayMs: o.balancing.ewmaDecayMs,
     },
     log,
     healthEventLogger(log, metrics),
   );
   // Before any upstream is added, so every one (discovered ones too) starts drained or not.
-  if (options.drained) membership.replaceAdminDrains(options.drained);
+  membership.replaceAdminDrains(o.admin.drained);
   for (const url of o.upstreams) membership.add(url, { slowStart: false });
 
   let pinger: StorePinger | undefined;
@@ -79,7 +73,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ? undefined
     : new StatsRecorder({
         topology: 'gateway',
-        algorithm: o.algorithm,
+        algorithm: o.balancing.algorithm,
         log,
         read: async () => gatewayReading([{ by: 'self', counts: await gatewayCounts(gw) }]),
       });
@@ -91,26 +85,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     stats,
     storeHealth: () => pinger?.health() ?? probedStoreHealth(membership),
     restartsOf: (url) => options.restartsOf?.(url),
-    balancer: new Balancer(membership, createPicker(o.algorithm, o), metrics),
-    budget: new RetryBudget({ ratio: o.retryBudgetRatio, min: o.retryBudgetMin, windowMs: o.retryBudgetWindowMs }),
+    balancer: new Balancer(membership, createPicker(o.balancing.algorithm, o.balancing), metrics),
+    budget: new RetryBudget({ ratio: o.retryPolicy.budgetRatio, min: o.retryPolicy.budgetMin, windowMs: o.retryPolicy.budgetWindowMs }),
     trusted: new TrustedProxies(o.trustProxy),
     cluster: options.cluster,
   };
   let store: Store | undefined;
-  const sources: DiscoverySource[] = options.discovery ? [options.discovery] : [];
-  const health = new ActiveHealthChecker(
-    membership,
-    { path: o.healthPath, intervalMs: o.healthIntervalMs, timeoutMs: o.healthTimeoutMs },
-    log,
-  );
+  const sources: DiscoverySource[] = o.discovery.source ? [o.discovery.source] : [];
+  const health = new ActiveHealthChecker(membership, o.healthChecks, log);
   const outliers = new LatencyOutlierDetector(
     membership,
     {
-      intervalMs: DEFAULT_OUTLIER_INTERVAL_MS,
-      factor: o.latencyEjectionFactor,
-      minExcessMs: o.latencyEjectionExcessMs,
-      minRequests: DEFAULT_OUTLIER_MIN_REQUESTS,
-      probes: o.healthIntervalMs > 0,
+      intervalMs: o.outlierDetection.intervalMs,
+      factor: o.outlierDetection.latencyEjectionFactor,
+      minExcessMs: o.outlierDetection.latencyEjectionExcessMs,
+      minRequests: o.outlierDetection.minRequests,
+      probes: o.healthChecks.intervalMs > 0,
     },
     log,
   );
@@ -125,9 +115,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await store?.close().catch(() => undefined);
   };
   try {
-    if (o.discover) {
-      store = await openStore(o.discover);
-      sources.unshift(new RegistryDiscovery(store, o.discoverIntervalMs, log));
+    if (o.discovery.store) {
+      store = await openStore(o.discovery.store);
+      sources.unshift(new RegistryDiscovery(store, o.discovery.intervalMs, log));
       pinger = new StorePinger(store, 'gateway');
       pinger.start();
     }
@@ -137,7 +127,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     stats?.start();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(o.port, o.host, () => {
+      server.listen(o.listen.port, o.listen.host, () => {
         server.off('error', reject);
         resolve();
       });
@@ -147,16 +137,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${displayHost(o.host)}:${port}`;
+  const url = `http://${displayHost(o.listen.host)}:${port}`;
   log.info(
-    { url, algorithm: o.algorithm, upstreams: membership.upstreams.map((u) => u.url), discover: o.discover?.driver },
+    { url, algorithm: o.balancing.algorithm, upstreams: membership.upstreams.map((u) => u.url), discover: o.discovery.store?.driver },
     'gateway ready',
   );
 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     server.close();
-    const deadline = Date.now() + o.closeGraceMs;
+    const deadline = Date.now() + o.timeouts.closeGraceMs;
     // Idle keep-alive connections are closed as they become idle; busy ones finish first.
     while (active.count > 0 && Date.now() < deadline) {
       server.closeIdleConnections();

@@ -29,25 +29,25 @@ export interface GatewayServer {
 }
 
 export function createGatewayServer(gw: GatewayRuntime): GatewayServer {
-  const o = gw.options;
+  const { limits, timeouts } = gw.options;
   const active = { count: 0 };
   const upgraded = new Set<Socket>();
   const server = http.createServer(
     {
-      maxHeaderSize: o.maxHeaderBytes,
+      maxHeaderSize: limits.maxHeaderBytes,
       insecureHTTPParser: false,
-      requestTimeout: o.requestTimeoutMs,
-      headersTimeout: o.headersTimeoutMs,
-      keepAliveTimeout: o.clientIdleTimeoutMs,
-      connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(o.headersTimeoutMs / 4))),
+      requestTimeout: timeouts.requestMs,
+      headersTimeout: timeouts.headersMs,
+      keepAliveTimeout: timeouts.clientIdleMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(timeouts.headersMs / 4))),
       noDelay: true,
       // Checked in onRequest instead, so the 400 is in the API's error format.
       requireHostHeader: false,
     },
     (req, res) => onRequest(gw, req, res, active),
   );
-  server.keepAliveTimeout = o.clientIdleTimeoutMs;
-  server.timeout = o.socketTimeoutMs;
+  server.keepAliveTimeout = timeouts.clientIdleMs;
+  server.timeout = timeouts.socketMs;
   // A client may send its request and then shut down its sending side (FIN) while it
   // waits for the answer (HTTP/1.0 tools, `nc -N`, some embedded clients). Node's server
   // by default takes that FIN as the client leaving: it aborts the request and ends the
@@ -63,9 +63,10 @@ export function createGatewayServer(gw: GatewayRuntime): GatewayServer {
 
 function onRequest(gw: GatewayRuntime, req: IncomingMessage, res: ServerResponse, active: { count: number }): void {
   const url = req.url ?? '';
-  if (url.length > gw.options.maxUrlBytes) {
+  const { maxUrlBytes } = gw.options.limits;
+  if (url.length > maxUrlBytes) {
     gw.metrics.clientErrors.inc({ reason: 'URI_TOO_LONG' });
-    sendError(res, 'URI_TOO_LONG', `the URL is over ${gw.options.maxUrlBytes} bytes`, { requestId: requestIdOf(req), close: true });
+    sendError(res, 'URI_TOO_LONG', `the URL is over ${maxUrlBytes} bytes`, { requestId: requestIdOf(req), close: true });
     return;
   }
   if (req.headers.host === undefined && req.httpVersionMinor >= 1) {
@@ -90,8 +91,7 @@ function onRequest(gw: GatewayRuntime, req: IncomingMessage, res: ServerResponse
  * saw it as a header overflow.
  */
 function onClientError(gw: GatewayRuntime, err: ParserError, socket: Socket): void {
-  const limits = { maxHeaderBytes: gw.options.maxHeaderBytes, maxUrlBytes: gw.options.maxUrlBytes };
-  const outcome = answerClientError(err, socket, limits, () => [['X-Request-Id', randomUUID()]]);
+  const outcome = answerClientError(err, socket, gw.options.limits, () => [['X-Request-Id', randomUUID()]]);
   if (outcome.kind === 'lingering') return;
   gw.metrics.clientErrors.inc({ reason: err.code ?? 'UNKNOWN' });
   if (outcome.kind === 'answered')

@@ -50,14 +50,13 @@ export async function serveThroughGateway(p: ServeParts): Promise<Serving> {
   try {
     await supervisor.start();
     gateway = await startGateway({
-      port: o.port,
-      host: o.host,
-      discovery: source,
-      algorithm: o.algorithm,
+      listen: { port: o.port, host: o.host },
+      discovery: { source },
+      balancing: { algorithm: o.algorithm },
       trustProxy: o.trustProxy,
-      adminKey: p.adminKey.key,
+      admin: { key: p.adminKey.key },
       accessLog: o.accessLog,
-      closeGraceMs: GATEWAY_CLOSE_MS,
+      timeouts: { closeGraceMs: GATEWAY_CLOSE_MS },
       logger: p.logger('gateway'),
       restartsOf: (url) => supervisor.restartsOf(url),
     });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { LevelWithSilent } from 'pino';
 import { ConfigError } from '../core/errors.js';
 import { portFromEnv } from '../core/public-port.js';
-import { ALGORITHMS, checkUpstreamUrl, DEFAULT_HOST, type Algorithm } from '../gateway/options.js';
+import { ALGORITHMS, checkUpstreamUrl, DEFAULTS, type Algorithm } from '../gateway/options.js';
 import { DEFAULT_DATA_DIR, STORE_DRIVERS, type StoreDriverName } from '../store/index.js';
 
 export const MAX_NODES = 64;
@@ -64,7 +64,7 @@ export function resolveUpOptions(flags: UpFlags, env: Env = process.env): UpOpti
   if (store === 'embedded' && flags.storeUrl)
     throw new ConfigError('--store-url is for the redis and redis-cluster stores; the embedded store uses --data');
   if (store === 'redis' && !flags.storeUrl) throw new ConfigError('--store redis needs --store-url (e.g. redis://127.0.0.1:6379)');
-  const algorithm = (flags.algorithm ?? 'p2c-ewma') as Algorithm;
+  const algorithm = (flags.algorithm ?? DEFAULTS.balancing.algorithm) as Algorithm;
   if (!ALGORITHMS.includes(algorithm)) throw new ConfigError(`--algorithm must be one of ${ALGORITHMS.join(', ')}`);
   if (flags.algorithm !== undefined && !flags.gateway)
     throw new ConfigError(
@@ -84,7 +84,7 @@ export function resolveUpOptions(flags: UpFlags, env: Env = process.env): UpOpti
     port: flags.port ?? portFromEnv(env),
     // Dev mode signs anyone in as anyone (the emulator accepts every dev:NAME code), so
     // unless asked otherwise it is reachable from this machine only.
-    host: flags.host ?? (wechat === 'dev' ? DEV_MODE_HOST : DEFAULT_HOST),
+    host: flags.host ?? (wechat === 'dev' ? DEV_MODE_HOST : DEFAULTS.listen.host),
     nodes,
     store,
     storeUrl: flags.storeUrl,

@@ -17,9 +17,9 @@ describe('admin API', () => {
   let proxied: RunningGateway;
   before(async () => {
     ups = await startUpstreams(2);
-    gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'least-conn', healthIntervalMs: 200 });
+    gw = await gateway({ upstreams: ups.map((u) => u.url), balancing: { algorithm: 'least-conn' }, healthChecks: { intervalMs: 200 } });
     // Behind a trusted proxy on loopback, the client is whoever X-Forwarded-For says.
-    proxied = await gateway({ upstreams: ups.map((u) => u.url), trustProxy: ['127.0.0.1/32'], adminKey: ADMIN_KEY });
+    proxied = await gateway({ upstreams: ups.map((u) => u.url), trustProxy: ['127.0.0.1/32'], admin: { key: ADMIN_KEY } });
   });
   after(async () => {
     await gw.close();

@@ -24,7 +24,7 @@ describe('balancing over real upstreams', () => {
 
   for (const algorithm of ['round-robin', 'least-conn', 'p2c-ewma'] as const) {
     it(`${algorithm} spreads requests fairly over healthy upstreams`, async () => {
-      gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm });
+      gw = await gateway({ upstreams: ups.map((u) => u.url), balancing: { algorithm } });
       const out = await load(gw.url, { concurrency: 12, durationMs: 1_500 });
       const by = countBy(out, (o) => o.upstream);
       assert.equal(out.filter((o) => o.status !== 200).length, 0);
@@ -46,7 +46,11 @@ describe('balancing over real upstreams', () => {
   it('p2c-ewma sends an upstream that is 100 ms slower at most 10 % of requests', async () => {
     await ups[2]!.knobs({ latencyMs: 100 });
     // Latency-outlier ejection off: this is p2c-EWMA's own doing (the next test covers ejection).
-    gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'p2c-ewma', latencyEjectionFactor: 0 });
+    gw = await gateway({
+      upstreams: ups.map((u) => u.url),
+      balancing: { algorithm: 'p2c-ewma' },
+      outlierDetection: { latencyEjectionFactor: 0 },
+    });
     const out = await load(gw.url, { concurrency: 10, durationMs: 3_000 });
     const slow = out.filter((o) => o.upstream === ups[2]!.id).length;
     const share = slow / out.length;
@@ -59,7 +63,11 @@ describe('balancing over real upstreams', () => {
   it('latency-outlier ejection takes a +100 ms upstream out of rotation, whatever the picker', async () => {
     await ups[2]!.knobs({ latencyMs: 100 });
     const slowShare = async (latencyEjectionFactor: number) => {
-      gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'round-robin', latencyEjectionFactor });
+      gw = await gateway({
+        upstreams: ups.map((u) => u.url),
+        balancing: { algorithm: 'round-robin' },
+        outlierDetection: { latencyEjectionFactor },
+      });
       await load(gw.url, { concurrency: 10, durationMs: 1_500 }); // the detector judges every second
       const out = await load(gw.url, { concurrency: 10, durationMs: 1_500 });
       const result = {
@@ -83,7 +91,7 @@ describe('balancing over real upstreams', () => {
   });
 
   it('hash: one key always reaches one upstream, and a hot key spills over instead of piling up', async () => {
-    gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'hash', hashKey: { kind: 'header', name: 'x-user' } });
+    gw = await gateway({ upstreams: ups.map((u) => u.url), balancing: { algorithm: 'hash', hashKey: { kind: 'header', name: 'x-user' } } });
     const users = Array.from({ length: 60 }, (_, i) => `user-${i}`);
     const seq = await load(gw.url, { concurrency: 1, total: users.length * 4, headers: (i) => ({ 'x-user': users[i % users.length]! }) });
     const homes = new Map<string, Set<string>>();

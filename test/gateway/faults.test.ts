@@ -64,7 +64,7 @@ describe('a POST to an upstream that dies mid-request', () => {
   let gw: RunningGateway;
   before(async () => {
     ups = await startUpstreams(3);
-    gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'round-robin' });
+    gw = await gateway({ upstreams: ups.map((u) => u.url), balancing: { algorithm: 'round-robin' } });
   });
   after(async () => {
     await gw.close();
@@ -95,10 +95,9 @@ describe('an upstream answering 503', () => {
     ups = await startUpstreams(3);
     gw = await gateway({
       upstreams: ups.map((u) => u.url),
-      algorithm: 'round-robin',
-      ejectionBaseMs: 1_000,
-      slowStartMs: 3_000,
-      healthIntervalMs: 0,
+      balancing: { algorithm: 'round-robin', slowStartMs: 3_000 },
+      outlierDetection: { ejectionBaseMs: 1_000 },
+      healthChecks: { intervalMs: 0 },
     });
   });
   after(async () => {
@@ -138,7 +137,7 @@ describe('a total outage', () => {
   let gw: RunningGateway;
   before(async () => {
     ups = await startUpstreams(3);
-    gw = await gateway({ upstreams: ups.map((u) => u.url), healthIntervalMs: 0 });
+    gw = await gateway({ upstreams: ups.map((u) => u.url), healthChecks: { intervalMs: 0 } });
   });
   after(async () => {
     await gw.close();
@@ -170,7 +169,11 @@ describe('every upstream failing its health checks (panic mode)', () => {
   let gw: RunningGateway;
   before(async () => {
     ups = await startUpstreams(3);
-    gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'round-robin', healthIntervalMs: 100, unhealthyThreshold: 2 });
+    gw = await gateway({
+      upstreams: ups.map((u) => u.url),
+      balancing: { algorithm: 'round-robin' },
+      healthChecks: { intervalMs: 100, unhealthyThreshold: 2 },
+    });
   });
   after(async () => {
     await gw.close();
@@ -213,12 +216,11 @@ describe('a PUT or DELETE to a failing upstream', () => {
     // roomy enough that these few requests' retries are never refused.
     gw = await gateway({
       upstreams: ups.map((u) => u.url),
-      algorithm: 'round-robin',
-      healthIntervalMs: 0,
-      ejectAfterFailures: 1000,
-      retryBudgetRatio: 0.5,
-      totalTimeoutMs: 2_000,
-      tryTimeoutMs: 2_000,
+      balancing: { algorithm: 'round-robin' },
+      healthChecks: { intervalMs: 0 },
+      outlierDetection: { ejectAfterFailures: 1000 },
+      retryPolicy: { budgetRatio: 0.5 },
+      timeouts: { totalMs: 2_000, tryMs: 2_000 },
     });
   });
   after(async () => {

@@ -68,7 +68,7 @@ export function startUpstreams(n: number, args: (i: number) => string[] = () => 
 export const quietLogger = createLogger({ component: 'gateway', level: (process.env.GATEWAY_TEST_LOG as 'debug' | undefined) ?? 'silent' });
 
 export function gateway(opts: GatewayOptions): Promise<RunningGateway> {
-  return startGateway({ port: 0, host: '127.0.0.1', logger: quietLogger, accessLog: false, ...opts });
+  return startGateway({ listen: { port: 0, host: '127.0.0.1' }, logger: quietLogger, accessLog: false, ...opts });
 }
 
 export interface Outcome {

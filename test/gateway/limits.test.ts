@@ -21,7 +21,7 @@ describe('limits and hostile input', () => {
   let gw: RunningGateway;
   before(async () => {
     ups = await startUpstreams(2);
-    gw = await gateway({ upstreams: ups.map((u) => u.url), headersTimeoutMs: 2_000, requestTimeoutMs: 5_000 });
+    gw = await gateway({ upstreams: ups.map((u) => u.url), timeouts: { headersMs: 2_000, requestMs: 5_000 } });
   });
   after(async () => {
     await gw.close();
@@ -129,7 +129,7 @@ describe('limits and hostile input', () => {
   });
 
   it("raw answers (a 400 for broken framing, a 408) carry X-Request-Id and the API's error format", async () => {
-    const slow = await gateway({ upstreams: ups.map((u) => u.url), headersTimeoutMs: 500, requestTimeoutMs: 1_000 });
+    const slow = await gateway({ upstreams: ups.map((u) => u.url), timeouts: { headersMs: 500, requestMs: 1_000 } });
     try {
       const broken = firstAnswer((await rawExchange(slow.port, 'GET / HTTP/1.1\r\nHost: x\r\nX-A: b\rc\r\n\r\n')).text);
       assert.equal(broken?.status, 400);

@@ -20,7 +20,7 @@ describe('draining through the admin API', () => {
   let gw: RunningGateway;
   before(async () => {
     ups = await startUpstreams(2);
-    gw = await gateway({ upstreams: ups.map((u) => u.url), algorithm: 'round-robin' });
+    gw = await gateway({ upstreams: ups.map((u) => u.url), balancing: { algorithm: 'round-robin' } });
   });
   after(async () => {
     await gw.close();
@@ -61,7 +61,7 @@ describe('draining through the admin API', () => {
 
 describe('an admin drain outlives the upstream it drained', () => {
   it('a single-process gateway keeps a drain across the upstream being removed and added again', async () => {
-    const gw = await gateway({ upstreams: ['http://127.0.0.1:1', 'http://127.0.0.1:2'], healthIntervalMs: 0 });
+    const gw = await gateway({ upstreams: ['http://127.0.0.1:1', 'http://127.0.0.1:2'], healthChecks: { intervalMs: 0 } });
     try {
       const drain = await request(`${gw.url}/_gateway/upstreams/127.0.0.1:1/drain`, { method: 'POST' });
       assert.equal(drain.statusCode, 200);

@@ -27,7 +27,11 @@ describe('proxying', () => {
   let trusting: RunningGateway;
   before(async () => {
     ups = await startUpstreams(2);
-    gw = await gateway({ upstreams: ups.map((u) => u.url), maxBodyBytes: 16 * 1024 * 1024, tryTimeoutMs: 300, totalTimeoutMs: 800 });
+    gw = await gateway({
+      upstreams: ups.map((u) => u.url),
+      limits: { maxBodyBytes: 16 * 1024 * 1024 },
+      timeouts: { tryMs: 300, totalMs: 800 },
+    });
     trusting = await gateway({ upstreams: ups.map((u) => u.url), trustProxy: ['127.0.0.1/32'] });
   });
   after(async () => {
@@ -136,7 +140,7 @@ describe('proxying', () => {
   });
 
   it('refuses a body over the limit with 413, declared or streamed', async () => {
-    const small = await gateway({ upstreams: ups.map((u) => u.url), maxBodyBytes: 1024 });
+    const small = await gateway({ upstreams: ups.map((u) => u.url), limits: { maxBodyBytes: 1024 } });
     try {
       const declared = await request(`${small.url}/upload`, { method: 'POST', body: Buffer.alloc(2048) });
       assert.equal(declared.statusCode, 413);

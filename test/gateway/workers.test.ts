@@ -291,7 +291,7 @@ describe("a worker's link to the primary (in process)", () => {
   it("keeps the primary's drain set: exactly those upstreams drained, also ones it discovers later", async () => {
     const sent: unknown[] = [];
     const link = new WorkerLink((m) => sent.push(m));
-    const gw = await gateway({ upstreams: ['http://127.0.0.1:1'], healthIntervalMs: 0, cluster: link });
+    const gw = await gateway({ upstreams: ['http://127.0.0.1:1'], healthChecks: { intervalMs: 0 }, cluster: link });
     const stateOf = (url: string) => gw.upstreams.find((u) => u.url === url)?.state;
     try {
       link.onMessage({ ms: 'local', id: 0, op: { op: 'sync-drained', drained: ['http://127.0.0.1:1', 'http://127.0.0.1:2'] } });

@@ -32,7 +32,7 @@ export async function forward(gw: GatewayRuntime, ctx: ProxyContext): Promise<vo
     tried.push(upstream);
     ctx.attempts++;
     upstream.inflight++;
-    const result = await runAttempt(ctx, upstream, Math.min(gw.options.tryTimeoutMs, remaining), {
+    const result = await runAttempt(ctx, upstream, Math.min(gw.options.timeouts.tryMs, remaining), {
       retryOnStatus: () => {
         next = mayReplay(ctx, true, false) ? planRetry(gw, ctx, tried, 'status') : undefined;
         return next !== undefined;
@@ -97,7 +97,7 @@ async function holdReplayableBody(ctx: ProxyContext): Promise<boolean> {
 }
 
 function planRetry(gw: GatewayRuntime, ctx: ProxyContext, tried: readonly Upstream[], reason: RetryReason): Upstream | undefined {
-  if (ctx.clientGone || ctx.attempts >= gw.options.maxAttempts) return undefined;
+  if (ctx.clientGone || ctx.attempts >= gw.options.retryPolicy.maxAttempts) return undefined;
   const now = performance.now();
   if (now >= ctx.deadlineAt) return undefined;
   const next = gw.balancer.pick({ now, hashKey: ctx.hashKey }, tried);
@@ -126,7 +126,7 @@ function record(gw: GatewayRuntime, u: Upstream, r: AttemptResult, ctx: ProxyCon
     u.window.add(r.latencyMs);
   }
   // A fast failure must not make a node look fast to p2c: count it as at least the penalty.
-  const latency = failed ? Math.max(r.latencyMs, gw.options.failurePenaltyMs) : r.latencyMs;
+  const latency = failed ? Math.max(r.latencyMs, gw.options.balancing.failurePenaltyMs) : r.latencyMs;
   u.latency.observe(latency, now);
   gw.balancer.picker.observe?.(u, { ok: !failed, latencyMs: latency });
   gw.metrics.of(u.url).attempt(r.kind === 'failed' ? errorKind(r) : String(r.status));

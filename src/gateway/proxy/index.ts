@@ -17,7 +17,7 @@ const NO_CLIENT: ClientAddress = { peer: '', client: '', forwardedFor: '', peerT
 
 export function proxyRequest(gw: GatewayRuntime, req: IncomingMessage, res: ServerResponse, active: { count: number }): void {
   const now = performance.now();
-  const total = gw.options.totalTimeoutMs;
+  const total = gw.options.timeouts.totalMs;
   const ctx: ProxyContext = {
     req,
     res,

@@ -81,7 +81,7 @@ export const framing: RequestPass = {
 export const bodyLimit: RequestPass = {
   name: 'bodyLimit',
   run(ctx, gw) {
-    const max = gw.options.maxBodyBytes;
+    const max = gw.options.limits.maxBodyBytes;
     const headers = ctx.req.headers;
     const chunked = headers['transfer-encoding'] !== undefined;
     const length = chunked ? 0 : Number(headers['content-length'] ?? 0);
@@ -193,7 +193,7 @@ export const hashKey: RequestPass = {
   name: 'hashKey',
   run(ctx, gw) {
     if (!gw.balancer.picker.usesHashKey) return true;
-    const key = gw.options.hashKey;
+    const key = gw.options.balancing.hashKey;
     if (key.kind === 'header') {
       const v = ctx.req.headers[key.name];
       const value = Array.isArray(v) ? v.join(',') : v;

@@ -22,8 +22,8 @@ export function handleUpgrade(gw: GatewayRuntime, req: IncomingMessage, socket: 
     writeRawError(socket, 404, 'Not Found', 'NOT_FOUND', 'nothing to upgrade here');
     return;
   }
-  if (Buffer.byteLength(url) > gw.options.maxUrlBytes) {
-    writeRawError(socket, 414, 'URI Too Long', 'URI_TOO_LONG', `the URL is over ${gw.options.maxUrlBytes} bytes`);
+  if (Buffer.byteLength(url) > gw.options.limits.maxUrlBytes) {
+    writeRawError(socket, 414, 'URI Too Long', 'URI_TOO_LONG', `the URL is over ${gw.options.limits.maxUrlBytes} bytes`);
     return;
   }
   if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
@@ -45,7 +45,7 @@ export function handleUpgrade(gw: GatewayRuntime, req: IncomingMessage, socket: 
   upstream.requests++;
   const conn = net.connect({ host: upstream.host, port: upstream.port });
   let connected = false;
-  conn.setTimeout(gw.options.connectTimeoutMs, () => conn.destroy(new Error('connect timeout')));
+  conn.setTimeout(gw.options.timeouts.connectMs, () => conn.destroy(new Error('connect timeout')));
   conn.on('connect', () => {
     connected = true;
     conn.setTimeout(0);
