@@ -22,7 +22,7 @@ import { Membership } from './membership.js';
 import { GatewayMetrics } from './metrics.js';
 import { resolveOptions, type GatewayOptions } from './options.js';
 import { createPicker } from './pickers/index.js';
-import { TrustedProxies } from './proxy/forwarded.js';
+import { TrustedProxies } from '../http/trusted-proxies.js';
 import { RetryBudget } from './retry-budget.js';
 import type { GatewayRuntime } from './runtime.js';
 import { createGatewayServer } from './server.js';
@@ -87,7 +87,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     restartsOf: (url) => options.restartsOf?.(url),
     balancer: new Balancer(membership, createPicker(o.balancing.algorithm, o.balancing), metrics),
     budget: new RetryBudget({ ratio: o.retryPolicy.budgetRatio, min: o.retryPolicy.budgetMin, windowMs: o.retryPolicy.budgetWindowMs }),
-    trusted: new TrustedProxies(o.trustProxy),
+    trusted: new TrustedProxies(o.trustProxy.join(',')),
     cluster: options.cluster,
   };
   let store: Store | undefined;

@@ -5,7 +5,7 @@ import type { Balancer } from './balancer.js';
 import type { Membership } from './membership.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
-import type { TrustedProxies } from './proxy/forwarded.js';
+import type { TrustedProxies } from '../http/trusted-proxies.js';
 import type { RetryBudget } from './retry-budget.js';
 import type { ClusterLink } from './types.js';
 

@@ -17,6 +17,7 @@ import { handleAdmin, isAdminPath } from './admin.js';
 import { proxyRequest } from './proxy/index.js';
 import { requestIdOf } from './proxy/passes.js';
 import { sendError } from './proxy/respond.js';
+import { edgeRefusal } from './proxy/edge.js';
 import { handleUpgrade } from './proxy/upgrade.js';
 import type { GatewayRuntime } from './runtime.js';
 
@@ -62,19 +63,13 @@ export function createGatewayServer(gw: GatewayRuntime): GatewayServer {
 }
 
 function onRequest(gw: GatewayRuntime, req: IncomingMessage, res: ServerResponse, active: { count: number }): void {
-  const url = req.url ?? '';
-  const { maxUrlBytes } = gw.options.limits;
-  if (url.length > maxUrlBytes) {
-    gw.metrics.clientErrors.inc({ reason: 'URI_TOO_LONG' });
-    sendError(res, 'URI_TOO_LONG', `the URL is over ${maxUrlBytes} bytes`, { requestId: requestIdOf(req), close: true });
+  const refused = edgeRefusal(req, gw.options.limits);
+  if (refused) {
+    gw.metrics.clientErrors.inc({ reason: refused.reason });
+    sendError(res, refused.code, refused.message, { requestId: requestIdOf(req), close: true });
     return;
   }
-  if (req.headers.host === undefined && req.httpVersionMinor >= 1) {
-    gw.metrics.clientErrors.inc({ reason: 'NO_HOST' });
-    sendError(res, 'VALIDATION_FAILED', 'an HTTP/1.1 request needs a Host header', { requestId: requestIdOf(req), close: true });
-    return;
-  }
-  if (isAdminPath(url)) {
+  if (isAdminPath(req.url ?? '')) {
     handleAdmin(gw, req, res).catch((err: unknown) => {
       gw.log.error({ err }, 'admin route failed');
       sendError(res, 'INTERNAL', 'the admin route failed');

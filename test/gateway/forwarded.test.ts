@@ -1,10 +1,11 @@
 /** Client addresses: X-Forwarded-For believed only from trusted proxies. No network. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolveClient, TrustedProxies } from '../../src/gateway/proxy/forwarded.js';
+import { resolveClient } from '../../src/gateway/proxy/forwarded.js';
+import { TrustedProxies } from '../../src/http/trusted-proxies.js';
 
 describe('trust proxy', () => {
-  const trusted = new TrustedProxies(['10.0.0.0/8', '127.0.0.1/32']);
+  const trusted = new TrustedProxies('10.0.0.0/8, 127.0.0.1/32');
 
   it('replaces X-Forwarded-For from an untrusted peer', () => {
     assert.deepEqual(resolveClient('203.0.113.7', '1.2.3.4', trusted), {

@@ -3,30 +3,11 @@
  * believed only when the peer is a configured proxy (`--trust-proxy CIDR`): then the
  * peer is appended, and the client is the rightmost address that is not a trusted
  * proxy (reading right to left, as each proxy appended its own peer). From anyone else
- * the header is replaced by the peer address.
+ * the header is replaced by the peer address. The trust list is the API node's
+ * (src/http/trusted-proxies.ts), so a node and a gateway read `--trust-proxy` alike.
  */
 import net from 'node:net';
-
-export class TrustedProxies {
-  readonly #list = new net.BlockList();
-  readonly #empty: boolean;
-
-  constructor(cidrs: readonly string[]) {
-    this.#empty = cidrs.length === 0;
-    for (const cidr of cidrs) {
-      const [addr, bits] = cidr.split('/') as [string, string];
-      const family = net.isIPv6(addr) ? 'ipv6' : 'ipv4';
-      this.#list.addSubnet(addr, Number(bits), family);
-    }
-  }
-
-  trusts(ip: string): boolean {
-    if (this.#empty) return false;
-    const family = net.isIP(ip);
-    if (family === 0) return false;
-    return this.#list.check(ip, family === 6 ? 'ipv6' : 'ipv4');
-  }
-}
+import type { TrustedProxies } from '../../http/trusted-proxies.js';
 
 export interface ClientAddress {
   /** The TCP peer, IPv4-mapped IPv6 turned back into IPv4. */

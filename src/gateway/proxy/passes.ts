@@ -188,24 +188,25 @@ export function buildUpstreamHeaders(req: IncomingMessage, client: ClientAddress
   return out;
 }
 
-/** What consistent hashing hashes: the configured header, else the client IP. */
 export const hashKey: RequestPass = {
   name: 'hashKey',
   run(ctx, gw) {
-    if (!gw.balancer.picker.usesHashKey) return true;
-    const key = gw.options.balancing.hashKey;
-    if (key.kind === 'header') {
-      const v = ctx.req.headers[key.name];
-      const value = Array.isArray(v) ? v.join(',') : v;
-      if (value) {
-        ctx.hashKey = value;
-        return true;
-      }
-    }
-    ctx.hashKey = ctx.client.client;
+    ctx.hashKey = hashKeyOf(ctx.req, ctx.client, gw);
     return true;
   },
 };
+
+/** What consistent hashing hashes: the configured header, else the client IP; nothing for other pickers. */
+export function hashKeyOf(req: IncomingMessage, client: ClientAddress, gw: GatewayRuntime): string | undefined {
+  if (!gw.balancer.picker.usesHashKey) return undefined;
+  const key = gw.options.balancing.hashKey;
+  if (key.kind === 'header') {
+    const v = req.headers[key.name];
+    const value = Array.isArray(v) ? v.join(',') : v;
+    if (value) return value;
+  }
+  return client.client;
+}
 
 export const REQUEST_PASSES: readonly RequestPass[] = [
   requestId,

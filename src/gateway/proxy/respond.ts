@@ -1,5 +1,5 @@
 /** The gateway's own answers, in the API's error format. */
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { errorBody, statusOf, type ApiErrorCode } from '../../core/error-response.js';
 import { closeLingering } from '../../http/lingering-close.js';
@@ -31,15 +31,19 @@ export function sendError(
   res.end(body);
 }
 
-/** The same, written straight to a socket (parse errors and upgrades have no ServerResponse). */
-export function writeRawError(socket: Socket, status: number, reason: string, code: ApiErrorCode | undefined, message: string): void {
+/** The same, written straight to a socket: a refused upgrade has no ServerResponse. */
+export function writeRawError(socket: Socket, code: ApiErrorCode, message: string, requestId?: string): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const body = code ? JSON.stringify(errorBody(code, message)) : '';
-  const type = code ? 'Content-Type: application/json; charset=utf-8\r\n' : '';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  const status = statusOf(code);
+  const body = JSON.stringify(errorBody(code, message));
+  const id = requestId ? `X-Request-Id: ${requestId}\r\n` : '';
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `${id}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
   // end() flushes; destroy after a moment in case the client never reads.
   socket.setTimeout(1_000, () => socket.destroy());
 }

@@ -1,45 +1,30 @@
 /**
- * WebSocket pass-through. After the client's `Upgrade: websocket` request, the
- * gateway opens a plain TCP connection to a picked upstream, writes the request
- * (forwarded headers set, hop-by-hop ones stripped except the upgrade pair), and then
- * relays bytes both ways with pipe() — backpressure included — until either side
+ * WebSocket pass-through. The client's `Upgrade: websocket` request goes through its
+ * passes (upgrade-passes.ts); then the gateway opens a plain TCP connection to a picked
+ * upstream, writes the request (forwarded headers set, hop-by-hop ones stripped except
+ * the upgrade pair), and relays bytes both ways with pipe() — backpressure included — until either side
  * closes. Both sockets get error listeners (an unhandled socket error would kill the
  * process) and are destroyed together. The upstream's answer, 101 or not, reaches the
  * client unchanged.
  */
 import type { IncomingMessage } from 'node:http';
 import net, { type Socket } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import type { GatewayRuntime } from '../runtime.js';
-import { resolveClient } from './forwarded.js';
-import { buildUpstreamHeaders } from './passes.js';
 import { writeRawError } from './respond.js';
+import { runUpgradePasses } from './upgrade-passes.js';
 
 export function handleUpgrade(gw: GatewayRuntime, req: IncomingMessage, socket: Socket, head: Buffer, live: Set<Socket>): void {
   socket.on('error', () => socket.destroy());
-  const url = req.url ?? '';
-  if (!url.startsWith('/') || url.startsWith('/_gateway')) {
-    writeRawError(socket, 404, 'Not Found', 'NOT_FOUND', 'nothing to upgrade here');
-    return;
-  }
-  if (Buffer.byteLength(url) > gw.options.limits.maxUrlBytes) {
-    writeRawError(socket, 414, 'URI Too Long', 'URI_TOO_LONG', `the URL is over ${gw.options.limits.maxUrlBytes} bytes`);
-    return;
-  }
-  if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
-    writeRawError(socket, 400, 'Bad Request', 'VALIDATION_FAILED', 'only Upgrade: websocket is supported');
-    return;
-  }
-  const client = resolveClient(socket.remoteAddress, req.headers['x-forwarded-for'], gw.trusted);
-  const upstream = gw.balancer.pick({ now: performance.now(), hashKey: client.client }, []);
+  const ctx = runUpgradePasses(gw, req, socket);
+  if (!ctx) return;
+  const { id } = ctx;
+  const upstream = gw.balancer.pick({ now: performance.now(), hashKey: ctx.hashKey }, []);
   if (!upstream) {
-    writeRawError(socket, 502, 'Bad Gateway', 'UPSTREAM_UNAVAILABLE', 'no upstream is available');
+    writeRawError(socket, 'UPSTREAM_UNAVAILABLE', 'no upstream is available', id);
     return;
   }
-  const id = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : randomUUID();
-  const headers = buildUpstreamHeaders(req, client, id);
-  headers.push('connection', 'Upgrade', 'upgrade', req.headers.upgrade);
-  let lines = `${req.method} ${url} HTTP/1.1\r\n`;
+  let lines = `${req.method} ${req.url} HTTP/1.1\r\n`;
+  const headers = ctx.upstreamHeaders;
   for (let i = 0; i < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
 
   upstream.requests++;
@@ -64,7 +49,7 @@ export function handleUpgrade(gw: GatewayRuntime, req: IncomingMessage, socket: 
       upstream.failures++;
       upstream.health.onFailure(performance.now());
       gw.log.warn({ reqId: id, upstream: upstream.url, err: err.message }, 'websocket upstream connect failed');
-      writeRawError(socket, 502, 'Bad Gateway', 'UPSTREAM_UNAVAILABLE', 'the upstream could not be reached');
+      writeRawError(socket, 'UPSTREAM_UNAVAILABLE', 'the upstream could not be reached', id);
     }
     conn.destroy();
   });
