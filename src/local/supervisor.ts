@@ -2,7 +2,7 @@
  * Keeps N API node processes running for `miniscale up`.
  *
  * - A node that exits unexpectedly is restarted with the shared back-off
- *   (src/workers/backoff.ts: from 0.5 s, capped at 10 s, reset after a healthy minute),
+ *   (src/core/backoff.ts: from 0.5 s, capped at 10 s, reset after a healthy minute),
  *   so a node that keeps crashing is reported and retried slowly, never hot-looped.
  * - A node that stops answering (e.g. SIGSTOPped) is not killed here: the gateway's
  *   health checks take it out of rotation. Killing on a missed probe would turn a
