@@ -4,7 +4,7 @@
  * remove an upstream; plus drains, which Membership keeps) — never the live objects
  * the request path shares.
  */
-import { upstreamView, upstreamsView } from './admin.js';
+import { upstreamView, upstreamsView } from './admin/routes.js';
 import { checkUpstreamUrl } from './options.js';
 import type { GatewayRuntime } from './runtime.js';
 import type { UpstreamView } from './types.js';

@@ -4,8 +4,8 @@
  * the live objects at scrape time rather than updated on the hot path.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Membership } from './membership.js';
-import { poolStats } from './pool.js';
+import type { Membership } from './upstreams/membership.js';
+import { poolStats } from './upstreams/pool.js';
 
 const STATES = ['healthy', 'slow-start', 'ejected', 'unhealthy', 'draining'] as const;
 /** Upper bounds (seconds) of the request duration histogram; the console reads its buckets. */

@@ -11,7 +11,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logging.js';
 import type { StoreConfig } from '../store/config.js';
 import { DEFAULT_PORT } from '../core/public-port.js';
-import type { DiscoverySource } from './discovery-source.js';
+import type { DiscoverySource } from './discovery/source.js';
 import {
   checkCidr,
   checkHashKey,

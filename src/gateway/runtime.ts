@@ -1,12 +1,12 @@
 /** The parts of a running gateway that the request path shares. */
 import type { StatsReport, StoreHealth } from '../console/stats-types.js';
 import type { Logger } from '../core/logging.js';
-import type { Balancer } from './balancer.js';
-import type { Membership } from './membership.js';
+import type { Balancer } from './pickers/balancer.js';
+import type { Membership } from './upstreams/membership.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import type { TrustedProxies } from '../http/trusted-proxies.js';
-import type { RetryBudget } from './retry-budget.js';
+import type { RetryBudget } from './proxy/retry-budget.js';
 import type { ClusterLink } from './types.js';
 
 export interface GatewayRuntime {

@@ -13,7 +13,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { answerClientError } from '../http/client-error.js';
 import type { ParserError } from '../http/parse-errors.js';
-import { handleAdmin, isAdminPath } from './admin.js';
+import { handleAdmin, isAdminPath } from './admin/routes.js';
 import { proxyRequest } from './proxy/index.js';
 import { requestIdOf } from './proxy/passes.js';
 import { sendError } from './proxy/respond.js';

@@ -1,6 +1,6 @@
 /**
  * `up --gateway`'s node supervisor as a discovery source of its in-process gateway
- * (src/gateway/discovery-source.ts), told the moment the supervisor acts: a ready node
+ * (src/gateway/discovery/source.ts), told the moment the supervisor acts: a ready node
  * joins (in slow start), a node about to be drained leaves the rotation first and is
  * only signalled once the gateway has no request of its own left on it — which is what
  * makes a rolling restart lose no request. Events before the gateway starts are not

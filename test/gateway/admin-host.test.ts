@@ -1,7 +1,7 @@
 /** Which Host names the admin endpoints treat as loopback. No network. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isLoopbackHost } from '../../src/gateway/admin.js';
+import { isLoopbackHost } from '../../src/gateway/admin/routes.js';
 
 describe('admin: loopback host', () => {
   it('is localhost, 127.x or [::1], with or without a port, and nothing else', () => {

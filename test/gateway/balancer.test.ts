@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../src/core/logging.js';
 import { RoundRobinPicker } from '../../src/gateway/pickers/index.js';
-import { Upstream } from '../../src/gateway/upstream.js';
+import { Upstream } from '../../src/gateway/upstreams/upstream.js';
 import { policy } from './fixtures.js';
 
 describe('balancer: panic mode', () => {
   it('picks, when every node is out, those whose probes pass before one that fails them too', async () => {
-    const { Balancer } = await import('../../src/gateway/balancer.js');
+    const { Balancer } = await import('../../src/gateway/pickers/balancer.js');
     const { GatewayMetrics } = await import('../../src/gateway/metrics.js');
-    const { Membership } = await import('../../src/gateway/membership.js');
+    const { Membership } = await import('../../src/gateway/upstreams/membership.js');
     const settings = { health: policy, pool: { connections: 1, idleMs: 1000, connectTimeoutMs: 1000 }, ewmaDecayMs: 10_000 };
     const membership = new Membership(settings, createLogger({ component: 'gateway', level: 'silent' }), () => undefined);
     const [dead, a, b] = ['http://127.0.0.1:21000', 'http://127.0.0.1:21001', 'http://127.0.0.1:21002'].map((url) =>

@@ -1,7 +1,7 @@
 /** Peak EWMA: how a latency estimate moves on fast and slow answers. No network. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PeakEwma } from '../../src/gateway/ewma.js';
+import { PeakEwma } from '../../src/gateway/upstreams/ewma.js';
 
 describe('peak EWMA', () => {
   it('jumps to a slower sample at once and decays toward faster ones', () => {

@@ -1,6 +1,6 @@
 /** Fixtures of the gateway's unit tests: a health policy and upstreams that are never dialled. */
 import type { HealthPolicy } from '../../src/gateway/health/state.js';
-import { Upstream } from '../../src/gateway/upstream.js';
+import { Upstream } from '../../src/gateway/upstreams/upstream.js';
 
 export const policy: HealthPolicy = {
   ejectAfterFailures: 3,

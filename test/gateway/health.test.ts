@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { LatencyOutlierDetector } from '../../src/gateway/health/latency-outliers.js';
 import { createLogger } from '../../src/core/logging.js';
 import { UpstreamHealth } from '../../src/gateway/health/state.js';
-import { Upstream } from '../../src/gateway/upstream.js';
+import { Upstream } from '../../src/gateway/upstreams/upstream.js';
 import { policy, upstreams } from './fixtures.js';
 
 describe('health state', () => {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { UpstreamHealth } from '../../src/gateway/health/state.js';
 import { ConsistentHashPicker, LeastConnPicker, P2cEwmaPicker, RoundRobinPicker } from '../../src/gateway/pickers/index.js';
 import { cost } from '../../src/gateway/pickers/p2c-ewma.js';
-import { Upstream } from '../../src/gateway/upstream.js';
+import { Upstream } from '../../src/gateway/upstreams/upstream.js';
 import { policy, upstreams } from './fixtures.js';
 
 describe('pickers', () => {

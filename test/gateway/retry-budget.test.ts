@@ -1,7 +1,7 @@
 /** The retry budget: retries as a bounded share of requests. No network. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RetryBudget } from '../../src/gateway/retry-budget.js';
+import { RetryBudget } from '../../src/gateway/proxy/retry-budget.js';
 
 describe('retry budget', () => {
   it('allows ratio × requests + min retries over the window, then refuses', () => {

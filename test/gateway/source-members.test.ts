@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { createLogger } from '../../src/core/logging.js';
-import { Membership } from '../../src/gateway/membership.js';
-import { SourceMembers } from '../../src/gateway/source-members.js';
+import { Membership } from '../../src/gateway/upstreams/membership.js';
+import { SourceMembers } from '../../src/gateway/discovery/source-members.js';
 import { policy } from './fixtures.js';
 
 const log = createLogger({ component: 'gateway', level: 'silent' });

@@ -8,7 +8,7 @@
 import { DrainRefusedError, ForbiddenError, NotFoundError } from '../../core/errors.js';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ADMIN_ACCESS_MESSAGE, ADMIN_PREFIX, mayAdminister } from '../../http/admin-access.js';
-import { CONSOLE_PAGE_HEADERS, CONSOLE_PAGE_HTML, isConsolePagePath } from '../../gateway/dashboard.js';
+import { CONSOLE_PAGE_HEADERS, CONSOLE_PAGE_HTML, isConsolePagePath } from '../../console/page.js';
 import type { PrimaryLink } from '../../workers/link.js';
 import type { ApiContext } from '../context.js';
 import type { DrainAnswer, WorkerAskOp } from './ops.js';

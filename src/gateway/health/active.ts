@@ -7,8 +7,8 @@
  */
 import { Client } from 'undici';
 import type { Logger } from '../../core/logging.js';
-import type { Membership } from '../membership.js';
-import type { Upstream } from '../upstream.js';
+import type { Membership } from '../upstreams/membership.js';
+import type { Upstream } from '../upstreams/upstream.js';
 
 export interface ProbeSettings {
   path: string;

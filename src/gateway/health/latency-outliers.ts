@@ -25,7 +25,7 @@
  * a node that stays slow costs users nothing after its first second.
  */
 import type { Logger } from '../../core/logging.js';
-import type { Upstream } from '../upstream.js';
+import type { Upstream } from '../upstreams/upstream.js';
 
 export interface LatencyOutlierPolicy {
   /** How often windows are judged (and reset). */

@@ -5,7 +5,7 @@
  * moves only its own keys, and a hot key spills over to the next nodes on the ring
  * instead of melting its home node. Slow-start weights scale a node's bound.
  */
-import type { Upstream } from '../upstream.js';
+import type { Upstream } from '../upstreams/upstream.js';
 import type { Picker, PickRequest } from './picker.js';
 import { hash32 } from '../../core/hash32.js';
 

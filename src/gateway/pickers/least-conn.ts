@@ -4,7 +4,7 @@
  * when every node is idle; ties go to a random one, so an idle gateway does not send
  * every lone request to the first node.
  */
-import type { Upstream } from '../upstream.js';
+import type { Upstream } from '../upstreams/upstream.js';
 import type { Picker, PickRequest } from './picker.js';
 
 export class LeastConnPicker implements Picker {

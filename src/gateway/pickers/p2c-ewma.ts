@@ -2,11 +2,11 @@
  * Power of two choices on peak-EWMA latency (Finagle, Linkerd): sample two distinct
  * nodes at random and take the cheaper, where cost = latency estimate × (in-flight + 1)
  * ÷ slow-start weight. Two random choices avoid the herd behaviour of always taking
- * the global minimum, and the peak EWMA (see ewma.ts) reacts to a node turning slow on
+ * the global minimum, and the peak EWMA (see upstreams/ewma.ts) reacts to a node turning slow on
  * its first slow answer. A node with no sample yet but a request in flight costs the
  * most (as in Finagle): a cold or stuck node gets one request, not a flood.
  */
-import type { Upstream } from '../upstream.js';
+import type { Upstream } from '../upstreams/upstream.js';
 import type { Picker, PickRequest } from './picker.js';
 
 export class P2cEwmaPicker implements Picker {

@@ -4,7 +4,7 @@
  * panic mode are shared and live elsewhere; a picker never sees an ejected node unless
  * every node is out (panic), and on a retry it never sees the nodes already tried.
  */
-import type { Upstream } from '../upstream.js';
+import type { Upstream } from '../upstreams/upstream.js';
 
 export interface PickRequest {
   /** Monotonic ms, read once per request. */

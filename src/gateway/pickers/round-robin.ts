@@ -4,7 +4,7 @@
  * a strict rotation; a node in slow start (weight < 1) is spread evenly rather than
  * being sent its small share in one burst.
  */
-import type { Upstream } from '../upstream.js';
+import type { Upstream } from '../upstreams/upstream.js';
 import type { Picker, PickRequest } from './picker.js';
 
 export class RoundRobinPicker implements Picker {

@@ -11,7 +11,7 @@
  */
 import { ClientGoneError, UpstreamTimeoutError } from '../../core/errors.js';
 import type { Dispatcher } from 'undici';
-import type { Upstream } from '../upstream.js';
+import type { Upstream } from '../upstreams/upstream.js';
 import type { ProxyContext } from './context.js';
 import { responseHeaders } from './hop-by-hop.js';
 

@@ -8,7 +8,7 @@
 import { PayloadTooLargeError } from '../../core/errors.js';
 import { buffer } from 'node:stream/consumers';
 import type { GatewayRuntime } from '../runtime.js';
-import type { Upstream } from '../upstream.js';
+import type { Upstream } from '../upstreams/upstream.js';
 import { CLIENT_GONE, runAttempt, type AttemptResult } from './attempt.js';
 import type { ProxyContext } from './context.js';
 import { sendError } from './respond.js';

@@ -18,9 +18,9 @@ import { AggregatorRegistry } from 'prom-client';
 import { StatsRecorder } from '../../console/stats-recorder.js';
 import type { Logger } from '../../core/logging.js';
 import { WorkerFleet } from '../../workers/fleet.js';
-import { AdminDrains } from '../admin-drains.js';
+import { AdminDrains } from '../upstreams/admin-drains.js';
 import type { UpstreamView, UpstreamsView } from '../types.js';
-import { gatewayReading, type GatewayCounts } from '../stats-reading.js';
+import { gatewayReading, type GatewayCounts } from '../admin/stats-reading.js';
 import { mergeUpstream, mergeViews } from './merge.js';
 import { DRAINED_ENV, WORKER_ENV, type AskOp, type GatewayReady, type LocalOp } from './protocol.js';
 

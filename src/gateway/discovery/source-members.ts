@@ -1,15 +1,15 @@
 /**
- * A discovery source's upstreams in the membership (the sink of discovery-source.ts):
+ * A discovery source's upstreams in the membership (the sink of source.ts):
  * what the source reports becomes adds and removals, and its draining flags go to
  * Membership, which owns drain state. It remembers which upstreams this source added —
  * a static upstream at the same address stays static, with the source driving only its
  * draining flag, and is never removed because the source stopped naming it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DiscoveredNode, DiscoverySink } from './discovery-source.js';
-import type { Membership } from './membership.js';
-import { upstreamId } from './options.js';
-import type { Upstream } from './upstream.js';
+import type { DiscoveredNode, DiscoverySink } from './source.js';
+import type { Membership } from '../upstreams/membership.js';
+import { upstreamId } from '../options.js';
+import type { Upstream } from '../upstreams/upstream.js';
 
 /** How often a leaving node's in-flight requests are counted while waiting for them. */
 const LEAVE_POLL_MS = 20;

@@ -5,15 +5,15 @@
  * to a page load, so the page asks for it and sends it on every request it makes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ADMIN_ACCESS_MESSAGE, ADMIN_PREFIX, mayAdminister } from '../http/admin-access.js';
-import { CONSOLE_PAGE_HEADERS, CONSOLE_PAGE_HTML, isConsolePagePath } from './dashboard.js';
-import { resolveClient } from './proxy/forwarded.js';
-import { sendError } from './proxy/respond.js';
-import type { GatewayRuntime } from './runtime.js';
-import type { UpstreamView } from './types.js';
-import type { Upstream } from './upstream.js';
+import { ADMIN_ACCESS_MESSAGE, ADMIN_PREFIX, mayAdminister } from '../../http/admin-access.js';
+import { CONSOLE_PAGE_HEADERS, CONSOLE_PAGE_HTML, isConsolePagePath } from '../../console/page.js';
+import { resolveClient } from '../proxy/forwarded.js';
+import { sendError } from '../proxy/respond.js';
+import type { GatewayRuntime } from '../runtime.js';
+import type { UpstreamView } from '../types.js';
+import type { Upstream } from '../upstreams/upstream.js';
 
-export { ADMIN_PREFIX, isAdminPath, isLoopbackHost } from '../http/admin-access.js';
+export { ADMIN_PREFIX, isAdminPath, isLoopbackHost } from '../../http/admin-access.js';
 
 export function upstreamsView(gw: GatewayRuntime): { algorithm: string; upstreams: UpstreamView[] } {
   const now = performance.now();

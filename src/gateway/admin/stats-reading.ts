@@ -7,11 +7,11 @@
  * A multi-worker gateway's workers each send their `GatewayCounts` to the primary with
  * their heartbeat; the primary merges them into one reading (`gatewayReading`).
  */
-import { mergeStoreHealth } from '../console/store-health.js';
-import type { RowCounters, RowReading, StatsReading, StoreHealth } from '../console/stats-types.js';
-import { DURATION_BUCKETS } from './metrics.js';
-import type { GatewayRuntime } from './runtime.js';
-import { leastHealthy } from './workers/merge.js';
+import { mergeStoreHealth } from '../../console/store-health.js';
+import type { RowCounters, RowReading, StatsReading, StoreHealth } from '../../console/stats-types.js';
+import { DURATION_BUCKETS } from '../metrics.js';
+import type { GatewayRuntime } from '../runtime.js';
+import { leastHealthy } from '../workers/merge.js';
 
 export const GATEWAY_LATENCY_BOUNDS_MS: readonly number[] = DURATION_BUCKETS.map((s) => s * 1000);
 

@@ -5,9 +5,9 @@
  */
 import type { Pool } from 'undici';
 import { PeakEwma } from './ewma.js';
-import { LatencyWindow } from './health/latency-window.js';
-import { UpstreamHealth, type HealthEvent, type HealthPolicy, type UpstreamState } from './health/state.js';
-import { upstreamId } from './options.js';
+import { LatencyWindow } from '../health/latency-window.js';
+import { UpstreamHealth, type HealthEvent, type HealthPolicy, type UpstreamState } from '../health/state.js';
+import { upstreamId } from '../options.js';
 import { createPool, type PoolSettings } from './pool.js';
 
 export interface UpstreamSettings {

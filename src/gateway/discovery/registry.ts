@@ -6,10 +6,10 @@
  * marked draining gets no new requests, and one that disappears finishes what it has.
  * A failed poll reports nothing — the store being briefly away must not empty the gateway.
  */
-import type { Logger } from '../core/logging.js';
-import type { RegisteredNode, Store } from '../store/index.js';
-import type { DiscoveredNode, DiscoverySink, DiscoverySource } from './discovery-source.js';
-import { checkUpstreamUrl } from './options.js';
+import type { Logger } from '../../core/logging.js';
+import type { RegisteredNode, Store } from '../../store/index.js';
+import type { DiscoveredNode, DiscoverySink, DiscoverySource } from './source.js';
+import { checkUpstreamUrl } from '../options.js';
 
 export class RegistryDiscovery implements DiscoverySource {
   #timer: NodeJS.Timeout | undefined;

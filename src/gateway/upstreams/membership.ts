@@ -9,9 +9,9 @@
  * that outlives an upstream's removal, so a re-added upstream comes back drained) and
  * the registry's draining flags. Everyone else asks it.
  */
-import type { Logger } from '../core/logging.js';
+import type { Logger } from '../../core/logging.js';
 import { AdminDrains } from './admin-drains.js';
-import type { HealthEvent } from './health/state.js';
+import type { HealthEvent } from '../health/state.js';
 import { Upstream, type UpstreamSettings } from './upstream.js';
 
 export type MembershipListener = (event: 'added' | 'removed', upstream: Upstream) => void;
@@ -94,7 +94,7 @@ export class Membership {
     return this.#drains.refs;
   }
 
-  /** What the store's node registry says of an upstream's node (discovery.ts). */
+  /** What the store's node registry says of an upstream's node (discovery/registry.ts). */
   setRegistryDraining(u: Upstream, draining: boolean): void {
     u.health.drainingByRegistry = draining;
   }

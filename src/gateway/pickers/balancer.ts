@@ -8,10 +8,10 @@
  * out only for their recent failures — their probes pass — go first: a machine that
  * died fails its probes too, and picking it would only spend a retry.
  */
-import type { GatewayMetrics } from './metrics.js';
-import type { Membership } from './membership.js';
-import type { Picker, PickRequest } from './pickers/index.js';
-import type { Upstream } from './upstream.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { Membership } from '../upstreams/membership.js';
+import type { Picker, PickRequest } from './index.js';
+import type { Upstream } from '../upstreams/upstream.js';
 
 export class Balancer {
   constructor(

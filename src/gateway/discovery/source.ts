@@ -1,6 +1,6 @@
 /**
  * How a gateway learns its upstreams beyond the static list: a source (the store's node
- * registry in discovery.ts, `up`'s node supervisor in src/local) tells a sink the whole
+ * registry in registry.ts, `up`'s node supervisor in src/local) tells a sink the whole
  * set it knows now, a node that joined, or a node that left. The gateway gives each
  * source its own sink (source-members.ts), which is the only thing that changes the
  * membership for it. A leaf: it imports nothing of the project, so sources outside the
