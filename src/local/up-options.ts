@@ -3,12 +3,12 @@
  * checked before anything starts so a bad one is a usage error (exit 2), not a
  * half-started system.
  */
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { LevelWithSilent } from 'pino';
 import { ConfigError } from '../core/errors.js';
 import { portFromEnv } from '../core/public-port.js';
+import { checkCidr } from '../gateway/option-checks.js';
 import { ALGORITHMS, checkUpstreamUrl, DEFAULTS, type Algorithm } from '../gateway/options.js';
 import { DEFAULT_DATA_DIR, STORE_DRIVERS, type StoreDriverName } from '../store/index.js';
 
@@ -71,9 +71,8 @@ export function resolveUpOptions(flags: UpFlags, env: Env = process.env): UpOpti
       '--algorithm picks how the gateway balances: it needs --gateway (one hop, the kernel and node:cluster hand out connections)',
     );
   const advertise = flags.advertise === undefined ? undefined : checkAdvertise(flags, store);
-  const trustProxy = flags.trustProxy ?? [];
-  for (const cidr of trustProxy)
-    if (!isCidr(cidr)) throw new ConfigError(`--trust-proxy ${cidr}: expected an address or CIDR, e.g. 10.0.0.0/8`);
+  // The gateway's parser, so `up` and `gateway` accept and refuse the same --trust-proxy.
+  const trustProxy = (flags.trustProxy ?? []).map(checkCidr);
   const logLevel = (flags.logLevel ?? env.MINISCALE_LOG_LEVEL ?? 'info') as LevelWithSilent;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const nodes = flags.nodes ?? Math.max(2, os.availableParallelism());
@@ -91,7 +90,7 @@ export function resolveUpOptions(flags: UpFlags, env: Env = process.env): UpOpti
     dataDir: path.resolve(flags.data ?? DEFAULT_DATA_DIR),
     gateway: flags.gateway ?? false,
     algorithm,
-    trustProxy: trustProxy.map((c) => (c.includes('/') ? c : `${c}/${net.isIPv6(c) ? 128 : 32}`)),
+    trustProxy,
     advertise,
     logLevel,
     accessLog: flags.accessLog ?? true,
@@ -130,12 +129,4 @@ function wechatFrom(env: Env): UpOptions['wechat'] {
   if (!appid || !secret)
     throw new ConfigError('set both MINISCALE_WECHAT_APPID and MINISCALE_WECHAT_SECRET, or neither (dev mode with the WeChat emulator)');
   return { appid, secret, apiBase: env.MINISCALE_WECHAT_API || undefined };
-}
-
-function isCidr(raw: string): boolean {
-  const [addr, bits, ...rest] = raw.split('/');
-  if (rest.length > 0 || !addr || net.isIP(addr) === 0) return false;
-  if (bits === undefined) return true;
-  const max = net.isIPv6(addr) ? 128 : 32;
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
 }
