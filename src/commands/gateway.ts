@@ -188,7 +188,10 @@ export function registerGatewayCommand(program: Command): void {
           `${JSON.stringify({ event: 'listening', url: gw.url, port: gw.port, pid: process.pid, algorithm: gw.algorithm })}\n`,
         );
       }
-      await onShutdown(() => gw.close(), { onDisconnect: true }).done;
+      // A worker hears a terminal's Ctrl-C (sent to the whole process group) and then its
+      // primary's SIGTERM: the second must not cut the drain the first began. A gateway
+      // on its own keeps "a second signal ends it now".
+      await onShutdown(() => gw.close(), { onDisconnect: true, again: link ? 'same-default' : 'default' }).done;
       if (process.connected) process.disconnect();
     });
 }

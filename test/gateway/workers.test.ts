@@ -222,6 +222,25 @@ describe('gateway --workers', { timeout: 180_000 }, () => {
     }
   });
 
+  it("Ctrl-C (SIGINT to every process of the group) lets in-flight requests finish: a worker's drain survives the primary's SIGTERM", async () => {
+    const gw = startWorkers(ups, ['--no-access-log']);
+    const info = await gw.ready;
+    await Promise.all(ups.map((u) => u.knobs({ latencyMs: 1_500 })));
+    try {
+      const inFlight = Promise.all(Array.from({ length: 6 }, () => getFresh(`${info.url}/slow`)));
+      await new Promise((r) => setTimeout(r, 300));
+      // What a terminal does: the same signal to the whole foreground process group. The
+      // primary then stops its workers with SIGTERM, which they hear while draining.
+      for (const pid of info.workerPids) process.kill(pid, 'SIGINT');
+      gw.child.kill('SIGINT');
+      assert.deepEqual(await inFlight, [200, 200, 200, 200, 200, 200]);
+      assert.equal((await finished(gw.child, 30_000)).code, 0);
+      for (const pid of info.workerPids) assert.equal(ppidOf(pid), undefined, `worker ${pid} exited`);
+    } finally {
+      await Promise.all(ups.map((u) => u.knobs({ latencyMs: 0 })));
+    }
+  });
+
   it('a worker that cannot listen stops the gateway with its exit code', async () => {
     const taken = net.createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
